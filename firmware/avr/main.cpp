@@ -1,71 +1,59 @@
-// Firmware entry point for the Arduino Mega 2560: wiring only.
+// Firmware entry point for the Arduino Mega 2560: wiring only. The main loop's priority order is
+// documented on core::Device; the interrupt handlers live in hal/avr_hal.cpp.
 #include <avr/interrupt.h>
 #include <avr/io.h>
-#include <stdint.h>
-#include <string.h>
+#include <avr/wdt.h>
 
-#include "firmware/wire/wire.hpp"
+#include "firmware/core/device.hpp"
+#include "firmware/hal/avr_hal.hpp"
+
+// No C++ runtime on the AVR: a pure virtual call can only be a bug; stop and let the hardware watchdog reset.
+extern "C" void __cxa_pure_virtual() {
+  for (;;) {
+  }
+}
 
 namespace {
 
-constexpr uint32_t kBaud = 250000;
-constexpr uint8_t kRxSize = 128;  // power of two
-
-volatile uint8_t g_rx[kRxSize];
-volatile uint8_t g_rx_head = 0;
-volatile uint8_t g_rx_tail = 0;
-
-void uart_init() {
-  // U2X and frame format before UBRR: simavr recomputes the bit time only when UBRR is written.
-  UCSR0A = _BV(U2X0);
-  UCSR0C = _BV(UCSZ01) | _BV(UCSZ00);
-  const uint16_t ubrr = static_cast<uint16_t>(F_CPU / (8UL * kBaud) - 1);
-  UBRR0H = static_cast<uint8_t>(ubrr >> 8);
-  UBRR0L = static_cast<uint8_t>(ubrr & 0xFF);
-  UCSR0B = _BV(RXEN0) | _BV(TXEN0) | _BV(RXCIE0);
+// A watchdog reset leaves the watchdog running with its shortest timeout: turn it off first thing.
+uint8_t g_reset_cause __attribute__((section(".noinit")));
+void early_init() __attribute__((naked, used, section(".init3")));
+void early_init() {
+  g_reset_cause = MCUSR;
+  MCUSR = 0;
+  wdt_disable();
 }
 
-void uart_write(const uint8_t* data, size_t size) {
-  for (size_t i = 0; i < size; ++i) {
-    while (!(UCSR0A & _BV(UDRE0))) {
-    }
-    UDR0 = data[i];
-  }
+rig::hal::AvrHal g_hal;
+
+rig::core::BoardInfo board_info() {
+  rig::core::BoardInfo info;
+  info.build_id = "rig-" RIG_FIRMWARE_VERSION;
+  info.boot_id = rig::hal::AvrHal::next_boot_id();
+  info.clock_hz = F_CPU;
+  info.encoder_ticks_per_rev = RIG_ENCODER_TICKS_PER_REV;
+  info.pin_encoder_a = rig::hal::kPinEncoderA;
+  info.pin_encoder_b = rig::hal::kPinEncoderB;
+  info.pin_valve_cherry = rig::hal::kPinValveCherry;
+  info.pin_valve_grape = rig::hal::kPinValveGrape;
+  info.pin_cue = rig::hal::kPinCue;
+  info.hal_kind = RIG_HAL_KIND;
+  return info;
 }
 
 }  // namespace
 
-ISR(USART0_RX_vect) {
-  const uint8_t byte = UDR0;
-  const uint8_t next = static_cast<uint8_t>((g_rx_head + 1) & (kRxSize - 1));
-  if (next != g_rx_tail) {
-    g_rx[g_rx_head] = byte;
-    g_rx_head = next;
-  }
-}
-
 int main() {
-  uart_init();
+  cli();
+  g_hal.init();
+  static rig::core::Device device(g_hal, board_info());
   sei();
-  rig::wire::FrameDecoder decoder;
-  uint8_t out[rig::wire::kMaxEncodedFrame];
+  device.begin(g_hal.now_us());
+  if (g_reset_cause & (_BV(WDRF) | _BV(BORF))) device.report_fault(rig::wire::kFaultReset, g_hal.now_us(), g_reset_cause);
+  // A main loop stuck for 120 ms resets the MCU; the valve pins then float low (closed).
+  wdt_enable(WDTO_120MS);
   for (;;) {
-    while (g_rx_tail != g_rx_head) {
-      const uint8_t byte = g_rx[g_rx_tail];
-      g_rx_tail = static_cast<uint8_t>((g_rx_tail + 1) & (kRxSize - 1));
-      rig::wire::FrameView frame;
-      if (decoder.push(byte, frame) != rig::wire::FrameDecoder::Status::kFrame) continue;
-      rig::wire::Hello hello;
-      if (rig::wire::decode_message(frame, hello)) {
-        rig::wire::HelloReply reply;
-        memset(&reply, 0, sizeof(reply));
-        reply.protocol_version = rig::wire::kProtocolVersion;
-        reply.host_nonce = hello.host_nonce;
-        strncpy(reply.firmware_build_id, "rig-" RIG_FIRMWARE_VERSION, sizeof(reply.firmware_build_id));
-        reply.clock_hz = F_CPU;
-        const size_t n = rig::wire::encode_message(reply, 0, out, sizeof(out));
-        uart_write(out, n);
-      }
-    }
+    wdt_reset();
+    device.poll(g_hal.now_us());
   }
 }

@@ -1,0 +1,47 @@
+// The ATmega2560 (Arduino Mega 2560) backend of the HAL. Pin map (valves and encoder on different ports,
+// because a write to a PORT register re-applies pull-ups on that port's inputs in simavr):
+//   encoder A  PE4 / INT4 / board pin 2     encoder B  PE5 / INT5 / board pin 3   (pull-ups on)
+//   cherry     PB5 / board pin 11           grape      PB6 / board pin 12         go cue PB7 / pin 13 (LED)
+//   UART0 (USB) 250000 baud 8N1.            Timer1 clk/8: the 0.5 us device clock and both valve timers.
+#ifndef RIG_HAL_AVR_HAL_HPP
+#define RIG_HAL_AVR_HAL_HPP
+
+#include <stdint.h>
+
+#include "firmware/hal/hal.hpp"
+
+namespace rig {
+namespace hal {
+
+constexpr uint32_t kUartBaud = 250000;
+constexpr uint8_t kPinEncoderA = 2, kPinEncoderB = 3, kPinValveCherry = 11, kPinValveGrape = 12, kPinCue = 13;
+
+class AvrHal final : public Hal {
+ public:
+  // Configures pins, Timer1, the encoder interrupts and UART0. Call once with interrupts disabled.
+  void init();
+
+  uint32_t now_us() override;
+  void lock() override;
+  void unlock() override;
+  core::FastPath& fast_path() override;
+  uint32_t open_valves(uint8_t valve_mask, const uint32_t open_us[wire::kValveCount]) override;
+  void close_all_valves() override;
+  uint8_t open_valve_mask() override;
+  void set_cue(uint8_t cue_id, bool on) override;
+  size_t uart_read(uint8_t* out, size_t capacity) override;
+  size_t uart_write_space() override;
+  void uart_write(const uint8_t* data, size_t size) override;
+  uint16_t uart_rx_overruns() override;
+
+  // A number that differs at every boot (an EEPROM boot counter).
+  static uint32_t next_boot_id();
+
+ private:
+  uint8_t saved_sreg_ = 0;
+};
+
+}  // namespace hal
+}  // namespace rig
+
+#endif

@@ -1,0 +1,132 @@
+#include "firmware/hal/sim_hal.hpp"
+
+#include <algorithm>
+#include <limits>
+
+namespace rig {
+namespace hal {
+
+namespace {
+// Gray-code order of the levels when turning forward (A leads B).
+constexpr uint8_t kForward[4] = {0b00, 0b10, 0b11, 0b01};
+
+uint8_t gray_index(uint8_t ab) {
+  for (uint8_t i = 0; i < 4; ++i) {
+    if (kForward[i] == ab) return i;
+  }
+  return 0;
+}
+}  // namespace
+
+SimHal::SimHal(uint64_t start_us) : now_us_(start_us) { fast_.reset(ab_); }
+
+void SimHal::open_now(uint8_t valve_mask, const uint32_t open_us[wire::kValveCount]) {
+  for (uint8_t v = 0; v < wire::kValveCount; ++v) {
+    if ((valve_mask & (1u << v)) == 0 || open_[v] || open_us[v] == 0) continue;
+    open_[v] = true;
+    close_at_us_[v] = now_us_ + open_us[v];
+    log_index_[v] = valve_log_.size();
+    valve_log_.push_back(SimValvePulse{v, now_us_, 0});
+    if (valve_cb_) valve_cb_(valve_log_.back());
+  }
+}
+
+void SimHal::close_valve(uint8_t valve, uint64_t t_us) {
+  if (!open_[valve]) return;
+  open_[valve] = false;
+  valve_log_[log_index_[valve]].close_us = t_us;
+  if (valve_cb_) valve_cb_(valve_log_[log_index_[valve]]);
+}
+
+uint32_t SimHal::open_valves(uint8_t valve_mask, const uint32_t open_us[wire::kValveCount]) {
+  open_now(valve_mask, open_us);
+  return now_us();
+}
+
+void SimHal::close_all_valves() {
+  for (uint8_t v = 0; v < wire::kValveCount; ++v) close_valve(v, now_us_);
+}
+
+uint8_t SimHal::open_valve_mask() {
+  uint8_t mask = 0;
+  for (uint8_t v = 0; v < wire::kValveCount; ++v) {
+    if (open_[v]) mask |= static_cast<uint8_t>(1u << v);
+  }
+  return mask;
+}
+
+void SimHal::set_cue(uint8_t cue_id, bool on) {
+  if (cue_id != 0 || on == cue_on_) return;
+  cue_on_ = on;
+  if (cue_cb_) cue_cb_(cue_id, on, now_us_);
+}
+
+size_t SimHal::uart_read(uint8_t* out, size_t capacity) {
+  const size_t n = std::min(capacity, rx_.size());
+  std::copy_n(rx_.begin(), n, out);
+  rx_.erase(rx_.begin(), rx_.begin() + static_cast<std::ptrdiff_t>(n));
+  return n;
+}
+
+size_t SimHal::uart_write_space() { return tx_.size() >= tx_capacity_ ? 0 : tx_capacity_ - tx_.size(); }
+
+void SimHal::uart_write(const uint8_t* data, size_t size) { tx_.insert(tx_.end(), data, data + size); }
+
+void SimHal::advance_to(uint64_t t_us) {
+  if (t_us < now_us_) return;
+  for (;;) {
+    const uint64_t deadline = next_valve_deadline_us();
+    if (deadline > t_us) break;
+    now_us_ = deadline;
+    for (uint8_t v = 0; v < wire::kValveCount; ++v) {
+      if (open_[v] && close_at_us_[v] == deadline) close_valve(v, deadline);
+    }
+  }
+  now_us_ = t_us;
+}
+
+uint64_t SimHal::next_valve_deadline_us() const {
+  uint64_t earliest = std::numeric_limits<uint64_t>::max();
+  for (uint8_t v = 0; v < wire::kValveCount; ++v) {
+    if (open_[v]) earliest = std::min(earliest, close_at_us_[v]);
+  }
+  return earliest;
+}
+
+void SimHal::set_encoder(uint8_t ab) {
+  ab_ = static_cast<uint8_t>(ab & 3u);
+  const uint8_t fired = fast_.on_edge(ab_);
+  if (fired == 0) return;
+  uint32_t open_us[wire::kValveCount];
+  for (uint8_t v = 0; v < wire::kValveCount; ++v) open_us[v] = fast_.open_us_for(v);
+  open_now(static_cast<uint8_t>(fired & core::kAllValves), open_us);
+  fast_.on_fired_at(now_us());
+}
+
+void SimHal::move_wheel(int32_t delta_ticks) {
+  const int step = delta_ticks > 0 ? 1 : 3;  // +1 or -1 modulo 4 in Gray order
+  for (int32_t i = 0; i < (delta_ticks > 0 ? delta_ticks : -delta_ticks); ++i) {
+    set_encoder(kForward[(gray_index(ab_) + step) % 4]);
+  }
+}
+
+void SimHal::inject_encoder_glitch() { set_encoder(kForward[(gray_index(ab_) + 2) % 4]); }
+
+void SimHal::host_send(const uint8_t* data, size_t size) {
+  for (size_t i = 0; i < size; ++i) {
+    if (rx_.size() >= rx_capacity_) {
+      if (rx_overruns_ != 0xFFFF) ++rx_overruns_;
+      continue;
+    }
+    rx_.push_back(data[i]);
+  }
+}
+
+std::vector<uint8_t> SimHal::host_receive() {
+  std::vector<uint8_t> out(tx_.begin(), tx_.end());
+  tx_.clear();
+  return out;
+}
+
+}  // namespace hal
+}  // namespace rig

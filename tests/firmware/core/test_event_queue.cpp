@@ -1,0 +1,62 @@
+#include <gtest/gtest.h>
+
+#include "firmware/core/event_queue.hpp"
+
+using rig::core::EventQueue;
+
+namespace {
+rig::wire::Fault fault(uint32_t detail) {
+  rig::wire::Fault f{};
+  f.detail = detail;
+  return f;
+}
+}  // namespace
+
+TEST(EventQueue, NumbersEventsFromOneAndSendsInOrder) {
+  EventQueue q;
+  ASSERT_TRUE(q.push_message(fault(1)));
+  ASSERT_TRUE(q.push_message(fault(2)));
+  EXPECT_EQ(q.next_to_send()->seq, 1);
+  q.mark_sent();
+  EXPECT_EQ(q.next_to_send()->seq, 2);
+  q.mark_sent();
+  EXPECT_EQ(q.next_to_send(), nullptr);
+}
+
+TEST(EventQueue, KeepsEventsUntilAcknowledgedAndReplaysAfterRewind) {
+  EventQueue q;
+  for (uint32_t i = 0; i < 5; ++i) q.push_message(fault(i));
+  for (int i = 0; i < 5; ++i) q.mark_sent();
+  EXPECT_EQ(q.ack(2), 2);
+  EXPECT_EQ(q.depth(), 3);
+  q.rewind();
+  EXPECT_EQ(q.next_to_send()->seq, 3);
+}
+
+TEST(EventQueue, AckIsCumulativeAndIdempotent) {
+  EventQueue q;
+  for (uint32_t i = 0; i < 4; ++i) q.push_message(fault(i));
+  EXPECT_EQ(q.ack(3), 3);
+  EXPECT_EQ(q.ack(3), 0);
+  EXPECT_EQ(q.ack(1), 0);  // stale ack
+  EXPECT_EQ(q.depth(), 1);
+}
+
+TEST(EventQueue, KeepsTheLastSlotForTheOverflowFault) {
+  EventQueue q;
+  int accepted = 0;
+  while (q.push_message(fault(0))) ++accepted;
+  EXPECT_EQ(accepted, EventQueue::capacity() - 1);
+  EXPECT_TRUE(q.push_message(fault(99), true));
+  EXPECT_FALSE(q.push_message(fault(100), true));
+}
+
+TEST(EventQueue, SequenceNumbersWrapAndAcksStillWork) {
+  EventQueue q;
+  for (int i = 0; i < 70000; ++i) {
+    ASSERT_TRUE(q.push_message(fault(0)));
+    const uint16_t seq = static_cast<uint16_t>(q.next_seq() - 1);
+    ASSERT_EQ(q.ack(seq), 1);
+  }
+  EXPECT_EQ(q.depth(), 0);
+}
