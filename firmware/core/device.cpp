@@ -29,13 +29,11 @@ void Device::poll(uint32_t now_us) {
   check_watchdog(now_us);
   executor_.poll(now_us);
 
+  // The encoder is read only when a wheel sample or a status report needs it: masked time is choice latency.
   int32_t position_ticks = 0;
-  uint16_t invalid = 0;
-  {
-    hal::Locked lock(hal_);
-    position_ticks = hal_.fast_path().position_ticks();
-    invalid = hal_.fast_path().invalid_transitions();
-  }
+  uint16_t invalid = encoder_invalid_seen_;
+  const bool need_encoder = wheel_.due(now_us) || reached(now_us, next_status_us_);
+  if (need_encoder) hal_.read_encoder(&position_ticks, &invalid);
   if (invalid != encoder_invalid_seen_) {
     encoder_invalid_seen_ = invalid;
     raise_fault(wire::kFaultEncoderInvalid, now_us, invalid);
@@ -49,7 +47,7 @@ void Device::poll(uint32_t now_us) {
   receive(now_us);
 
   wire::WheelBatch batch;
-  if (wheel_.poll(now_us, position_ticks, &batch)) {
+  if (need_encoder && wheel_.poll(now_us, position_ticks, &batch)) {
     // An unsent older batch is replaced: the stream is best effort and batch_seq shows the gap.
     wheel_batch_ = batch;
     wheel_batch_pending_ = true;

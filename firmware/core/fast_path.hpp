@@ -93,6 +93,10 @@ class FastPath {
     return true;
   }
 
+  // Main loop, without locking: whether a choice may be waiting (a one-byte read cannot tear). Lock and
+  // take_fired() only when this says so, so the response window costs no masked time per loop.
+  bool fired_pending() const { return *static_cast<const volatile bool*>(&fired_); }
+
   bool wrong_side_crossed() const { return wrong_side_; }
   bool armed() const { return armed_; }
   int32_t position_ticks() const { return decoder_.position_ticks(); }

@@ -19,8 +19,10 @@ bool side_counts(wire::TrialKind kind, wire::Side side) {
 }  // namespace
 
 int32_t TrialExecutor::position() {
-  hal::Locked lock(hal_);
-  return hal_.fast_path().position_ticks();
+  int32_t position_ticks = 0;
+  uint16_t invalid = 0;
+  hal_.read_encoder(&position_ticks, &invalid);
+  return position_ticks;
 }
 
 void TrialExecutor::emit_event(wire::TrialEventKind kind, uint32_t t_us, int32_t position_ticks) {
@@ -260,6 +262,7 @@ void TrialExecutor::poll(uint32_t now_us) {
       bool have_choice = false;
       bool wrong_side = false;
       const bool window_over = reached(now_us, response_deadline_us_);
+      if (!window_over && !hal_.fast_path().fired_pending()) break;
       {
         hal::Locked lock(hal_);
         core::FastPath& fast = hal_.fast_path();

@@ -62,6 +62,9 @@ class WheelStream {
     return finish(out);
   }
 
+  // True when poll() would take a sample at `now_us`.
+  bool due(uint32_t now_us) const { return period_us_ != 0 && reached(now_us, next_sample_us_); }
+
   uint16_t period_us() const { return period_us_; }
   uint32_t skipped_samples() const { return skipped_samples_; }
 

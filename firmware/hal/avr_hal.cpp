@@ -12,9 +12,12 @@ constexpr uint8_t kValveBits[2] = {_BV(PB5), _BV(PB6)};
 constexpr uint8_t kCueBit = _BV(PB7);
 // Valve mask (bit per valve) -> PORTB bits, so the interrupt path opens both valves with one write.
 constexpr uint8_t kValvePortBits[4] = {0, _BV(PB5), _BV(PB6), _BV(PB5) | _BV(PB6)};
-// Ticks between the compare match and the valve pin falling in the compare interrupt, minus the ticks
-// between the valve pin rising and the clock read that timestamps it. Measured with `rig-simavr bench`.
-constexpr uint32_t kCloseLatencyTicks = 20;
+// The compare interrupt is raised this early and then waits for the exact tick, so whatever delays its entry
+// (another interrupt running, a short masked section) never lengthens a pulse. 32 ticks = 16 us.
+constexpr uint32_t kCloseEarlyTicks = 32;
+// Cycles between the valve pin rising and the clock read that timestamps the opening, in ticks; calibrated
+// with `rig-simavr bench` (pulse_error_us).
+constexpr uint32_t kOpenToStampTicks = 6;
 
 constexpr uint16_t kRxSize = 256;
 constexpr uint16_t kTxSize = 256;
@@ -23,6 +26,7 @@ core::FastPath g_fast;
 volatile uint32_t g_overflows = 0;
 volatile uint32_t g_close_deadline[2] = {0, 0};
 volatile uint8_t g_valve_open = 0;  // valve mask
+volatile uint8_t g_close_armed = 0;  // valves whose close is scheduled
 volatile uint8_t g_rx[kRxSize];
 volatile uint8_t g_rx_head = 0;
 volatile uint8_t g_rx_tail = 0;
@@ -50,27 +54,37 @@ inline uint32_t us_locked() {
 }
 
 inline void close_valve_locked(uint8_t v) {
+  g_close_armed &= static_cast<uint8_t>(~(1u << v));
   PORTB &= static_cast<uint8_t>(~kValveBits[v]);
   g_valve_open &= static_cast<uint8_t>(~(1u << v));
   TIMSK1 &= static_cast<uint8_t>(~(v == 0 ? _BV(OCIE1A) : _BV(OCIE1B)));
 }
 
+// Waits for the deadline tick, then closes valve v. Only called within kCloseEarlyTicks of the deadline.
+inline void close_at_deadline_locked(uint8_t v) {
+  const uint16_t deadline = static_cast<uint16_t>(g_close_deadline[v]);
+  while (static_cast<int16_t>(deadline - TCNT1) > 0) {
+  }
+  close_valve_locked(v);
+}
+
 // Arms valve v's compare channel to close it `open_us` after `opened_ticks`. Interrupts disabled.
 inline void schedule_close_locked(uint8_t v, uint32_t opened_ticks, uint32_t open_us) {
-  const uint32_t span = open_us * 2u;
-  const uint32_t deadline = opened_ticks + (span > kCloseLatencyTicks ? span - kCloseLatencyTicks : 0);
+  const uint32_t deadline = opened_ticks + open_us * 2u - kOpenToStampTicks;
   g_close_deadline[v] = deadline;
+  g_close_armed |= static_cast<uint8_t>(1u << v);
+  const uint16_t wake = static_cast<uint16_t>(deadline - kCloseEarlyTicks);
   if (v == 0) {
-    OCR1A = static_cast<uint16_t>(deadline);
+    OCR1A = wake;
     TIFR1 = _BV(OCF1A);
     TIMSK1 |= _BV(OCIE1A);
   } else {
-    OCR1B = static_cast<uint16_t>(deadline);
+    OCR1B = wake;
     TIFR1 = _BV(OCF1B);
     TIMSK1 |= _BV(OCIE1B);
   }
-  // A deadline that the counter passed before the compare was armed would otherwise wait a whole lap.
-  if (static_cast<int32_t>(ticks_locked() - deadline) >= 0) close_valve_locked(v);
+  // A wake-up the counter already passed would otherwise wait a whole 32.8 ms lap.
+  if (static_cast<int32_t>(ticks_locked() - (deadline - kCloseEarlyTicks)) >= 0) close_at_deadline_locked(v);
 }
 
 inline void open_locked(uint8_t valve_mask, const uint32_t* open_us) {
@@ -83,8 +97,11 @@ inline void open_locked(uint8_t valve_mask, const uint32_t* open_us) {
 }
 
 inline void compare_match(uint8_t v) {
-  // The 16-bit compare matches once per 32.8 ms lap; only the lap that reaches the deadline closes.
-  if (static_cast<int32_t>(ticks_locked() - g_close_deadline[v]) >= -16) close_valve_locked(v);
+  // The 16-bit compare matches once per 32.8 ms lap; only the lap of the deadline closes the valve.
+  if ((g_close_armed & (1u << v)) == 0) return;
+  const int32_t remaining = static_cast<int32_t>(g_close_deadline[v] - ticks_locked());
+  if (remaining > static_cast<int32_t>(2 * kCloseEarlyTicks)) return;
+  close_at_deadline_locked(v);
 }
 
 // Encoder levels as ab = (A << 1) | B from PINE, with bit tests rather than shifts.
@@ -158,6 +175,17 @@ void AvrHal::unlock() {
 }
 
 core::FastPath& AvrHal::fast_path() { return g_fast; }
+
+void AvrHal::read_encoder(int32_t* position_ticks, uint16_t* invalid_transitions) {
+  const uint8_t sreg = SREG;
+  cli();
+  const int32_t position = g_fast.position_ticks();
+  const uint16_t invalid = g_fast.invalid_transitions();
+  barrier();
+  SREG = sreg;
+  *position_ticks = position;
+  *invalid_transitions = invalid;
+}
 
 uint32_t AvrHal::open_valves(uint8_t valve_mask, const uint32_t open_us[wire::kValveCount]) {
   const uint8_t sreg = SREG;
@@ -244,6 +272,9 @@ ISR(INT5_vect, ISR_ALIASOF(INT4_vect));
 ISR(USART0_RX_vect) {
   const uint8_t status = UCSR0A;
   const uint8_t byte = UDR0;
+  // Reading UDR0 cleared the request: let an encoder edge interrupt the rest of this handler. Only this
+  // handler touches the receive head, and the next byte is 40 us away, so it cannot nest in itself.
+  sei();
   const uint8_t next = static_cast<uint8_t>(rig::hal::g_rx_head + 1);
   if ((status & _BV(DOR0)) || next == rig::hal::g_rx_tail) {
     ++rig::hal::g_rx_overruns;

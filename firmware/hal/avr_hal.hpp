@@ -25,6 +25,7 @@ class AvrHal final : public Hal {
   void lock() override;
   void unlock() override;
   core::FastPath& fast_path() override;
+  void read_encoder(int32_t* position_ticks, uint16_t* invalid_transitions) override;
   uint32_t open_valves(uint8_t valve_mask, const uint32_t open_us[wire::kValveCount]) override;
   void close_all_valves() override;
   uint8_t open_valve_mask() override;

@@ -25,6 +25,9 @@ class Hal {
   virtual void unlock() = 0;
   // The encoder path; access it only between lock() and unlock().
   virtual core::FastPath& fast_path() = 0;
+  // Wheel position and invalid-transition count, read with interrupts masked for as short as possible
+  // (masked time delays the choice interrupt, so the main loop prefers this to lock()).
+  virtual void read_encoder(int32_t* position_ticks, uint16_t* invalid_transitions) = 0;
 
   // Opens the valves in `valve_mask` together now; valve v closes by itself after open_us[v] microseconds.
   // Returns the device time at which they opened. Valves already open are left as they are.

@@ -33,6 +33,10 @@ class SimHal final : public Hal {
   void lock() override {}
   void unlock() override {}
   core::FastPath& fast_path() override { return fast_; }
+  void read_encoder(int32_t* position_ticks, uint16_t* invalid_transitions) override {
+    *position_ticks = fast_.position_ticks();
+    *invalid_transitions = fast_.invalid_transitions();
+  }
   uint32_t open_valves(uint8_t valve_mask, const uint32_t open_us[wire::kValveCount]) override;
   void close_all_valves() override;
   uint8_t open_valve_mask() override;

@@ -62,17 +62,22 @@ class ScriptedHost {
   void run(uint64_t duration_us, bool send_heartbeats = true, bool ack = true) {
     const uint64_t end = board_.now_us() + duration_us;
     while (board_.now_us() < end) {
+      bool heartbeat_due = false;
       if (send_heartbeats && (!sent_heartbeat_ || board_.now_us() - last_heartbeat_us_ >= kHeartbeatPeriodUs)) {
         heartbeat();
+        heartbeat_due = true;
         sent_heartbeat_ = true;
         last_heartbeat_us_ = board_.now_us();
       }
       board_.run_until(std::min<uint64_t>(end, board_.now_us() + kHeartbeatPeriodUs));
       collect();
-      if (ack && have_event_seq_) {
+      // Like the real link: acknowledge new events at once, and repeat the ack with each heartbeat.
+      if (ack && have_event_seq_ && (heartbeat_due || !acked_once_ || last_acked_seq_ != last_event_seq_)) {
         wire::EventAck a{};
         a.acked_seq = last_event_seq_;
         board_.send(a, 0);
+        acked_once_ = true;
+        last_acked_seq_ = last_event_seq_;
       }
     }
   }
@@ -142,6 +147,8 @@ class ScriptedHost {
  private:
   Board& board_;
   bool sent_heartbeat_ = false;
+  bool acked_once_ = false;
+  uint16_t last_acked_seq_ = 0;
   uint64_t last_heartbeat_us_ = 0;
   uint32_t nonce_;
 };

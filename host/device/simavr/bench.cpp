@@ -83,7 +83,8 @@ nlohmann::json choice_to_valve(const BenchOptions& o) {
           {"p50", percentile(latencies, 0.50)},
           {"p99", percentile(latencies, 0.99)},
           {"max", latencies.empty() ? NAN : *std::max_element(latencies.begin(), latencies.end())},
-          {"min", latencies.empty() ? NAN : *std::min_element(latencies.begin(), latencies.end())}};
+          {"min", latencies.empty() ? NAN : *std::min_element(latencies.begin(), latencies.end())},
+          {"samples_us", latencies}};
 }
 
 nlohmann::json pulse_error(const BenchOptions& o) {

@@ -1,0 +1,183 @@
+#include "vmcu/virtual_mcu.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <stdexcept>
+
+namespace rig::device {
+
+namespace {
+
+// Each direction and the garbage get their own stream, so what is injected one way does not depend on how
+// the other way's traffic interleaves with it in wall time.
+constexpr uint64_t kToHostStream = 0x9E3779B97F4A7C15ull;
+constexpr uint64_t kToDeviceStream = 0xC2B2AE3D27D4EB4Full;
+constexpr uint64_t kGarbageStream = 0x165667B19E3779F9ull;
+constexpr uint64_t kMouseStream = 0x27D4EB2F165667C5ull;
+
+// A host that floods the pty is held back by the pty's own buffer rather than by our memory.
+constexpr size_t kMaxQueuedToDevice = 4096;
+
+// When the loop falls this far behind wall time (a stopped debugger, a loaded machine), it resumes pacing
+// from where it is instead of racing to catch up.
+constexpr std::chrono::milliseconds kMaxLag{100};
+
+const VirtualMcuOptions& checked(const VirtualMcuOptions& options) {
+  if (!(options.speed >= 0)) throw std::invalid_argument("VirtualMcu: speed must be >= 0");
+  if (options.slice_us == 0) throw std::invalid_argument("VirtualMcu: slice_us must be > 0");
+  return options;
+}
+
+}  // namespace
+
+VirtualMcu::VirtualMcu(const VirtualMcuOptions& options, std::unique_ptr<sim::Chooser> chooser)
+    : options_(checked(options)),
+      board_(options.boot_id),
+      rng_to_host_(options.seed ^ kToHostStream),
+      rng_to_device_(options.seed ^ kToDeviceStream),
+      rng_garbage_(options.seed ^ kGarbageStream) {
+  if (chooser) {
+    adapter_ = std::make_unique<sim::SimBoardMouseAdapter>(board_);
+    mouse_ = std::make_unique<sim::SimMouse>(*adapter_, std::move(chooser), options.mouse, options.seed ^ kMouseStream);
+  }
+}
+
+VirtualMcu::~VirtualMcu() { stop(); }
+
+void VirtualMcu::start() {
+  if (thread_.joinable() || stop_) throw std::logic_error("VirtualMcu: started twice");
+  thread_ = std::thread([this] { run(); });
+}
+
+void VirtualMcu::stop() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+VirtualMcuCounters VirtualMcu::counters() const {
+  VirtualMcuCounters c;
+  c.sim_time_us = sim_time_us_.load();
+  c.trials_seen = trials_seen_.load();
+  c.bytes_from_host = bytes_from_host_.load();
+  c.bytes_to_host = bytes_to_host_.load();
+  c.device_frames_dropped = device_frames_dropped_.load();
+  c.bytes_corrupted = bytes_corrupted_.load();
+  c.garbage_bytes = garbage_bytes_.load();
+  return c;
+}
+
+void VirtualMcu::inject_corruption(LineDirection direction, double probability_per_byte) {
+  if (!(probability_per_byte >= 0.0 && probability_per_byte <= 1.0)) {
+    throw std::invalid_argument("VirtualMcu: corruption probability must be in [0, 1]");
+  }
+  std::lock_guard<std::mutex> lock(faults_mutex_);
+  (direction == LineDirection::kToHost ? faults_.corrupt_to_host : faults_.corrupt_to_device) = probability_per_byte;
+}
+
+void VirtualMcu::inject_garbage(LineDirection direction, size_t bytes) {
+  std::lock_guard<std::mutex> lock(faults_mutex_);
+  (direction == LineDirection::kToHost ? faults_.garbage_to_host : faults_.garbage_to_device) += bytes;
+}
+
+void VirtualMcu::delay_device_output(uint64_t delay_us) {
+  std::lock_guard<std::mutex> lock(faults_mutex_);
+  faults_.delay_us = delay_us;
+}
+
+VirtualMcu::Faults VirtualMcu::take_faults() {
+  std::lock_guard<std::mutex> lock(faults_mutex_);
+  const Faults now = faults_;
+  faults_.garbage_to_host = 0;
+  faults_.garbage_to_device = 0;
+  return now;
+}
+
+void VirtualMcu::run() {
+  using Clock = std::chrono::steady_clock;
+  auto wall0 = Clock::now();
+  uint64_t sim0_us = board_.now_us();
+  while (!stop_) {
+    const Faults faults = take_faults();
+    feed_device(faults);
+    const uint64_t until_us = board_.now_us() + options_.slice_us;
+    if (mouse_) {
+      mouse_->run_until(until_us);
+      trials_seen_ = mouse_->stats().cues;
+    } else {
+      board_.run_until(until_us);
+    }
+    sim_time_us_ = board_.now_us();
+    device_frames_dropped_ = board_.device().rx_drops().total();
+    send_to_host(faults);
+    if (options_.speed > 0) {
+      const auto due = wall0 + std::chrono::microseconds(
+                                   static_cast<int64_t>(static_cast<double>(board_.now_us() - sim0_us) / options_.speed));
+      const auto now = Clock::now();
+      if (now - due > kMaxLag) {
+        wall0 = now;
+        sim0_us = board_.now_us();
+      } else {
+        std::this_thread::sleep_until(due);
+      }
+    }
+  }
+}
+
+void VirtualMcu::feed_device(const Faults& faults) {
+  uint8_t buf[512];
+  while (to_device_.size() < kMaxQueuedToDevice) {
+    const size_t n = pty_.read(buf, sizeof(buf));
+    if (n == 0) break;
+    bytes_from_host_ += n;
+    to_device_.insert(to_device_.end(), buf, buf + n);
+  }
+  if (faults.garbage_to_device > 0) {
+    const auto junk = garbage(faults.garbage_to_device);
+    to_device_.insert(to_device_.end(), junk.begin(), junk.end());
+  }
+  // The simulated line carries one byte per kUsPerByte, like the real UART: a burst from the host never
+  // overruns the firmware's receive buffer just because the pty delivered it at once.
+  const size_t budget = std::max<size_t>(1, options_.slice_us / kUsPerByte);
+  std::vector<uint8_t> bytes(to_device_.begin(), to_device_.begin() + std::min(budget, to_device_.size()));
+  to_device_.erase(to_device_.begin(), to_device_.begin() + static_cast<std::ptrdiff_t>(bytes.size()));
+  corrupt(bytes, faults.corrupt_to_device, rng_to_device_);
+  board_.hal().host_send(bytes.data(), bytes.size());
+}
+
+void VirtualMcu::send_to_host(const Faults& faults) {
+  std::vector<uint8_t> out = board_.hal().host_receive();
+  corrupt(out, faults.corrupt_to_host, rng_to_host_);
+  if (faults.garbage_to_host > 0) {
+    const auto junk = garbage(faults.garbage_to_host);
+    out.insert(out.end(), junk.begin(), junk.end());
+  }
+  const uint64_t now_us = board_.now_us();
+  if (!out.empty()) held_.push_back(HeldOutput{now_us + faults.delay_us, std::move(out)});
+  while (!held_.empty() && held_.front().release_us <= now_us) {
+    const auto& bytes = held_.front().bytes;
+    bytes_to_host_ += bytes.size();
+    pty_.write(bytes.data(), bytes.size());
+    held_.pop_front();
+  }
+}
+
+void VirtualMcu::corrupt(std::vector<uint8_t>& bytes, double probability, std::mt19937_64& rng) {
+  if (probability <= 0.0) return;
+  std::uniform_real_distribution<double> hit(0.0, 1.0);
+  std::uniform_int_distribution<int> bit(0, 7);
+  for (uint8_t& b : bytes) {
+    if (hit(rng) >= probability) continue;
+    b = static_cast<uint8_t>(b ^ (1u << bit(rng)));
+    ++bytes_corrupted_;
+  }
+}
+
+std::vector<uint8_t> VirtualMcu::garbage(size_t bytes) {
+  std::vector<uint8_t> junk(bytes);
+  std::uniform_int_distribution<int> byte(0, 255);
+  for (uint8_t& b : junk) b = static_cast<uint8_t>(byte(rng_garbage_));
+  garbage_bytes_ += bytes;
+  return junk;
+}
+
+}  // namespace rig::device
