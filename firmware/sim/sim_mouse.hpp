@@ -138,6 +138,10 @@ struct MouseStats {
   int64_t position_ticks = 0; // net wheel position since the start
 };
 
+// The seed for a mouse's movements when its chooser is seeded with `seed`: a different random stream, so one
+// user-given seed can drive both.
+constexpr uint64_t movement_seed(uint64_t seed) { return seed ^ 0x27D4EB2F165667C5ull; }
+
 // Not thread-safe: call from the one thread that owns the board.
 class SimMouse {
  public:

@@ -8,11 +8,14 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <thread>
 
+#include "mouse_options.hpp"
 #include "pty_endpoint.hpp"
 #include "scenarios.hpp"
 #include "simavr_board.hpp"
+#include "simavr_mouse.hpp"
 
 namespace {
 
@@ -43,8 +46,14 @@ int run_scenarios(const std::vector<std::string>& names, const std::string& elf)
   return failed == 0 ? 0 : 1;
 }
 
-int serve(const std::string& elf, const std::string& pty_file, double speed) {
+int serve(const std::string& elf, const std::string& pty_file, double speed, const rig::app::MouseOptions& mouse_options) {
   rig::device::SimavrBoard board(elf);
+  rig::device::SimavrMouseAdapter adapter(board);
+  std::unique_ptr<rig::sim::SimMouse> mouse;
+  if (auto chooser = rig::app::make_chooser(mouse_options)) {
+    mouse = std::make_unique<rig::sim::SimMouse>(adapter, std::move(chooser), rig::sim::MouseConfig{},
+                                                 rig::sim::movement_seed(mouse_options.seed));
+  }
   rig::device::PtyEndpoint pty;
   if (!pty_file.empty()) pty.publish_path(pty_file);
   std::fprintf(stderr, "rig-simavr: %s on %s (speed %s)\n", elf.c_str(), pty.path().c_str(),
@@ -58,7 +67,11 @@ int serve(const std::string& elf, const std::string& pty_file, double speed) {
   uint8_t buf[512];
   while (!g_stop) {
     for (size_t n; (n = pty.read(buf, sizeof(buf))) > 0;) board.send_bytes(buf, n);
-    board.run_for(200);
+    if (mouse) {
+      mouse->run_until(board.now_us() + 200);
+    } else {
+      board.run_for(200);
+    }
     const auto out = board.take_output();
     if (!out.empty()) pty.write(out.data(), out.size());
     if (speed > 0) {
@@ -97,6 +110,8 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--pty-file", pty_file, "Write the pty path to this file once it is ready");
   serve_cmd->add_option("--speed", speed, "Simulated time per wall time (0 = as fast as possible)")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
+  rig::app::MouseOptions mouse_options;
+  rig::app::add_mouse_options(*serve_cmd, mouse_options, "none");
 
   try {
     app.parse(argc, argv);
@@ -112,7 +127,7 @@ int main(int argc, char** argv) {
       if (!bench_output.empty()) std::ofstream(bench_output) << result.dump(2) << "\n";
       return 0;
     }
-    if (serve_cmd->parsed()) return serve(elf, pty_file, speed);
+    if (serve_cmd->parsed()) return serve(elf, pty_file, speed, mouse_options);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "rig-simavr: %s\n", e.what());
     return 1;

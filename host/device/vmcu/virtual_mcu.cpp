@@ -13,7 +13,6 @@ namespace {
 constexpr uint64_t kToHostStream = 0x9E3779B97F4A7C15ull;
 constexpr uint64_t kToDeviceStream = 0xC2B2AE3D27D4EB4Full;
 constexpr uint64_t kGarbageStream = 0x165667B19E3779F9ull;
-constexpr uint64_t kMouseStream = 0x27D4EB2F165667C5ull;
 
 // A host that floods the pty is held back by the pty's own buffer rather than by our memory.
 constexpr size_t kMaxQueuedToDevice = 4096;
@@ -38,7 +37,7 @@ VirtualMcu::VirtualMcu(const VirtualMcuOptions& options, std::unique_ptr<sim::Ch
       rng_garbage_(options.seed ^ kGarbageStream) {
   if (chooser) {
     adapter_ = std::make_unique<sim::SimBoardMouseAdapter>(board_);
-    mouse_ = std::make_unique<sim::SimMouse>(*adapter_, std::move(chooser), options.mouse, options.seed ^ kMouseStream);
+    mouse_ = std::make_unique<sim::SimMouse>(*adapter_, std::move(chooser), options.mouse, sim::movement_seed(options.seed));
   }
 }
 

@@ -1,0 +1,71 @@
+// The rig as the task engine sees it: arm a trial, abort it, pulse a valve, configure the wheel stream and the
+// safety limits, and receive what the device reports. Implemented over the serial link for every kind of
+// device (a real board, the virtual MCU, the firmware in simavr), and by fakes in tests.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "firmware/wire/messages.hpp"
+#include "link.hpp"
+
+namespace rig::device {
+
+using link::CommandDone;
+using link::CommandResult;
+using link::DeviceInfo;
+using link::LinkStats;
+using link::LinkStatus;
+
+// Device timestamps of a trial, unwrapped to 64-bit microseconds since boot; -1 where it did not happen.
+struct TrialTimes {
+  int64_t armed_us = -1;
+  int64_t go_cue_us = -1;
+  int64_t choice_us = -1;
+  int64_t valve_open_us = -1;
+};
+
+// A decoded wheel batch: positions sampled every period_us from t0_us (device time since boot).
+struct WheelSamples {
+  uint16_t batch_seq = 0;
+  int64_t t0_us = 0;
+  uint16_t period_us = 0;
+  std::vector<int32_t> position_ticks;
+};
+
+struct RigEvents {
+  std::function<void(const LinkStatus&)> on_link;
+  std::function<void(const DeviceInfo&, bool reset)> on_device;
+  std::function<void(const wire::TrialEvent&, int64_t t_us)> on_trial_event;
+  std::function<void(const wire::TrialResult&, const TrialTimes&)> on_trial_result;
+  std::function<void(const wire::Fault&, int64_t t_us)> on_fault;
+  std::function<void(const wire::PulseDone&)> on_pulse_done;
+  std::function<void(const WheelSamples&)> on_wheel;
+  std::function<void(const wire::DeviceStatus&)> on_status;
+};
+
+// Every method must be called on the io_context thread the rig was created with; events arrive on it too.
+// Commands issued while the device is away are delivered when it returns (or fail if it restarted).
+class Rig {
+ public:
+  virtual ~Rig() = default;
+
+  virtual void start(RigEvents events) = 0;
+  // Stops the link (and a simulated device the rig started). Pending commands fail.
+  virtual void stop() = 0;
+
+  virtual void arm_trial(const wire::ArmTrial& trial, CommandDone done = {}) = 0;
+  virtual void abort_trial(uint32_t trial_id, CommandDone done = {}) = 0;
+  virtual void pulse_valve(const wire::PulseValve& pulse, CommandDone done = {}) = 0;
+  virtual void set_wheel_stream(uint16_t period_us, uint8_t samples_per_batch, CommandDone done = {}) = 0;
+  virtual void set_safety(const wire::SetSafety& limits, CommandDone done = {}) = 0;
+  virtual void clear_faults(uint16_t fault_mask, CommandDone done = {}) = 0;
+
+  virtual bool connected() const = 0;
+  virtual const DeviceInfo& device() const = 0;
+  // Thread-safe.
+  virtual LinkStats link_stats() const = 0;
+};
+
+}  // namespace rig::device

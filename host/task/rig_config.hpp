@@ -1,0 +1,61 @@
+// The rig configuration (config/rig*.yaml, documented in docs/config.md): which device, the wheel, the cue
+// outputs and each valve's calibration.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "firmware/wire/messages.hpp"
+#include "host/task/calibration.hpp"
+#include "host/task/diagnostics.hpp"
+#include "host/task/names.hpp"
+
+namespace rig::task {
+
+enum class DeviceKind { kSim, kSerial, kSimavr };
+
+struct RigConfig {
+  std::string id;
+  DeviceKind device_kind = DeviceKind::kSim;
+  std::string port;                          // serial device path; required for kSerial
+  std::int64_t ticks_per_rev = 1024;         // wheel encoder ticks per revolution after 4x decoding
+  double threshold_deg = 30.0;               // default choice threshold; a protocol may override it
+  std::map<std::string, std::uint8_t> cues;  // cue output name -> device cue id (ArmTrial.cue_id)
+  std::array<CalibrationTable, wire::kValveCount> calibration;  // by wire::Valve
+  int calibration_max_age_days = 30;         // older tables warn at session start
+
+  std::string source_file;
+  FieldLocations locations;
+
+  const CalibrationTable& table(wire::Valve valve) const { return calibration[static_cast<std::size_t>(valve)]; }
+};
+
+// Loads and validates a rig config file. Every problem is a diagnostic with FILE:LINE:COL, field path and
+// expectation: unknown fields, a serial device without port, ticks per revolution that is not a positive
+// multiple of 4 within 16 bits, a threshold the encoder cannot express, cue ids out of range, a calibration
+// table that is not strictly monotone or has a bad date. Reads the file; otherwise pure. Thread-safe.
+Loaded<RigConfig> load_rig_config_file(const std::string& path);
+
+// Same for YAML `text`, reported as `file_name`. Pure; thread-safe.
+Loaded<RigConfig> parse_rig_config(const std::string& text, const std::string& file_name);
+
+// Encoder ticks for an angle: round(threshold_deg * ticks_per_rev / 360). Pure; thread-safe.
+std::int64_t degrees_to_ticks(double angle_deg, std::int64_t ticks_per_rev);
+
+// One warning per valve whose calibration is older than rig.calibration_max_age_days on `today`
+// ("valve cherry: calibration of 2024-01-02 is 45 days old (limit 30); run rig calibrate --valve cherry").
+// Shown at session start; a session may still run. Pure; thread-safe.
+std::vector<std::string> stale_calibration_warnings(const RigConfig& rig, std::chrono::year_month_day today);
+
+inline constexpr Named<DeviceKind> kDeviceKindNames[] = {
+    {"sim", DeviceKind::kSim}, {"serial", DeviceKind::kSerial}, {"simavr", DeviceKind::kSimavr}};
+// The valves' flavours as config files name them.
+inline constexpr Named<wire::Valve> kFlavourNames[] = {{"cherry", wire::Valve::kCherry}, {"grape", wire::Valve::kGrape}};
+
+// "cherry" or "grape". Pure; thread-safe.
+inline const char* flavour_name(wire::Valve valve) { return name_of(kFlavourNames, valve); }
+
+}  // namespace rig::task

@@ -1,0 +1,146 @@
+#include <gtest/gtest.h>
+
+#include "host/task/protocol.hpp"
+#include "task_test_support.hpp"
+
+namespace rig::task {
+namespace {
+
+using testing::protocol_from;
+using testing::shipped_protocol;
+
+std::vector<std::string> formatted(const std::vector<Diagnostic>& diagnostics) {
+  std::vector<std::string> lines;
+  for (const auto& d : diagnostics) lines.push_back(format_diagnostic(d));
+  return lines;
+}
+
+TEST(ProtocolLoader, DistractorProtocolHasThePublishedDefaults) {
+  const auto p = shipped_protocol("distractor");
+  EXPECT_EQ(p.name, "distractor");
+  EXPECT_DOUBLE_EQ(p.schedule.free_choice_fraction, 0.8);
+  EXPECT_DOUBLE_EQ(p.schedule.p_high, 0.8);
+  EXPECT_DOUBLE_EQ(p.schedule.p_low, 0.2);
+  EXPECT_DOUBLE_EQ(p.schedule.p_distractor, 0.5);
+  EXPECT_DOUBLE_EQ(p.rewards.controllable_volume_ul, 3.0);
+  EXPECT_DOUBLE_EQ(p.rewards.distractor_volume_ul, 3.0);
+  EXPECT_EQ(p.trial.iti_ms, 1000);
+  EXPECT_EQ(p.schedule.start_side, StartSide::kRandom);
+  EXPECT_EQ(p.schedule.reversal.rule, ReversalRule::kCriterionThenHazard);
+  EXPECT_EQ(p.schedule.reversal.window_free_trials, 50);
+  EXPECT_DOUBLE_EQ(p.schedule.reversal.criterion_high_fraction, 0.8);
+  EXPECT_DOUBLE_EQ(p.schedule.reversal.hazard_per_trial, 0.1);
+}
+
+TEST(ProtocolLoader, ANameAloneGivesThePublishedDefaults) {
+  const auto minimal = protocol_from("name: minimal\n");
+  const auto shipped = shipped_protocol("distractor");
+  EXPECT_DOUBLE_EQ(minimal.schedule.free_choice_fraction, shipped.schedule.free_choice_fraction);
+  EXPECT_DOUBLE_EQ(minimal.schedule.p_high, shipped.schedule.p_high);
+  EXPECT_DOUBLE_EQ(minimal.schedule.p_low, shipped.schedule.p_low);
+  EXPECT_DOUBLE_EQ(minimal.schedule.p_distractor, shipped.schedule.p_distractor);
+  EXPECT_EQ(minimal.schedule.reversal.window_free_trials, shipped.schedule.reversal.window_free_trials);
+  EXPECT_EQ(minimal.trial.iti_ms, shipped.trial.iti_ms);
+  EXPECT_FALSE(minimal.limits.max_trials.has_value());
+  EXPECT_FALSE(minimal.advance.has_value());
+}
+
+TEST(ProtocolLoader, ControllableOnlyHasNoDistractorAndAdvancesToTheTask) {
+  const auto p = shipped_protocol("controllable-only");
+  EXPECT_DOUBLE_EQ(p.schedule.p_distractor, 0.0);
+  ASSERT_TRUE(p.advance.has_value());
+  EXPECT_EQ(p.advance->to, "distractor.yaml");
+  EXPECT_EQ(p.advance->min_choice_trials, 300);
+}
+
+TEST(ProtocolLoader, HabituationRewardsEveryChoiceOnBothSpouts) {
+  const auto p = shipped_protocol("habituation");
+  EXPECT_DOUBLE_EQ(p.schedule.p_high, 1.0);
+  EXPECT_DOUBLE_EQ(p.schedule.p_low, 1.0);
+  EXPECT_DOUBLE_EQ(p.schedule.p_distractor, 1.0);
+  EXPECT_EQ(p.schedule.reversal.rule, ReversalRule::kNone);
+  ASSERT_TRUE(p.trial.threshold_deg.has_value());
+  EXPECT_LT(*p.trial.threshold_deg, 30.0);
+}
+
+TEST(ProtocolLoader, ReversalRulesTakeTheirOwnOptions) {
+  const auto blocks = protocol_from(
+      "name: b\nschedule:\n  reversal:\n    rule: block_length\n    block_min_trials: 10\n    block_max_trials: 30\n");
+  EXPECT_EQ(blocks.schedule.reversal.rule, ReversalRule::kBlockLength);
+  EXPECT_EQ(blocks.schedule.reversal.block_min_trials, 10);
+  EXPECT_EQ(blocks.schedule.reversal.block_max_trials, 30);
+  const auto hazard = protocol_from("name: h\nschedule:\n  reversal:\n    rule: fixed_hazard\n    hazard_per_trial: 0.05\n");
+  EXPECT_EQ(hazard.schedule.reversal.rule, ReversalRule::kFixedHazard);
+  EXPECT_DOUBLE_EQ(hazard.schedule.reversal.hazard_per_trial, 0.05);
+}
+
+TEST(ProtocolLoader, LimitsAcceptNullForNoLimit) {
+  const auto p = protocol_from("name: l\nlimits:\n  max_trials: ~\n  max_minutes: 30\n  max_volume_per_spout_ul:\n");
+  EXPECT_FALSE(p.limits.max_trials.has_value());
+  EXPECT_EQ(p.limits.max_minutes, 30.0);
+  EXPECT_FALSE(p.limits.max_volume_per_spout_ul.has_value());
+}
+
+TEST(ProtocolLoader, CollectsEveryErrorInAFileNotJustTheFirst) {
+  const auto loaded = parse_protocol(
+      "name: x\n"
+      "trial:\n"
+      "  iti_ms: -1\n"
+      "schedule:\n"
+      "  controllable:\n"
+      "    p_high: 2\n"
+      "  colour: red\n",
+      "p.yaml");
+  EXPECT_FALSE(loaded.ok());
+  EXPECT_EQ(formatted(loaded.diagnostics),
+            (std::vector<std::string>{
+                "p.yaml:3:11: trial.iti_ms: expected a duration in ms from 0 to 4294967, got -1",
+                "p.yaml:6:13: schedule.controllable.p_high: expected a probability in [0, 1], got 2",
+                "p.yaml:7:3: schedule.colour: unknown field; allowed: free_choice_fraction, start_side, "
+                "controllable, distractor, reversal",
+            }));
+}
+
+TEST(ProtocolLoader, QuotedNumbersAreStringsNotNumbers) {
+  const auto loaded = parse_protocol("name: q\nschedule:\n  distractor:\n    p: \"0.5\"\n", "q.yaml");
+  EXPECT_EQ(testing::only_diagnostic(loaded),
+            "q.yaml:4:8: schedule.distractor.p: expected a probability in [0, 1], got the quoted string \"0.5\"");
+}
+
+TEST(ProtocolLoader, RecordsWhereEachFieldIs) {
+  const auto p = protocol_from("name: w\ntrial:\n  threshold_deg: 12\n");
+  ASSERT_TRUE(p.locations.contains("trial.threshold_deg"));
+  EXPECT_EQ(p.locations.at("trial.threshold_deg").line, 3);
+  EXPECT_EQ(p.locations.at("trial.threshold_deg").column, 18);
+}
+
+TEST(ProtocolLoader, MissingFileIsADiagnosticNotACrash) {
+  const auto loaded = load_protocol_file("/nonexistent/protocol.yaml");
+  EXPECT_EQ(testing::only_diagnostic(loaded).rfind("/nonexistent/protocol.yaml:1:1: cannot read file", 0), 0u);
+}
+
+class EffectiveProtocol : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(EffectiveProtocol, PrintsEveryFieldAndReadsBackToTheSameProtocol) {
+  const auto protocol = shipped_protocol(GetParam());
+  const auto effective = effective_protocol_yaml(protocol);
+  for (const char* field : {"iti_ms:", "quiescence_timeout_ms:", "free_choice_fraction:", "p_high:", "p_low:",
+                            "rule:", "max_trials:", "controllable_volume_ul:", "go_cue:"}) {
+    EXPECT_NE(effective.find(field), std::string::npos) << field;
+  }
+  const auto reloaded = parse_protocol(effective, "effective.yaml");
+  for (const auto& d : reloaded.diagnostics) ADD_FAILURE() << format_diagnostic(d) << "\n" << effective;
+  ASSERT_TRUE(reloaded.ok());
+  EXPECT_EQ(effective_protocol_yaml(*reloaded.value), effective);
+}
+
+INSTANTIATE_TEST_SUITE_P(Shipped, EffectiveProtocol,
+                         ::testing::Values("distractor", "controllable-only", "habituation"),
+                         [](const auto& info) {
+                           std::string name = info.param;
+                           std::erase(name, '-');
+                           return name;
+                         });
+
+}  // namespace
+}  // namespace rig::task
