@@ -5,7 +5,8 @@ namespace rig::device {
 SerialRig::SerialRig(boost::asio::io_context& io, link::LinkOptions options) : io_(io), options_(std::move(options)) {}
 
 SerialRig::~SerialRig() {
-  if (link_) link_->stop();
+  // The owner's handlers may already be gone: stop without calling them.
+  if (link_) link_->stop(false);
 }
 
 void SerialRig::start(RigEvents events) {

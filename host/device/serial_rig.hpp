@@ -17,15 +17,19 @@ class SerialRig : public Rig {
 
   void start(RigEvents events) override;
   void stop() override;
-  void arm_trial(const wire::ArmTrial& trial, CommandDone done) override;
-  void abort_trial(uint32_t trial_id, CommandDone done) override;
-  void pulse_valve(const wire::PulseValve& pulse, CommandDone done) override;
-  void set_wheel_stream(uint16_t period_us, uint8_t samples_per_batch, CommandDone done) override;
-  void set_safety(const wire::SetSafety& limits, CommandDone done) override;
-  void clear_faults(uint16_t fault_mask, CommandDone done) override;
+  void arm_trial(const wire::ArmTrial& trial, CommandDone done = {}) override;
+  void abort_trial(uint32_t trial_id, CommandDone done = {}) override;
+  void pulse_valve(const wire::PulseValve& pulse, CommandDone done = {}) override;
+  void set_wheel_stream(uint16_t period_us, uint8_t samples_per_batch, CommandDone done = {}) override;
+  void set_safety(const wire::SetSafety& limits, CommandDone done = {}) override;
+  void clear_faults(uint16_t fault_mask, CommandDone done = {}) override;
   bool connected() const override;
   const DeviceInfo& device() const override;
   LinkStats link_stats() const override;
+  // Closes the port and reconnects (see Link::drop_connection).
+  void drop_connection(const std::string& reason) {
+    if (link_) link_->drop_connection(reason);
+  }
 
  private:
   void dispatch(const wire::FrameView& frame);

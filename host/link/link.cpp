@@ -73,7 +73,12 @@ void Link::start() {
   connect();
 }
 
-void Link::stop() {
+void Link::stop(bool notify) {
+  if (stopping_ && state_ == LinkState::kStopped) return;
+  if (!notify) {
+    callbacks_ = Callbacks{};
+    for (Pending& p : unacked_) p.done = nullptr;
+  }
   stopping_ = true;
   ++generation_;
   tick_timer_.cancel();

@@ -101,8 +101,12 @@ class Link : public std::enable_shared_from_this<Link> {
 
   // Starts connecting (and keeps reconnecting until stop()).
   void start();
-  // Closes the port; commands still unacknowledged fail with "link stopped".
-  void stop();
+  // Closes the port; commands still unacknowledged fail with "link stopped". Idempotent. With
+  // notify = false no callback runs (for owners being destroyed).
+  void stop(bool notify = true);
+
+  // Closes the port as if the cable had been pulled, then reconnects as usual (operators, fault tests).
+  void drop_connection(const std::string& reason) { disconnect(reason); }
 
   // Queues a reliable command. It is sent now if connected, else after the next handshake, and again until
   // acknowledged. `done` runs once. Returns the command's sequence number.

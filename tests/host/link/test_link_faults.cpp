@@ -1,0 +1,93 @@
+// The link under faults: corruption, garbage, delayed acknowledgements, a reopened port, a restarted MCU, a
+// silent device. Nothing lost, nothing duplicated, no valve the trial did not call for, the fault reported.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "child_process.hpp"
+#include "vmcu_session.hpp"
+
+using rig::device::LineDirection;
+using rig::test::VmcuSession;
+using namespace std::chrono_literals;
+
+TEST(LinkFaults, ByteCorruptionAtOnePerThousandLosesNothing) {
+  VmcuSession s;
+  s.vmcu_->inject_corruption(LineDirection::kToHost, 1e-3);
+  s.vmcu_->inject_corruption(LineDirection::kToDevice, 1e-3);
+  for (uint32_t id = 1; id <= 120; ++id) ASSERT_TRUE(s.run_trial(id)) << "trial " << id;
+  s.expect_exactly_once_in_order(1, 120);
+  const auto stats = s.rig_->link_stats();
+  EXPECT_GT(stats.dropped_total, 0u);  // corruption happened and was caught by the CRC
+  EXPECT_GT(s.vmcu_->counters().bytes_corrupted, 0u);
+}
+
+TEST(LinkFaults, GarbageBurstsAreDroppedAndTheSessionGoesOn) {
+  VmcuSession s;
+  for (uint32_t id = 1; id <= 40; ++id) {
+    if (id % 8 == 0) {
+      s.vmcu_->inject_garbage(LineDirection::kToHost, 300);
+      s.vmcu_->inject_garbage(LineDirection::kToDevice, 300);
+    }
+    ASSERT_TRUE(s.run_trial(id)) << "trial " << id;
+  }
+  s.expect_exactly_once_in_order(1, 40);
+  EXPECT_GT(s.rig_->link_stats().dropped_total, 0u);
+}
+
+TEST(LinkFaults, DelayedAcknowledgementsAreRetransmittedButExecutedOnce) {
+  VmcuSession s;
+  s.vmcu_->delay_device_output(250000);  // longer than the host's retransmission timeout
+  for (uint32_t id = 1; id <= 20; ++id) ASSERT_TRUE(s.run_trial(id)) << "trial " << id;
+  s.expect_exactly_once_in_order(1, 20);
+  EXPECT_GT(s.rig_->link_stats().retransmitted, 0u);
+}
+
+TEST(LinkFaults, PortClosedAndReopenedMidTrialReplaysEvents) {
+  VmcuSession s;
+  for (uint32_t id = 1; id <= 30; ++id) {
+    s.rig_->arm_trial(rig::test::session_trial(id));
+    // Drop the connection while the trial runs (at several phases of it).
+    s.run_until([] { return false; }, std::chrono::milliseconds(3 + id % 17));
+    s.rig_->drop_connection("test: port closed");
+    ASSERT_TRUE(s.run_until([&] { return s.has_result(id); }, 20s)) << "trial " << id;
+  }
+  s.expect_exactly_once_in_order(1, 30);
+  const auto stats = s.rig_->link_stats();
+  EXPECT_GE(stats.reconnects, 30u);
+  EXPECT_EQ(stats.device_resets, 0u);
+}
+
+TEST(LinkFaults, RestartedMcuIsReportedAsAResetAndTheLinkRecovers) {
+  const auto dir = rig::test::temp_dir("vmcu-restart");
+  VmcuSession s(1, (dir / "pty").string());
+  ASSERT_TRUE(s.run_trial(1));
+  s.rig_->arm_trial(rig::test::session_trial(2));
+  s.run_until([] { return false; }, 5ms);
+  s.kill_device();  // mid-trial
+  std::filesystem::remove(dir / "pty");
+  ASSERT_TRUE(s.run_until([&] { return !s.rig_->connected(); }, 5s)) << "the loss was not noticed";
+  s.start_device(2);  // a new boot id on a new pty, published in the same file
+  ASSERT_TRUE(s.run_until([&] { return s.rig_->connected() && s.resets == 1; }, 10s));
+  EXPECT_EQ(s.rig_->link_stats().device_resets, 1u);
+  EXPECT_FALSE(s.has_result(2)) << "a trial of the dead MCU cannot have a result";
+  for (uint32_t id = 3; id <= 10; ++id) ASSERT_TRUE(s.run_trial(id)) << "trial " << id;
+  std::vector<uint32_t> ids;
+  for (const auto& r : s.results) ids.push_back(r.trial_id);
+  EXPECT_EQ(ids, (std::vector<uint32_t>{1, 3, 4, 5, 6, 7, 8, 9, 10}));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(LinkFaults, SilentDeviceIsReportedWithinAHeartbeatPeriod) {
+  VmcuSession s;
+  ASSERT_TRUE(s.run_trial(1));
+  const size_t before = s.statuses.size();
+  s.vmcu_->stop();  // the pty stays open, but nothing comes from it any more
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(s.run_until([&] { return !s.rig_->connected(); }, 5s));
+  const auto wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  // 150 ms of device time at speed 25 is 6 ms, with a 60 ms floor: well inside one 100 ms status period.
+  EXPECT_LT(wall_ms, 200);
+  ASSERT_GT(s.statuses.size(), before);
+  EXPECT_NE(s.statuses.back().reason.find("silent"), std::string::npos) << s.statuses.back().reason;
+}
