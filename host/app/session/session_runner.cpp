@@ -1,0 +1,269 @@
+#include "session_runner.hpp"
+
+#include <boost/asio/post.hpp>
+#include <cmath>
+
+#include "host/task/names.hpp"
+
+namespace rig::app {
+
+using namespace std::chrono_literals;
+
+std::shared_ptr<SessionRunner> SessionRunner::create(boost::asio::io_context& io, device::Rig& rig,
+                                                     SessionConfig config, SessionRecorder& recorder) {
+  return std::shared_ptr<SessionRunner>(new SessionRunner(io, rig, std::move(config), recorder));
+}
+
+SessionRunner::SessionRunner(boost::asio::io_context& io, device::Rig& rig, SessionConfig config,
+                             SessionRecorder& recorder)
+    : io_(io), rig_(rig), config_(std::move(config)), recorder_(recorder), timer_(io) {
+  if (config_.speed <= 0) config_.speed = 1.0;
+  if (config_.resume) {
+    engine_ = std::make_unique<task::TaskEngine>(config_.protocol, config_.rig_config, config_.subject, *config_.resume);
+  } else {
+    engine_ = std::make_unique<task::TaskEngine>(config_.protocol, config_.rig_config, config_.subject, config_.seed,
+                                                 config_.water_before_session_ul);
+  }
+}
+
+int64_t SessionRunner::session_now_us() const {
+  // The engine's clock: wall time, compressed by the speed of a simulated device. A resumed session carries
+  // on from its saved ITI end so its timing continues where it stopped.
+  const auto wall = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - wall_start_);
+  return clock_start_us_ + static_cast<int64_t>(static_cast<double>(wall.count()) * config_.speed);
+}
+
+void SessionRunner::start(std::function<void(const SessionEnd&)> done) {
+  done_ = std::move(done);
+  started_ = true;
+  wall_start_ = std::chrono::steady_clock::now();
+  const task::EngineState state = engine_->state();
+  if (state.ready_at_us) {
+    clock_start_us_ = *state.ready_at_us;
+  } else if (state.session_start_us) {
+    clock_start_us_ = *state.session_start_us;
+  }
+
+  device::RigEvents events;
+  auto self = shared_from_this();
+  events.on_link = [self](const link::LinkStatus& status) {
+    for (auto* o : self->observers_) o->on_link(status);
+    if (self->configured_ && status.state != link::LinkState::kConnected) {
+      self->recorder_.event("link", self->session_now_us(), "{\"state\":\"" + std::string(link::link_state_name(status.state)) + "\"}");
+    }
+    if (status.state == link::LinkState::kFailed) self->finish("the device link failed: " + status.reason, true);
+  };
+  events.on_device = [self](const link::DeviceInfo& info, bool reset) { self->on_device(info, reset); };
+  events.on_trial_result = [self](const wire::TrialResult& r, const device::TrialTimes& t) { self->on_result(r, t); };
+  events.on_fault = [self](const wire::Fault& f, int64_t t_us) {
+    for (auto* o : self->observers_) o->on_fault(f, t_us);
+    self->recorder_.event("fault", t_us,
+                          "{\"fault_bit\":" + std::to_string(f.fault_bit) + ",\"latched\":" +
+                              std::to_string(f.latched_faults) + ",\"detail\":" + std::to_string(f.detail) + "}");
+  };
+  events.on_wheel = [self](const device::WheelSamples& samples) {
+    if (self->in_flight_) self->wheel_.push_back(samples);
+    for (auto* o : self->observers_) o->on_wheel(samples);
+  };
+  rig_.start(std::move(events));
+
+  timer_.expires_after(config_.connect_timeout);
+  timer_.async_wait([self](const boost::system::error_code& ec) {
+    if (!ec && !self->configured_ && !self->finished_) {
+      self->finish("no device answered within " + std::to_string(self->config_.connect_timeout.count()) + " s", true);
+    }
+  });
+}
+
+void SessionRunner::on_device(const link::DeviceInfo& info, bool reset) {
+  if (finished_) return;
+  device_ = info;
+  if (!configured_) {
+    if (info.encoder_ticks_per_rev != config_.rig_config.ticks_per_rev) {
+      finish("the rig config says the wheel has " + std::to_string(config_.rig_config.ticks_per_rev) +
+                 " ticks per revolution but the device reports " + std::to_string(info.encoder_ticks_per_rev) +
+                 "; fix wheel.ticks_per_rev in " + config_.rig_config.source_file,
+             true);
+      return;
+    }
+    timer_.cancel();
+    configure_device();
+    SessionStartInfo start;
+    start.subject_id = config_.subject.id;
+    start.device_description = config_.device_description;
+    start.device = info;
+    start.seed = engine_->state().seed;
+    start.initial_state = engine_->state();
+    auto self = shared_from_this();
+    recorder_.begin(start, [self, start](std::optional<std::string> error) {
+      if (error) {
+        self->finish("cannot record the session: " + *error, true);
+        return;
+      }
+      self->configured_ = true;
+      for (auto* o : self->observers_) o->on_started(start);
+      self->next_trial();
+    });
+    return;
+  }
+  configure_device();  // a restarted device has forgotten its settings
+  if (reset) {
+    recorder_.event("device_reset", session_now_us(), "{\"boot_id\":" + std::to_string(info.boot_id) + "}");
+    if (in_flight_) {
+      // The trial died with the MCU: record it as aborted so numbering and the schedule stay exact.
+      wire::TrialResult lost{};
+      lost.trial_id = in_flight_->arm.trial_id;
+      lost.kind = in_flight_->arm.kind;
+      lost.outcome = static_cast<uint8_t>(wire::TrialOutcome::kAborted);
+      device::TrialTimes times;
+      on_result(lost, times);
+    }
+  }
+}
+
+void SessionRunner::configure_device() {
+  wire::SetSafety safety{};
+  // At high simulated speed a few ms of host scheduling delay is seconds of device time: use the longest
+  // watchdog the firmware allows there. On real hardware (speed 1) the default 250 ms.
+  safety.heartbeat_timeout_ms = config_.speed > 1.0 ? 2000 : 250;
+  safety.max_open_us = 500000;
+  safety.max_open_us_per_s = 600000;
+  rig_.set_safety(safety);
+  rig_.set_wheel_stream(1000, 20);
+  rig_.clear_faults(0xFFFF);
+}
+
+void SessionRunner::next_trial() {
+  if (finished_) return;
+  if (stop_requested_) {
+    finish(stop_reason_, false);
+    return;
+  }
+  std::optional<task::TrialPlan> plan;
+  try {
+    plan = engine_->next_trial(std::max(session_now_us(), engine_->ready_at_us()));
+  } catch (const std::exception& e) {
+    finish(std::string("the task engine refused to continue: ") + e.what(), true);
+    return;
+  }
+  if (!plan) {
+    const auto reason = engine_->stop_reason();
+    finish(reason ? std::string(task::name_of(task::kStopReasonNames, *reason)) + " reached" : "session over", false);
+    return;
+  }
+  in_flight_ = plan;
+  wheel_.clear();
+  auto self = shared_from_this();
+  const uint32_t id = plan->arm.trial_id;
+  rig_.arm_trial(plan->arm, [self, id](const device::CommandResult& r) {
+    if (!self->in_flight_ || self->in_flight_->arm.trial_id != id || self->finished_) return;
+    if (!r.acknowledged) return;  // a device reset: on_device records the trial as aborted
+    if (r.status != wire::AckStatus::kOk && r.status != wire::AckStatus::kClamped) {
+      self->finish("the device refused trial " + std::to_string(id) + " (status " +
+                       std::to_string(static_cast<int>(r.status)) + ", detail " + std::to_string(r.detail) + ")",
+                   true);
+    }
+  });
+}
+
+void SessionRunner::on_result(const wire::TrialResult& result, const device::TrialTimes& times) {
+  if (!in_flight_ || result.trial_id != in_flight_->arm.trial_id || finished_) return;  // a stale replay
+  CompletedTrial trial;
+  trial.plan = *in_flight_;
+  trial.result = result;
+  trial.times = times;
+  trial.wheel = std::move(wheel_);
+  wheel_.clear();
+  try {
+    trial.update = engine_->on_result(trial.plan, result, std::max(session_now_us(), trial.plan.planned_at_us));
+  } catch (const std::exception& e) {
+    finish(std::string("the task engine rejected a result: ") + e.what(), true);
+    return;
+  }
+  trial.state_after = engine_->state();
+  in_flight_.reset();
+
+  ++tally_.trials;
+  if (trial.update.choice) {
+    ++tally_.choices;
+    if (trial.update.chose_high) ++tally_.high_side_choices;
+  } else if (result.outcome == static_cast<uint8_t>(wire::TrialOutcome::kMiss)) {
+    ++tally_.misses;
+  }
+  if (trial.update.reversed) ++tally_.reversals;
+  for (size_t v = 0; v < 2; ++v) {
+    if (result.delivered_open_us[v] > 0) ++tally_.rewards_by_valve[v];
+  }
+
+  auto self = shared_from_this();
+  auto shared_trial = std::make_shared<CompletedTrial>(std::move(trial));
+  recorder_.commit(*shared_trial, [self, shared_trial](std::optional<std::string> error) {
+    if (error) {
+      self->finish("cannot record trial " + std::to_string(shared_trial->plan.trial_number) + ": " + *error, true);
+      return;
+    }
+    for (auto* o : self->observers_) o->on_trial(*shared_trial);
+    self->after_commit();
+  });
+}
+
+void SessionRunner::after_commit() {
+  if (finished_) return;
+  if (stop_requested_) {
+    finish(stop_reason_, false);
+    return;
+  }
+  const int64_t wait_us = engine_->ready_at_us() - session_now_us();
+  timer_.expires_after(std::chrono::microseconds(
+      wait_us > 0 ? static_cast<int64_t>(static_cast<double>(wait_us) / config_.speed) : 0));
+  timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (!ec) self->next_trial();
+  });
+}
+
+void SessionRunner::request_stop(const std::string& reason) {
+  if (finished_ || stop_requested_) return;
+  stop_requested_ = true;
+  stop_reason_ = reason;
+  if (!configured_) {
+    finish(reason, false);
+    return;
+  }
+  if (in_flight_) {
+    rig_.abort_trial(in_flight_->arm.trial_id);
+    // The aborted result normally arrives in milliseconds; a device that is gone cannot send it.
+    timer_.expires_after(3s);
+    timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (!ec && !self->finished_) self->finish(self->stop_reason_ + " (the trial in flight got no result)", false);
+    });
+    return;
+  }
+  timer_.cancel();
+  boost::asio::post(io_, [self = shared_from_this()] {
+    if (!self->finished_) self->finish(self->stop_reason_, false);
+  });
+}
+
+void SessionRunner::finish(const std::string& reason, bool error) {
+  if (finished_) return;
+  finished_ = true;
+  timer_.cancel();
+  tally_.reason = reason;
+  tally_.error = error;
+  tally_.summary = engine_->summary();
+  tally_.advance = task::decide_advance(config_.protocol, tally_.summary);
+  tally_.link = rig_.link_stats();
+  auto self = shared_from_this();
+  auto finish_up = [self] {
+    self->rig_.stop();
+    for (auto* o : self->observers_) o->on_finished(self->tally_);
+    if (self->done_) self->done_(self->tally_);
+  };
+  if (configured_) {
+    recorder_.end(tally_, finish_up);
+  } else {
+    finish_up();
+  }
+}
+
+}  // namespace rig::app

@@ -1,0 +1,144 @@
+// Runs one training session: the task engine decides each trial, the Rig runs it on the device, a recorder
+// makes each completed trial durable before the next is armed, observers (progress line, live fit, dashboard)
+// see every trial. Everything happens on one io_context thread; recording runs on the recorder's own thread
+// and posts back.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "host/task/engine.hpp"
+#include "host/task/protocol.hpp"
+#include "host/task/rig_config.hpp"
+#include "host/task/stages.hpp"
+#include "host/task/subject.hpp"
+#include "rig.hpp"
+
+namespace rig::app {
+
+// One finished trial with everything the store and the observers need.
+struct CompletedTrial {
+  task::TrialPlan plan;
+  wire::TrialResult result{};
+  device::TrialTimes times;
+  task::TrialUpdate update;
+  std::vector<device::WheelSamples> wheel;
+  task::EngineState state_after;
+  bool synthesized = false;  // the device restarted mid-trial: the host recorded the trial as aborted
+};
+
+struct SessionStartInfo {
+  std::string subject_id;
+  std::string device_description;
+  link::DeviceInfo device;
+  uint64_t seed = 0;
+  task::EngineState initial_state;
+};
+
+// How a session ended.
+struct SessionEnd {
+  std::string reason;        // plain words: "max_trials reached", "stopped by the operator", ...
+  bool error = false;        // ended by a failure (device lost for good, disk full, ...)
+  task::SessionSummary summary;
+  task::AdvanceDecision advance;
+  uint32_t trials = 0;
+  uint32_t misses = 0;
+  uint32_t reversals = 0;
+  uint32_t high_side_choices = 0;
+  uint32_t choices = 0;
+  std::array<uint32_t, 2> rewards_by_valve{};  // deliveries per flavour
+  link::LinkStats link;
+};
+
+// Makes trials durable. begin/commit/event/end are called on the io thread and return at once; `done` runs
+// on the io thread when the work is durable (or failed: `error` set).
+class SessionRecorder {
+ public:
+  virtual ~SessionRecorder() = default;
+  virtual void begin(const SessionStartInfo& info, std::function<void(std::optional<std::string> error)> done) = 0;
+  virtual void commit(const CompletedTrial& trial, std::function<void(std::optional<std::string> error)> done) = 0;
+  virtual void event(const std::string& kind, int64_t t_us, const std::string& detail_json) = 0;
+  virtual void end(const SessionEnd& end, std::function<void()> done) = 0;
+};
+
+// Sees the session as it runs (io thread; must not block).
+class SessionObserver {
+ public:
+  virtual ~SessionObserver() = default;
+  virtual void on_started(const SessionStartInfo&) {}
+  virtual void on_trial(const CompletedTrial&) {}
+  virtual void on_link(const link::LinkStatus&) {}
+  virtual void on_fault(const wire::Fault&, int64_t) {}
+  virtual void on_wheel(const device::WheelSamples&) {}
+  virtual void on_finished(const SessionEnd&) {}
+};
+
+struct SessionConfig {
+  task::Protocol protocol;
+  task::RigConfig rig_config;
+  task::Subject subject;
+  uint64_t seed = 0;
+  double speed = 1.0;                         // device time per wall time (simulated devices)
+  double water_before_session_ul = 0.0;
+  std::optional<task::EngineState> resume;    // continue a session exactly
+  std::string device_description;
+  std::chrono::seconds connect_timeout{20};
+};
+
+// Not thread-safe: the io_context thread only (request_stop may be posted from a signal handler's strand).
+class SessionRunner : public std::enable_shared_from_this<SessionRunner> {
+ public:
+  static std::shared_ptr<SessionRunner> create(boost::asio::io_context& io, device::Rig& rig, SessionConfig config,
+                                               SessionRecorder& recorder);
+
+  void add_observer(SessionObserver* observer) { observers_.push_back(observer); }
+  // Connects, configures the device, then runs trials until a limit, a stop request or a failure. `done` runs
+  // once at the end (after the recorder has finished).
+  void start(std::function<void(const SessionEnd&)> done);
+  // Ends the session cleanly: the trial in flight is aborted on the device and recorded as aborted.
+  void request_stop(const std::string& reason);
+
+  const task::TaskEngine& engine() const { return *engine_; }
+  bool running() const { return started_ && !finished_; }
+
+ private:
+  SessionRunner(boost::asio::io_context& io, device::Rig& rig, SessionConfig config, SessionRecorder& recorder);
+
+  int64_t session_now_us() const;
+  void on_device(const link::DeviceInfo& info, bool reset);
+  void configure_device();
+  void next_trial();
+  void on_result(const wire::TrialResult& result, const device::TrialTimes& times);
+  void after_commit();
+  void finish(const std::string& reason, bool error);
+
+  boost::asio::io_context& io_;
+  device::Rig& rig_;
+  SessionConfig config_;
+  SessionRecorder& recorder_;
+  std::vector<SessionObserver*> observers_;
+  std::unique_ptr<task::TaskEngine> engine_;
+  std::function<void(const SessionEnd&)> done_;
+
+  boost::asio::steady_timer timer_;
+  std::chrono::steady_clock::time_point wall_start_;
+  int64_t clock_start_us_ = 0;
+
+  bool started_ = false;
+  bool configured_ = false;
+  bool finished_ = false;
+  bool stop_requested_ = false;
+  std::string stop_reason_;
+  std::optional<task::TrialPlan> in_flight_;
+  std::vector<device::WheelSamples> wheel_;
+  SessionEnd tally_;
+  link::DeviceInfo device_;
+};
+
+}  // namespace rig::app
