@@ -1,0 +1,113 @@
+// `rig report --csv FILE... --out DIR`: the Figure 2 style report (weights by lag per subject, index scatter)
+// as DIR/report.svg and DIR/report.png. (`--subject ID` from the session store comes with the store.)
+#include <CLI/CLI.hpp>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "command_registry.hpp"
+#include "host/analysis/history_regression.hpp"
+#include "host/analysis/report_svg.hpp"
+#include "host/analysis/trial_csv.hpp"
+
+extern char** environ;
+
+namespace {
+
+namespace analysis = rig::analysis;
+
+struct ReportArguments {
+  std::vector<std::string> csv_paths;
+  std::string out_dir;
+  std::string title = "Trial-history regression";
+  int lags = analysis::kDefaultLags;
+  double l2 = 0.0;
+};
+
+analysis::SubjectFit fit_subject(const std::string& path, const analysis::FitOptions& options) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::invalid_argument("cannot open " + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  try {
+    return {std::filesystem::path(path).stem().string(),
+            analysis::fit_history(analysis::parse_trials_csv(text.str()), options)};
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(path + ": " + e.what());
+  }
+}
+
+// Runs rsvg-convert (Debian librsvg2-bin) without a shell; returns its exit status, or -1 if it cannot start.
+int convert_to_png(const std::string& svg_path, const std::string& png_path) {
+  std::vector<std::string> argv_text{"rsvg-convert", "--format=png", "--output", png_path, svg_path};
+  std::vector<char*> argv;
+  for (auto& a : argv_text) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  if (posix_spawnp(&pid, argv[0], nullptr, nullptr, argv.data(), environ) != 0) return -1;
+  int status = 0;
+  if (waitpid(pid, &status, 0) < 0) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int run_report(const ReportArguments& args) {
+  std::vector<analysis::SubjectFit> subjects;
+  try {
+    const analysis::FitOptions options = analysis::validated({.lags = args.lags, .l2 = args.l2});
+    for (const auto& path : args.csv_paths) subjects.push_back(fit_subject(path, options));
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "rig report: %s\n", e.what());
+    return rig::app::kExitInvalid;
+  }
+  for (const auto& s : subjects) {
+    if (s.fit.model.separation || s.fit.model.singular) {
+      std::fprintf(stderr, "rig report: warning: the fit of %s is %s; its weights are not meaningful\n",
+                   s.subject.c_str(), s.fit.model.separation ? "separated" : "singular");
+    }
+  }
+  const std::filesystem::path dir(args.out_dir);
+  std::filesystem::create_directories(dir);
+  const std::string svg_path = (dir / "report.svg").string();
+  const std::string png_path = (dir / "report.png").string();
+  {
+    std::ofstream out(svg_path, std::ios::binary);
+    out << analysis::render_report_svg(subjects, args.title);
+    if (!out) throw std::runtime_error("cannot write " + svg_path);
+  }
+  const int status = convert_to_png(svg_path, png_path);
+  if (status != 0) {
+    std::fprintf(stderr, "rig report: wrote %s, but rsvg-convert failed (%d); run scripts/setup for librsvg2-bin\n",
+                 svg_path.c_str(), status);
+    return rig::app::kExitFailure;
+  }
+  std::printf("%s\n%s\n", svg_path.c_str(), png_path.c_str());
+  return rig::app::kExitOk;
+}
+
+const rig::app::CommandRegistration kRegistration{
+    "report", "Draw the weights-by-lag and index-scatter figure (SVG and PNG) for one or more subjects",
+    [](CLI::App& command) {
+      auto args = std::make_shared<ReportArguments>();
+      command.add_option("--csv", args->csv_paths, "Trial CSV per subject (the file name is the subject's label)")
+          ->required()
+          ->check(CLI::ExistingFile);
+      command.add_option("--out", args->out_dir, "Directory for report.svg and report.png")->required();
+      command.add_option("--title", args->title, "Figure title")->capture_default_str();
+      command.add_option("--lags", args->lags, "Trials of history per outcome type")
+          ->check(CLI::Range(1, analysis::kMaxLags))
+          ->capture_default_str();
+      command.add_option("--l2", args->l2, "Ridge penalty on the weights; 0 = maximum likelihood")
+          ->check(CLI::NonNegativeNumber)
+          ->capture_default_str();
+      return [args] { return run_report(*args); };
+    }};
+
+}  // namespace
