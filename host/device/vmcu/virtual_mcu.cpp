@@ -31,7 +31,7 @@ const VirtualMcuOptions& checked(const VirtualMcuOptions& options) {
 
 VirtualMcu::VirtualMcu(const VirtualMcuOptions& options, std::unique_ptr<sim::Chooser> chooser)
     : options_(checked(options)),
-      board_(options.boot_id),
+      board_(options.boot_id, options.loop_period_us),
       rng_to_host_(options.seed ^ kToHostStream),
       rng_to_device_(options.seed ^ kToDeviceStream),
       rng_garbage_(options.seed ^ kGarbageStream) {

@@ -25,6 +25,7 @@ struct VirtualMcuOptions {
   double speed = 1.0;        // simulated microseconds per wall microsecond; 0 = as fast as possible
   uint32_t boot_id = 1;      // reported in HelloReply; a restarted MCU reports a new one
   uint32_t slice_us = 250;   // simulated time run per loop iteration, between pty reads and writes
+  uint32_t loop_period_us = 50;  // the firmware main loop's period in simulated time (the AVR loop: 10-50 us)
   uint64_t seed = 1;         // the mouse's movements (sim::movement_seed) and the injected faults; the chooser has its own
   sim::MouseConfig mouse;    // how the mouse moves, when there is one
 };
