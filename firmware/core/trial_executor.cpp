@@ -173,7 +173,8 @@ void TrialExecutor::emergency_stop(uint32_t now_us) {
   if (pulse_train_running()) {
     wire::PulseDone done;
     done.valve = train_.valve;
-    done.count = train_delivered_;
+    // A pulse cut short by the stop is not a delivered pulse: calibration must not count it.
+    done.count = train_valve_open_ && train_delivered_ > 0 ? static_cast<uint16_t>(train_delivered_ - 1) : train_delivered_;
     done.open_us = train_.open_us;
     train_remaining_ = 0;
     train_valve_open_ = false;

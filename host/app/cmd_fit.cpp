@@ -1,5 +1,5 @@
-// `rig fit --csv FILE`: the trial-history regression of one subject, its indices and, with --crt, their
-// conditional randomization tests. (`--db PATH --subject ID` comes with the session store.)
+// `rig fit --csv FILE` or `rig fit [--db PATH] --subject ID`: the trial-history regression of one subject
+// (pooled over its sessions), its indices and, with --crt, their conditional randomization tests.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -14,6 +14,8 @@
 #include "host/analysis/fit_json.hpp"
 #include "host/analysis/history_regression.hpp"
 #include "host/analysis/trial_csv.hpp"
+#include "host/store/store.hpp"
+#include "run_support.hpp"
 
 namespace {
 
@@ -21,6 +23,8 @@ namespace analysis = rig::analysis;
 
 struct FitArguments {
   std::string csv_path;
+  std::string db_path;
+  std::string subject;
   int lags = analysis::kDefaultLags;
   double l2 = 0.0;
   int crt_surrogates = 0;
@@ -67,12 +71,22 @@ void print_table(const analysis::HistoryFit& fit, const analysis::CrtResult* crt
 int run_fit(const FitArguments& args) {
   std::vector<analysis::TrialRecord> trials;
   const analysis::FitOptions options{.lags = args.lags, .l2 = args.l2};
+  const std::string source = args.csv_path.empty() ? args.db_path : args.csv_path;
   try {
     analysis::validated(options);
-    trials = analysis::parse_trials_csv(read_file(args.csv_path));
+    if (!args.csv_path.empty()) {
+      trials = analysis::parse_trials_csv(read_file(args.csv_path));
+    } else {
+      const auto db = rig::store::Store::open(args.db_path, rig::store::OpenOptions{.read_only = true, .clock_unix_us = {}});
+      for (const auto& t : db.subject_trials(args.subject)) trials.push_back(rig::app::to_analysis_record(t));
+      if (trials.empty()) throw std::invalid_argument("no trials of subject '" + args.subject + "'");
+    }
   } catch (const std::invalid_argument& e) {
-    std::fprintf(stderr, "rig fit: %s: %s\n", args.csv_path.c_str(), e.what());
+    std::fprintf(stderr, "rig fit: %s: %s\n", source.c_str(), e.what());
     return rig::app::kExitInvalid;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "rig fit: %s\n", e.what());
+    return rig::app::kExitFailure;
   }
   const analysis::HistoryFit fit = analysis::fit_history(trials, options);
   std::optional<analysis::CrtResult> crt;
@@ -104,9 +118,16 @@ const rig::app::CommandRegistration kRegistration{
     "fit", "Fit the trial-history regression of one subject (weights, indices, randomization test)",
     [](CLI::App& command) {
       auto args = std::make_shared<FitArguments>();
-      command.add_option("--csv", args->csv_path, "Trial CSV (columns in docs/analysis.md)")
-          ->required()
-          ->check(CLI::ExistingFile);
+      auto* csv = command.add_option("--csv", args->csv_path, "Trial CSV (columns in docs/analysis.md)")
+                      ->check(CLI::ExistingFile);
+      auto* subject = command.add_option("--subject", args->subject, "Subject id: fit its trials from the session database");
+      args->db_path = rig::store::Store::default_path();
+      command.add_option("--db", args->db_path, "Session database (with --subject)")->capture_default_str();
+      csv->excludes(subject);
+      subject->excludes(csv);
+      command.callback([csv, subject] {
+        if (csv->count() == 0 && subject->count() == 0) throw CLI::ValidationError("give --csv FILE or --subject ID");
+      });
       command.add_option("--lags", args->lags, "Trials of history per outcome type")
           ->check(CLI::Range(1, analysis::kMaxLags))
           ->capture_default_str();

@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <algorithm>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -14,6 +15,8 @@
 #include <vector>
 
 #include "command_registry.hpp"
+#include "host/store/store.hpp"
+#include "run_support.hpp"
 #include "host/analysis/history_regression.hpp"
 #include "host/analysis/report_svg.hpp"
 #include "host/analysis/trial_csv.hpp"
@@ -26,6 +29,8 @@ namespace analysis = rig::analysis;
 
 struct ReportArguments {
   std::vector<std::string> csv_paths;
+  std::vector<std::string> subjects;  // from the session database; "all" = every subject in it
+  std::string db_path;
   std::string out_dir;
   std::string title = "Trial-history regression";
   int lags = analysis::kDefaultLags;
@@ -63,9 +68,28 @@ int run_report(const ReportArguments& args) {
   try {
     const analysis::FitOptions options = analysis::validated({.lags = args.lags, .l2 = args.l2});
     for (const auto& path : args.csv_paths) subjects.push_back(fit_subject(path, options));
+    if (!args.subjects.empty()) {
+      const auto db = rig::store::Store::open(args.db_path, rig::store::OpenOptions{.read_only = true, .clock_unix_us = {}});
+      std::vector<std::string> ids = args.subjects;
+      if (ids.size() == 1 && ids[0] == "all") {
+        ids.clear();
+        for (const auto& session : db.sessions()) {
+          if (std::find(ids.begin(), ids.end(), session.subject_id) == ids.end()) ids.push_back(session.subject_id);
+        }
+      }
+      for (const auto& id : ids) {
+        std::vector<analysis::TrialRecord> trials;
+        for (const auto& t : db.subject_trials(id)) trials.push_back(rig::app::to_analysis_record(t));
+        if (trials.empty()) throw std::invalid_argument(args.db_path + ": no trials of subject '" + id + "'");
+        subjects.push_back({id, analysis::fit_history(trials, options)});
+      }
+    }
   } catch (const std::invalid_argument& e) {
     std::fprintf(stderr, "rig report: %s\n", e.what());
     return rig::app::kExitInvalid;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "rig report: %s\n", e.what());
+    return rig::app::kExitFailure;
   }
   for (const auto& s : subjects) {
     if (s.fit.model.separation || s.fit.model.singular) {
@@ -96,9 +120,15 @@ const rig::app::CommandRegistration kRegistration{
     "report", "Draw the weights-by-lag and index-scatter figure (SVG and PNG) for one or more subjects",
     [](CLI::App& command) {
       auto args = std::make_shared<ReportArguments>();
-      command.add_option("--csv", args->csv_paths, "Trial CSV per subject (the file name is the subject's label)")
-          ->required()
-          ->check(CLI::ExistingFile);
+      auto* csv = command.add_option("--csv", args->csv_paths, "Trial CSV per subject (the file name is the subject's label)")
+                      ->check(CLI::ExistingFile);
+      auto* subject = command.add_option("--subject", args->subjects,
+                                         "Subject id(s) from the session database, or 'all'");
+      args->db_path = rig::store::Store::default_path();
+      command.add_option("--db", args->db_path, "Session database (with --subject)")->capture_default_str();
+      command.callback([csv, subject] {
+        if (csv->count() == 0 && subject->count() == 0) throw CLI::ValidationError("give --subject ID... or --csv FILE...");
+      });
       command.add_option("--out", args->out_dir, "Directory for report.svg and report.png")->required();
       command.add_option("--title", args->title, "Figure title")->capture_default_str();
       command.add_option("--lags", args->lags, "Trials of history per outcome type")

@@ -91,3 +91,26 @@ TEST(Watchdog, RegularHeartbeatsKeepTheTrialAlive) {
   ASSERT_TRUE(host.result(22));
   EXPECT_EQ(host.result(22)->outcome, static_cast<uint8_t>(wire::TrialOutcome::kMiss));
 }
+
+TEST(Watchdog, StopsAPulseTrainAndCountsOnlyWholePulses) {
+  sim::SimBoard board;
+  ScriptedHost host(board);
+  host.hello();
+  wire::PulseValve p{};
+  p.valve = 1;
+  p.count = 20;
+  p.open_us = 100000;
+  p.interval_us = 150000;
+  host.command(p);
+  host.run(400000);  // three pulses started, the third still open when the host goes silent
+  board.run_for(1500000);
+  const size_t pulses = board.hal().valve_log().size();
+  EXPECT_LE(pulses, 5u) << "the train must stop at the watchdog";
+  host.hello();
+  host.run(50000);
+  const auto done = host.all<wire::PulseDone>();
+  ASSERT_EQ(done.size(), 1u);
+  size_t whole = 0;
+  for (const auto& pulse : board.hal().valve_log()) whole += pulse.close_us - pulse.open_us == 100000 ? 1 : 0;
+  EXPECT_EQ(done[0].count, whole);
+}

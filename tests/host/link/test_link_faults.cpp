@@ -54,7 +54,8 @@ TEST(LinkFaults, PortClosedAndReopenedMidTrialReplaysEvents) {
   }
   s.expect_exactly_once_in_order(1, 30);
   const auto stats = s.rig_->link_stats();
-  EXPECT_GE(stats.reconnects, 30u);
+  // A drop that lands while the link is still reconnecting from the previous one adds no reconnect.
+  EXPECT_GE(stats.reconnects, 20u);
   EXPECT_EQ(stats.device_resets, 0u);
 }
 

@@ -30,7 +30,8 @@ TEST(Check, ShippedProtocolsAndConfigsAreValidTogether) {
 TEST(Check, ProtocolIsCheckedAgainstARigConfigListedAlongside) {
   const auto protocol = testing::test_path("broken/threshold_too_fine_for_encoder.yaml");
   EXPECT_TRUE(check_files({protocol}, std::nullopt).ok());  // no rig: ticks cannot be judged
-  const auto report = check_files({protocol, source_path("config/rig.sim.yaml")}, std::nullopt);
+  // rig.test.yaml has a 1024-tick wheel: 0.1 degree is less than one tick.
+  const auto report = check_files({protocol, testing::test_path("rig.test.yaml")}, std::nullopt);
   ASSERT_EQ(report.diagnostics.size(), 1u);
   EXPECT_FALSE(report.files[0].ok);
   EXPECT_TRUE(report.files[1].ok);

@@ -16,7 +16,7 @@ TEST(RigConfigLoader, SimulatedRigExampleLoads) {
   ASSERT_TRUE(loaded.ok());
   const auto& rig = *loaded.value;
   EXPECT_EQ(rig.device_kind, DeviceKind::kSim);
-  EXPECT_EQ(rig.ticks_per_rev, 1024);
+  EXPECT_EQ(rig.ticks_per_rev, 4096);
   EXPECT_EQ(rig.cues.at("go"), 0);
   EXPECT_EQ(rig.table(wire::Valve::kCherry).points.size(), 5u);
   EXPECT_EQ(format_date(rig.table(wire::Valve::kGrape).calibrated_on), "2025-01-06");

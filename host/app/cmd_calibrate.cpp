@@ -1,0 +1,496 @@
+// `rig calibrate`: measures a valve's calibration table through the Rig (pulse trains the operator weighs)
+// and writes it, dated, into the rig config, changing nothing else in that file.
+#include <CLI/CLI.hpp>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <chrono>
+#include <cerrno>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+#include "command_registry.hpp"
+#include "device_factory.hpp"
+#include "host/task/calibration.hpp"
+#include "host/task/calibration_plan.hpp"
+#include "host/task/calibration_yaml.hpp"
+#include "host/task/rig_config.hpp"
+#include "run_support.hpp"
+
+namespace rig::app {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Simulated devices run this many times faster than real time so a calibration takes seconds.
+constexpr double kSimulatedSpeed = 50.0;
+constexpr std::chrono::seconds kConnectTimeout{20};
+// Volumes are written with this many decimals: 0.1 mg over 100 pulses is 0.001 uL.
+constexpr int kVolumeDecimals = 4;
+// The loader's upper bound of a calibrated volume (docs/config.md).
+constexpr double kMaxVolumeUl = 1000.0;
+
+struct CalibrateOptions {
+  std::string valve;
+  std::string config;
+  std::string device;
+  std::string open_us = "10000,20000,40000,80000";
+  std::uint32_t pulses = 100;
+  std::uint32_t interval_ms = 300;
+  std::string weights;
+  bool yes = false;
+  bool dry_run = false;
+};
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path + ": cannot read");
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Writes `text` to `path` so that a reader sees either the old or the new file, never a part: a temporary
+// file beside it with the same permissions, flushed to disk, renamed over it. Throws std::runtime_error.
+void write_atomically(const fs::path& path, const std::string& text) {
+  const fs::path temporary = path.string() + ".calibrate-" + std::to_string(::getpid()) + ".tmp";
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) throw std::runtime_error(temporary.string() + ": cannot create: " + std::strerror(errno));
+  std::size_t written = 0;
+  while (written < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    written += static_cast<std::size_t>(n);
+  }
+  const bool ok = written == text.size() && ::fsync(fd) == 0;
+  const int error = errno;
+  ::close(fd);
+  std::error_code ec;
+  if (ok) fs::permissions(temporary, fs::status(path).permissions(), fs::perm_options::replace, ec);
+  if (!ok || ec || std::rename(temporary.c_str(), path.c_str()) != 0) {
+    const std::string reason = !ok ? std::strerror(error) : ec ? ec.message() : std::strerror(errno);
+    fs::remove(temporary, ec);
+    throw std::runtime_error(path.string() + ": cannot write: " + reason);
+  }
+}
+
+// The rig, running on its own io_context thread while the calling thread talks to the operator. The
+// calling thread asks for pulse trains and waits for them; anything that makes a weighing untrustworthy
+// after connecting (the link lost, the device restarted, a watchdog or valve-limit fault) fails the call
+// in progress and every later one. Methods: the one calling thread only.
+class CalibrationRig {
+ public:
+  CalibrationRig() : work_(io_.get_executor()), thread_([this] { io_.run(); }) {}
+  ~CalibrationRig() { close(); }
+  CalibrationRig(const CalibrationRig&) = delete;
+  CalibrationRig& operator=(const CalibrationRig&) = delete;
+
+  // Starts the device and the link, and waits until the device answered and took the safety limits.
+  // Throws std::runtime_error (no device, refusal) with what went wrong.
+  void connect(DeviceRequest request) {
+    const double speed = request.kind == DeviceChoice::kSerial ? 1.0 : request.speed;
+    std::promise<std::string> made;
+    boost::asio::post(io_, [this, &made, &request, speed] {
+      try {
+        device_ = make_device(io_, std::move(request));
+        device_->rig().start(events(speed));
+        made.set_value(device_->describe());
+      } catch (...) {
+        made.set_exception(std::current_exception());
+      }
+    });
+    description_ = made.get_future().get();
+    std::unique_lock lock(mutex_);
+    if (!changed_.wait_for(lock, kConnectTimeout, [this] { return ready_ || failure_; })) {
+      failure_ = "no device answered within " + std::to_string(kConnectTimeout.count()) + " s on " + description_ +
+                 (last_link_reason_.empty() ? "" : " (last: " + last_link_reason_ + ")");
+    }
+    if (failure_) throw std::runtime_error(*failure_);
+  }
+
+  const std::string& description() const { return description_; }
+
+  // Delivers `pulse` and waits (at most `timeout`, wall time) for the device to report it done with every
+  // pulse at the requested open time. Throws std::runtime_error saying what went wrong.
+  void deliver(const wire::PulseValve& pulse, std::chrono::milliseconds timeout) {
+    {
+      std::lock_guard lock(mutex_);
+      if (failure_) throw std::runtime_error(*failure_);
+      pulse_pending_ = true;
+      pulse_done_.reset();
+    }
+    boost::asio::post(io_, [this, pulse] {
+      device_->rig().pulse_valve(pulse, [this, pulse](const link::CommandResult& result) {
+        std::lock_guard lock(mutex_);
+        if (stopping_ || !pulse_pending_ || failure_) return;
+        if (!result.acknowledged) {
+          failure_ = "the device did not take the pulse command: " + result.error;
+        } else if (result.status != wire::AckStatus::kOk) {
+          failure_ = refusal_text(result, pulse);
+        }
+        changed_.notify_all();
+      });
+    });
+    std::unique_lock lock(mutex_);
+    const bool finished = changed_.wait_for(lock, timeout, [this] { return pulse_done_ || failure_; });
+    pulse_pending_ = false;
+    if (!finished) {
+      failure_ = "the device did not report the pulses done within " +
+                 std::to_string(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()) + " s";
+    }
+    if (failure_) throw std::runtime_error(*failure_);
+    const wire::PulseDone done = *pulse_done_;
+    if (done.valve != pulse.valve || done.count != pulse.count || done.open_us != pulse.open_us) {
+      failure_ = "the device delivered " + std::to_string(done.count) + " pulses of " + std::to_string(done.open_us) +
+                 " us on valve " + std::to_string(done.valve) + " instead of " + std::to_string(pulse.count) +
+                 " of " + std::to_string(pulse.open_us) + " us";
+      throw std::runtime_error(*failure_);
+    }
+  }
+
+  // Throws std::runtime_error when the rig has failed since the last call (e.g. while the operator weighed).
+  void throw_if_failed() {
+    std::lock_guard lock(mutex_);
+    if (failure_) throw std::runtime_error(*failure_);
+  }
+
+  // Stops the link and the device and ends the io thread. Idempotent.
+  void close() {
+    if (!thread_.joinable()) return;
+    boost::asio::post(io_, [this] {
+      {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+      }
+      if (device_) device_->rig().stop();
+      device_.reset();
+      io_.stop();
+    });
+    thread_.join();
+    device_.reset();
+  }
+
+ private:
+  static std::string refusal_text(const link::CommandResult& result, const wire::PulseValve& pulse) {
+    const std::string train = std::to_string(pulse.count) + " pulses of " + std::to_string(pulse.open_us) + " us";
+    switch (result.status) {
+      case wire::AckStatus::kClamped:
+        return "the device clamped the open time of " + train + " to its safety limit; calibrate below it";
+      case wire::AckStatus::kBadState:
+        return "the device refused " + train + ": a trial is armed or another pulse train is running";
+      case wire::AckStatus::kBadArgument:
+        return "the device refused " + train + " as a bad argument (field " + std::to_string(result.detail) + ")";
+      default:
+        return "the device refused " + train + " (status " + std::to_string(static_cast<int>(result.status)) + ")";
+    }
+  }
+
+  // The rig's events, on the io thread: they only record what happened and wake the calling thread.
+  device::RigEvents events(double speed) {
+    device::RigEvents events;
+    events.on_link = [this](const link::LinkStatus& status) {
+      std::lock_guard lock(mutex_);
+      if (stopping_ || failure_) return;
+      if (!status.reason.empty()) last_link_reason_ = status.reason;
+      if (status.state == link::LinkState::kFailed) {
+        failure_ = "the link to the device failed: " + status.reason;
+      } else if (ready_ && status.state != link::LinkState::kConnected) {
+        failure_ = "the link to the device was lost during the calibration (" + status.reason +
+                   "); re-run rig calibrate";
+      }
+      changed_.notify_all();
+    };
+    events.on_device = [this, speed](const link::DeviceInfo&, bool reset) {
+      std::unique_lock lock(mutex_);
+      if (stopping_ || failure_) return;
+      if (connected_once_) {
+        if (reset) failure_ = "the device restarted during the calibration; re-run rig calibrate";
+        changed_.notify_all();
+        return;
+      }
+      connected_once_ = true;
+      lock.unlock();
+      wire::SetSafety safety{};
+      // A simulated device running fast gets the longest watchdog the firmware allows (host scheduling delays
+      // are seconds of its time); a real board the default.
+      safety.heartbeat_timeout_ms = speed > 1.0 ? 2000 : 250;
+      safety.max_open_us = task::max_calibration_open_us();
+      safety.max_open_us_per_s = 600000;
+      device_->rig().set_safety(safety, [this](const link::CommandResult& result) {
+        std::lock_guard lock(mutex_);
+        if (stopping_ || failure_) return;
+        if (!result.acknowledged || (result.status != wire::AckStatus::kOk && result.status != wire::AckStatus::kClamped)) {
+          failure_ = "the device refused the safety limits" + (result.error.empty() ? "" : ": " + result.error);
+        } else {
+          ready_ = true;
+        }
+        changed_.notify_all();
+      });
+      device_->rig().clear_faults(0xFFFF);
+    };
+    events.on_pulse_done = [this](const wire::PulseDone& done) {
+      std::lock_guard lock(mutex_);
+      if (!pulse_pending_) return;
+      pulse_done_ = done;
+      changed_.notify_all();
+    };
+    events.on_fault = [this](const wire::Fault& fault, int64_t) {
+      std::fprintf(stderr, "rig calibrate: device fault: %s\n", fault_text(fault.fault_bit).c_str());
+      std::lock_guard lock(mutex_);
+      const uint16_t spoils_weighing = wire::kFaultHostTimeout | wire::kFaultValveLimit | wire::kFaultReset;
+      if (stopping_ || failure_ || !pulse_pending_ || (fault.fault_bit & spoils_weighing) == 0) return;
+      failure_ = "the pulses are not what was asked for (" + fault_text(fault.fault_bit) + "); re-run rig calibrate";
+      changed_.notify_all();
+    };
+    return events;
+  }
+
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  std::thread thread_;
+  std::unique_ptr<DeviceHandle> device_;  // io thread only (until close())
+  std::string description_;
+
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  // Guarded by mutex_.
+  bool stopping_ = false;
+  bool connected_once_ = false;
+  bool ready_ = false;
+  bool pulse_pending_ = false;
+  std::optional<wire::PulseDone> pulse_done_;
+  std::optional<std::string> failure_;
+  std::string last_link_reason_;
+};
+
+// Prompts on stderr and reads one line from stdin; nullopt at the end of input.
+std::optional<std::string> ask(const std::string& prompt) {
+  std::fflush(stdout);  // what the question is about comes first
+  std::fputs(prompt.c_str(), stderr);
+  std::fflush(stderr);
+  std::string line;
+  if (!std::getline(std::cin, line)) return std::nullopt;
+  return line;
+}
+
+// Asks for the total weight of `pulse_count` pulses of open_us until it reads as a plausible weight in mg.
+double ask_weight(std::uint32_t open_us, std::uint32_t pulse_count) {
+  while (true) {
+    const auto answer = ask("Total weight of the " + std::to_string(pulse_count) + " pulses of " +
+                            std::to_string(open_us) + " us, in mg: ");
+    if (!answer) throw std::runtime_error("no weight entered (end of input); the rig config was not changed");
+    const auto weight_mg = task::parse_weight_mg(*answer);
+    if (!weight_mg) {
+      std::fprintf(stderr, "'%s' is not a weight in mg: enter a positive number such as 812.5\n", answer->c_str());
+    } else if (*weight_mg / pulse_count > kMaxVolumeUl) {
+      std::fprintf(stderr, "%s mg is more than %g uL per pulse: enter the total weight of all pulses in mg\n",
+                   answer->c_str(), kMaxVolumeUl);
+    } else {
+      return *weight_mg;
+    }
+  }
+}
+
+// A duration for the operator: "25 s", or "12 min" from two minutes on.
+std::string format_seconds(std::int64_t duration_us) {
+  char text[32];
+  const bool long_one = duration_us >= 120000000;
+  std::snprintf(text, sizeof text, long_one ? "%.0f min" : "%.0f s", long_one ? duration_us / 60e6 : duration_us / 1e6);
+  return text;
+}
+
+void print_comparison(const task::CalibrationTable& old_table, const task::CalibrationTable& new_table,
+                      wire::Valve valve) {
+  std::printf("valve %s: calibration of %s -> %s\n", task::flavour_name(valve),
+              task::format_date(old_table.calibrated_on).c_str(), task::format_date(new_table.calibrated_on).c_str());
+  std::printf("  %9s  %12s  %12s  %8s\n", "open_us", "new uL", "old uL", "change");
+  for (const auto& row : task::compare_calibration(old_table, new_table)) {
+    std::printf("  %9u  %12.4f  %12.4f  %+7.1f%%%s\n", row.open_us, row.new_volume_ul, row.old_volume_ul,
+                row.change_percent, row.extrapolated ? "  (old table extrapolated)" : "");
+  }
+  std::string old_points;
+  for (const auto& point : old_table.points) {
+    char text[64];
+    std::snprintf(text, sizeof text, "%s%u us %g uL", old_points.empty() ? "" : ", ", point.open_us, point.volume_ul);
+    old_points += text;
+  }
+  std::printf("  old table: %s\n", old_points.c_str());
+}
+
+// Rewrites valves.<valve> of the rig config at `path` (whose text was `original` when the calibration
+// started), reloads it and restores the original if it does not read back as intended.
+void write_table(const std::string& path, const std::string& original, wire::Valve valve,
+                 const task::RigConfig& old_config, const task::CalibrationTable& table) {
+  const std::string paste = "\nThe new table, to paste under valves: by hand:\n" + task::format_valve_calibration(valve, table);
+  if (read_text(path) != original) {
+    throw std::runtime_error(path + " changed during the calibration; it was not written." + paste);
+  }
+  std::string rewritten;
+  try {
+    rewritten = task::replace_valve_calibration(original, valve, table);
+  } catch (const task::CalibrationYamlError& e) {
+    throw std::runtime_error(path + ": cannot rewrite it: " + e.what() + paste);
+  }
+  const fs::path target = fs::is_symlink(path) ? fs::canonical(path) : fs::path(path);
+  write_atomically(target, rewritten);
+
+  const wire::Valve other = valve == wire::Valve::kCherry ? wire::Valve::kGrape : wire::Valve::kCherry;
+  const auto reloaded = task::load_rig_config_file(path);
+  if (reloaded.ok() && reloaded.value->table(valve) == table && reloaded.value->table(other) == old_config.table(other)) {
+    return;
+  }
+  std::string why;
+  for (const auto& d : reloaded.diagnostics) why += "\n  " + task::format_diagnostic(d);
+  write_atomically(target, original);
+  throw std::runtime_error(path + ": the rewritten file did not read back as written; the original was restored" + why +
+                           paste);
+}
+
+int calibrate(const CalibrateOptions& o) {
+  const wire::Valve* valve = task::value_of(task::kFlavourNames, o.valve);
+  if (!valve) throw InputError("--valve: '" + o.valve + "' is not a valve (cherry or grape)");
+  task::CalibrationPlan plan;
+  plan.valve = *valve;
+  try {
+    plan.open_us = task::parse_open_times(o.open_us);
+  } catch (const std::invalid_argument& e) {
+    throw InputError(std::string("--open-us: ") + e.what());
+  }
+  plan.pulse_count = o.pulses;
+  plan.interval_us = o.interval_ms * 1000;
+  if (const auto problems = task::check_plan(plan); !problems.empty()) {
+    std::string message = "the pulses cannot be delivered as asked:";
+    for (const auto& p : problems) message += "\n  " + p;
+    throw InputError(message);
+  }
+
+  const std::string config_path = o.config.empty() ? default_rig_config_path() : o.config;
+  const std::string original = read_text(config_path);
+  const auto loaded = task::parse_rig_config(original, config_path);
+  if (!loaded.ok()) {
+    std::string message = "invalid rig config:";
+    for (const auto& d : loaded.diagnostics) message += "\n  " + task::format_diagnostic(d);
+    throw InputError(message);
+  }
+  const task::RigConfig& config = *loaded.value;
+  const task::CalibrationTable& old_table = config.table(plan.valve);
+  try {
+    // Find out now, not after the pulses, whether the file can be rewritten.
+    (void)task::replace_valve_calibration(original, plan.valve, old_table);
+  } catch (const task::CalibrationYamlError& e) {
+    throw InputError(config_path + ": cannot rewrite its table: " + e.what());
+  }
+
+  std::optional<std::vector<task::WeighedPulses>> given;
+  if (!o.weights.empty()) {
+    try {
+      given = task::measurements_from_weights(plan, task::parse_weights(read_text(o.weights), o.weights));
+    } catch (const std::invalid_argument& e) {
+      throw InputError(std::string("--weights: ") + e.what());
+    }
+    for (const auto& m : *given) {
+      if (m.total_weight_mg / m.pulse_count > kMaxVolumeUl) {
+        throw InputError("--weights: " + o.weights + ": " + std::to_string(m.open_us) + " us: more than 1000 uL per " +
+                         "pulse; the weights are the total of all pulses in mg");
+      }
+    }
+  }
+
+  DeviceRequest request = device_request(o.device, config, kSimulatedSpeed, 1);
+  request.simavr_program = sibling_program("rig-simavr");
+  const double speed = request.kind == DeviceChoice::kSerial ? 1.0 : request.speed;
+  std::int64_t total_us = 0;
+  for (const auto open_us : plan.open_us) total_us += task::pulse_train_duration_us(open_us, plan.pulse_count, plan.interval_us);
+  std::fprintf(stderr, "rig calibrate: valve %s, %zu open times x %u pulses %u ms apart (about %s of pulses); %s\n",
+               o.valve.c_str(), plan.open_us.size(), plan.pulse_count, o.interval_ms,
+               format_seconds(static_cast<std::int64_t>(total_us / speed)).c_str(), config_path.c_str());
+
+  std::vector<task::WeighedPulses> measurements;
+  {
+    CalibrationRig rig;
+    rig.connect(std::move(request));
+    std::fprintf(stderr, "rig calibrate: connected to %s\n", rig.description().c_str());
+    for (std::size_t i = 0; i < plan.open_us.size(); ++i) {
+      const std::uint32_t open_us = plan.open_us[i];
+      if (!given) {
+        const auto answer = ask("Put an empty, weighed cup under the " + o.valve + " spout and press Enter (q to stop): ");
+        if (!answer || *answer == "q") throw std::runtime_error("stopped by the operator; the rig config was not changed");
+        rig.throw_if_failed();
+      }
+      const std::int64_t train_us = task::pulse_train_duration_us(open_us, plan.pulse_count, plan.interval_us);
+      const auto timeout = std::chrono::milliseconds(static_cast<std::int64_t>(train_us / speed * 1.5 / 1000) + 10000);
+      std::fprintf(stderr, "rig calibrate: %u pulses of %u us (about %s)...\n", plan.pulse_count, open_us,
+                   format_seconds(static_cast<std::int64_t>(train_us / speed)).c_str());
+      rig.deliver(wire::PulseValve{static_cast<uint8_t>(plan.valve), static_cast<uint16_t>(plan.pulse_count), open_us,
+                                   plan.interval_us},
+                  timeout);
+      const double weight_mg = given ? (*given)[i].total_weight_mg : ask_weight(open_us, plan.pulse_count);
+      measurements.push_back(task::WeighedPulses{open_us, plan.pulse_count, weight_mg});
+    }
+    rig.throw_if_failed();
+  }
+
+  task::CalibrationTable table;
+  try {
+    table = task::round_volumes(task::fit_calibration(measurements, today()), kVolumeDecimals);
+    if (const auto problem = task::check_table(table)) throw std::invalid_argument(problem->message);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(std::string(e.what()) + "; the rig config was not changed");
+  }
+  print_comparison(old_table, table, plan.valve);
+
+  if (o.dry_run) {
+    std::printf("dry run: %s was not changed. The new table:\n%s", config_path.c_str(),
+                task::format_valve_calibration(plan.valve, table).c_str());
+    return kExitOk;
+  }
+  if (!o.yes) {
+    const auto answer = ask("Write the new " + o.valve + " table to " + config_path + "? [y/N] ");
+    if (!answer || (*answer != "y" && *answer != "Y" && *answer != "yes")) {
+      std::printf("%s was not changed\n", config_path.c_str());
+      return kExitOk;
+    }
+  }
+  write_table(config_path, original, plan.valve, config, table);
+  std::printf("wrote valves.%s (calibrated_on %s) to %s\n", o.valve.c_str(), task::format_date(table.calibrated_on).c_str(),
+              config_path.c_str());
+  return kExitOk;
+}
+
+const CommandRegistration kRegistration{
+    "calibrate", "Measure a valve's calibration (pulses you weigh) and write the table into the rig config",
+    [](CLI::App& command) {
+      auto o = std::make_shared<CalibrateOptions>();
+      command.add_option("--valve", o->valve, "cherry | grape")->required();
+      command.add_option("--config", o->config, "Rig config YAML to update (default: $RIG_CONFIG, ~/.config/rig/rig.yaml, or the simulated rig's example)");
+      command.add_option("--device", o->device, "sim | simavr | serial[:PATH] (default: the rig config's device)");
+      command.add_option("--open-us", o->open_us, "Open times to measure, in us, increasing, comma-separated")
+          ->capture_default_str();
+      command.add_option("--pulses", o->pulses, "Pulses per open time, weighed together")
+          ->capture_default_str()->check(CLI::Range(1, 65535));
+      command.add_option("--interval-ms", o->interval_ms, "Start-to-start time between pulses, in ms")
+          ->capture_default_str()->check(CLI::Range(1, 4294967));
+      command.add_option("--weights", o->weights, "File of `open_us weight_mg` lines instead of asking (for scripts)");
+      command.add_flag("--yes", o->yes, "Write the new table without asking");
+      command.add_flag("--dry-run", o->dry_run, "Measure and show the new table, but do not write it");
+      return [o] { return run_with_errors("calibrate", [&] { return calibrate(*o); }); };
+    }};
+
+}  // namespace
+}  // namespace rig::app

@@ -1,0 +1,166 @@
+// `rig simulate`: sessions of the task engine played by a simulated agent, with no device and no clock, as
+// fast as the machine allows, stored like real sessions (so `rig fit --subject`, `rig report`, `rig export`
+// work on them).
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "agent_chooser.hpp"
+#include "command_registry.hpp"
+#include "host/analysis/agent_yaml.hpp"
+#include "host/store/store.hpp"
+#include "host/task/engine_state.hpp"
+#include "run_support.hpp"
+#include "simulate.hpp"
+
+namespace rig::app {
+namespace {
+
+struct SimulateOptions {
+  std::string agent = "mixed";
+  std::string protocol;
+  std::string config;
+  std::string subject = "SIMULATED";
+  std::string controllable = "cherry";
+  int sessions = 1;
+  int64_t trials = 500;
+  uint64_t seed = 1;
+  std::string db;
+  bool json = false;
+};
+
+analysis::AgentParams agent_params(const std::string& agent) {
+  if (const auto preset = analysis::parse_agent_preset(agent)) return analysis::agent_preset(*preset);
+  if (!std::filesystem::exists(agent)) {
+    throw InputError("--agent: '" + agent + "' is neither naive, savvy, mixed nor an agent YAML file");
+  }
+  task::Subject subject;
+  subject.simulated_agent = task::AgentSpec{task::AgentSpec::Kind::kFile, agent};
+  try {
+    return agent_params_for(subject, std::filesystem::absolute(agent).string());
+  } catch (const std::exception& e) {
+    throw InputError(e.what());
+  }
+}
+
+int simulate(const SimulateOptions& o) {
+  if (o.protocol.empty()) throw InputError("--protocol is required (e.g. protocols/distractor.yaml)");
+  // A subject file is not needed: the simulated subject is described by the options.
+  RunInputs in;
+  in.rig_path = o.config.empty() ? default_rig_config_path() : o.config;
+  {
+    auto loaded = task::load_rig_config_file(in.rig_path);
+    if (!loaded.ok()) {
+      std::string message = "invalid rig config:";
+      for (const auto& d : loaded.diagnostics) message += "\n  " + task::format_diagnostic(d);
+      throw InputError(message);
+    }
+    in.rig = *loaded.value;
+  }
+  in.protocol_path = o.protocol;
+  {
+    auto loaded = task::load_protocol_file(o.protocol);
+    if (!loaded.ok()) {
+      std::string message = "invalid protocol:";
+      for (const auto& d : loaded.diagnostics) message += "\n  " + task::format_diagnostic(d);
+      throw InputError(message);
+    }
+    in.protocol = *loaded.value;
+  }
+  in.protocol.limits.max_trials = o.trials;
+  in.protocol.limits.max_minutes.reset();
+  in.protocol.limits.max_volume_per_spout_ul.reset();
+  if (o.controllable != "cherry" && o.controllable != "grape") throw InputError("--controllable: cherry or grape");
+  in.subject.id = o.subject;
+  in.subject.controllable = o.controllable == "cherry" ? wire::Valve::kCherry : wire::Valve::kGrape;
+  in.subject.stage = o.protocol;
+  in.subject.daily_water_max_ml.reset();
+  const analysis::AgentParams params = agent_params(o.agent);
+
+  const std::string db_path = o.db.empty() ? store::Store::default_path() : o.db;
+  store::Store db = store::Store::open(db_path);
+  std::string protocol_text;
+  {
+    std::ifstream f(o.protocol, std::ios::binary);
+    protocol_text.assign(std::istreambuf_iterator<char>(f), {});
+  }
+
+  const auto t0 = std::chrono::steady_clock::now();
+  uint64_t total = 0;
+  nlohmann::json sessions = nlohmann::json::array();
+  analysis::QLearningAgent agent(params);  // one animal across its sessions: it keeps what it learned
+  analysis::Rng rng(o.seed);
+  for (int s = 0; s < o.sessions; ++s) {
+    const uint64_t seed = o.seed * 1000003ull + static_cast<uint64_t>(s);
+    task::TaskEngine engine(in.protocol, in.rig, in.subject, seed);
+    store::SessionStart start;
+    start.subject = in.subject;
+    start.protocol_path = o.protocol;
+    start.protocol_text = protocol_text;
+    start.rig_config_path = in.rig_path;
+    start.valve_calibration_json = store::calibration_json(in.rig);
+    start.device_kind = "simulate";
+    start.host_version = RIG_HOST_VERSION;
+    start.rng_seed = seed;
+    start.started_at_unix_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    start.initial_state_json = task::engine_state_to_json(engine.state());
+    const int64_t session_id = db.begin_session(start);
+
+    std::vector<store::TrialCommit> batch;
+    batch.reserve(static_cast<size_t>(o.trials));
+    simulate_session(engine, agent, rng, [&](const CompletedTrial& t) {
+      batch.push_back(store::TrialCommit{t.plan, t.result, t.times, t.update});
+    });
+    // One transaction per session: simulated trials need no per-trial durability, and the last engine
+    // state is stored for the session's end.
+    db.commit_trials(session_id, batch, engine.state());
+    db.end_session(session_id, "simulated: " + std::to_string(batch.size()) + " trials", "{}");
+    total += batch.size();
+    sessions.push_back({{"session_id", session_id}, {"trials", batch.size()}});
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (o.json) {
+    std::printf("%s\n", nlohmann::json{{"subject", o.subject},
+                                        {"agent", o.agent},
+                                        {"sessions", sessions},
+                                        {"trials", total},
+                                        {"seconds", seconds},
+                                        {"trials_per_s", total / seconds},
+                                        {"db", db_path}}
+                            .dump(2)
+                            .c_str());
+  } else {
+    std::printf("simulated %llu trials of %s (%s agent) in %d session(s), %.2f s (%.0f trials/s)\n",
+                static_cast<unsigned long long>(total), o.subject.c_str(), o.agent.c_str(), o.sessions, seconds,
+                total / seconds);
+    std::printf("stored in %s; fit with: rig fit --db %s --subject %s\n", db_path.c_str(), db_path.c_str(),
+                o.subject.c_str());
+  }
+  return kExitOk;
+}
+
+const CommandRegistration kRegistration{
+    "simulate", "Simulate sessions of an agent on a protocol (no device, no clock) and store them",
+    [](CLI::App& command) {
+      auto o = std::make_shared<SimulateOptions>();
+      command.add_option("--agent", o->agent, "naive | savvy | mixed | an agent YAML file")->capture_default_str();
+      command.add_option("--protocol", o->protocol, "Protocol YAML")->required();
+      command.add_option("--config", o->config, "Rig config YAML (valve calibration, wheel)");
+      command.add_option("--subject", o->subject, "Subject id to store the sessions under")->capture_default_str();
+      command.add_option("--controllable", o->controllable, "Which flavour is controllable: cherry | grape")
+          ->capture_default_str();
+      command.add_option("--sessions", o->sessions, "Sessions to simulate")->capture_default_str()->check(CLI::PositiveNumber);
+      command.add_option("--trials", o->trials, "Trials per session")->capture_default_str()->check(CLI::PositiveNumber);
+      command.add_option("--seed", o->seed, "Seed (schedule draws and the agent)")->capture_default_str();
+      command.add_option("--db", o->db, "Session database (default: " + store::Store::default_path() + ")");
+      command.add_flag("--json", o->json, "Print the result as JSON");
+      return [o] { return run_with_errors("simulate", [&] { return simulate(*o); }); };
+    }};
+
+}  // namespace
+}  // namespace rig::app

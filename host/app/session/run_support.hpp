@@ -1,0 +1,69 @@
+// What `rig run` (and rigd) need around a session: loading and checking the inputs with clear errors, the
+// device choice, the subject's history for the fitter, the end-of-session report.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "device_factory.hpp"
+#include "host/analysis/trial_record.hpp"
+#include "host/store/store.hpp"
+#include "host/task/protocol.hpp"
+#include "host/task/rig_config.hpp"
+#include "host/task/subject.hpp"
+#include "session_runner.hpp"
+
+namespace rig::app {
+
+// Bad input (files, arguments): the message says which file/field and what is wrong; exit code 2.
+class InputError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct RunInputs {
+  std::string rig_path, rig_text;
+  std::string subjects_path;
+  std::string protocol_path, protocol_text;
+  task::RigConfig rig;
+  task::Subject subject;
+  task::Protocol protocol;
+};
+
+// The rig config to use when none is given: $RIG_CONFIG, ~/.config/rig/rig.yaml, else the simulated rig's
+// example shipped with the sources. Reads the environment; thread-safe.
+std::string default_rig_config_path();
+
+// Loads the rig config, the subjects file (default: subjects.yaml beside the rig config), the subject and its
+// protocol (default: its stage), and checks they fit together. Throws InputError with every
+// FILE:LINE:COL diagnostic.
+RunInputs load_run_inputs(const std::string& config, const std::string& subjects, const std::string& subject_id,
+                          const std::string& protocol);
+
+// "sim", "simavr", "serial" or "serial:/dev/ttyACM0"; empty = the rig config's device. Throws InputError.
+DeviceRequest device_request(const std::string& device, const task::RigConfig& rig, double speed, uint64_t seed);
+const char* device_kind_name(DeviceChoice kind);
+// A program installed next to this executable (rig-simavr, rig-vmcu).
+std::string sibling_program(const std::string& name);
+
+std::chrono::year_month_day today();
+analysis::TrialRecord to_analysis_record(const store::SubjectTrial& trial);
+// Plain words for a device fault bit.
+std::string fault_text(uint16_t fault_bit);
+
+// The end-of-session report: counts, volumes, the pooled fit's indices with SEs, the randomization test's
+// p-values (crt_surrogates > 0), the stage decision, where the data went.
+nlohmann::json session_report(const SessionEnd& end, const std::vector<analysis::TrialRecord>& trials,
+                              int crt_surrogates, uint64_t seed, const std::string& subject_id, int64_t session_id,
+                              const std::string& db_path);
+void print_report(const nlohmann::json& report);
+
+// Runs `body`, turning exceptions into a message on stderr and an exit code: InputError and
+// task::ConfigError -> 2, anything else -> 1.
+int run_with_errors(const std::string& command, const std::function<int()>& body);
+
+}  // namespace rig::app

@@ -1,0 +1,29 @@
+// Exports of a stored session for analysis outside the rig (pandas, R): trials one row per trial, wheel traces
+// one row per sample. Columns are documented in docs/data-format.md.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+
+#include "host/store/store.hpp"
+
+namespace rig::store {
+
+enum class ExportFormat { kCsv, kJsonl };
+
+// "csv" or "jsonl" to a format, or nullopt. Pure; thread-safe.
+std::optional<ExportFormat> export_format_from_name(const std::string& name);
+
+// Writes every trial of the session in trial order: CSV with a header row (the `trials` columns in schema
+// order; NULL as an empty field; numbers exact), or JSON Lines (one object per trial, NULL as null). Returns
+// the number of trials written. Not thread-safe (uses the store's connection). Throws StoreError.
+std::int64_t export_trials(const Store& store, std::int64_t session_id, ExportFormat format, std::ostream& out);
+
+// Writes the session's wheel traces, one row per sample: session_id, trial_number, t_us (device time since
+// boot, microseconds), position_ticks. Returns the number of samples written. Not thread-safe. Throws
+// StoreError, std::invalid_argument for a malformed stored trace.
+std::int64_t export_wheel(const Store& store, std::int64_t session_id, ExportFormat format, std::ostream& out);
+
+}  // namespace rig::store

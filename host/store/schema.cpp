@@ -1,0 +1,125 @@
+#include "host/store/schema.hpp"
+
+namespace rig::store {
+
+const std::vector<Migration>& migrations() {
+  static const std::vector<Migration> kMigrations{
+      {1, R"sql(
+CREATE TABLE subjects (
+  subject_id TEXT PRIMARY KEY,
+  controllable_flavour TEXT NOT NULL CHECK (controllable_flavour IN ('cherry', 'grape')),
+  stage TEXT NOT NULL,
+  daily_water_target_ml REAL NOT NULL,
+  daily_water_max_ml REAL,
+  updated_at_unix_us INTEGER NOT NULL
+);
+
+CREATE TABLE sessions (
+  session_id INTEGER PRIMARY KEY,
+  subject_id TEXT NOT NULL REFERENCES subjects (subject_id),
+  controllable_flavour TEXT NOT NULL,
+  protocol_path TEXT NOT NULL,
+  protocol_text TEXT NOT NULL,
+  protocol_sha256 TEXT NOT NULL,
+  rig_config_path TEXT NOT NULL,
+  rig_config_text TEXT NOT NULL,
+  valve_calibration_json TEXT NOT NULL,
+  device_kind TEXT NOT NULL,
+  firmware_build_id TEXT NOT NULL,
+  hardware_json TEXT NOT NULL,
+  host_version TEXT NOT NULL,
+  rng_seed TEXT NOT NULL,
+  started_at_utc TEXT NOT NULL,
+  started_at_unix_us INTEGER NOT NULL,
+  initial_state_json TEXT NOT NULL,
+  ended_at_utc TEXT,
+  ended_at_unix_us INTEGER,
+  end_reason TEXT,
+  summary_json TEXT,
+  interrupted INTEGER NOT NULL DEFAULT 0,
+  resume_count INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX sessions_by_subject ON sessions (subject_id, session_id);
+
+CREATE TABLE trials (
+  session_id INTEGER NOT NULL REFERENCES sessions (session_id),
+  trial_number INTEGER NOT NULL,
+  subject_id TEXT NOT NULL,
+  block_index INTEGER NOT NULL,
+  high_side TEXT NOT NULL CHECK (high_side IN ('L', 'R')),
+  p_controllable_left REAL NOT NULL,
+  p_controllable_right REAL NOT NULL,
+  p_distractor REAL NOT NULL,
+  free_choice INTEGER NOT NULL,
+  instructed_side TEXT CHECK (instructed_side IN ('L', 'R')),
+  controllable_drawn_left INTEGER NOT NULL,
+  controllable_drawn_right INTEGER NOT NULL,
+  distractor_drawn INTEGER NOT NULL,
+  controllable_flavour TEXT NOT NULL,
+  distractor_flavour TEXT NOT NULL,
+  planned_left_cherry_ul REAL NOT NULL,
+  planned_left_grape_ul REAL NOT NULL,
+  planned_right_cherry_ul REAL NOT NULL,
+  planned_right_grape_ul REAL NOT NULL,
+  planned_left_cherry_open_us INTEGER NOT NULL,
+  planned_left_grape_open_us INTEGER NOT NULL,
+  planned_right_cherry_open_us INTEGER NOT NULL,
+  planned_right_grape_open_us INTEGER NOT NULL,
+  planned_at_us INTEGER NOT NULL,
+  outcome TEXT NOT NULL,
+  choice TEXT CHECK (choice IN ('L', 'R')),
+  chose_high INTEGER NOT NULL,
+  reaction_time_us INTEGER,
+  delivered_cherry_open_us INTEGER NOT NULL,
+  delivered_grape_open_us INTEGER NOT NULL,
+  delivered_cherry_ul REAL NOT NULL,
+  delivered_grape_ul REAL NOT NULL,
+  controllable_delivered INTEGER NOT NULL,
+  distractor_delivered INTEGER NOT NULL,
+  armed_device_us INTEGER,
+  go_cue_device_us INTEGER,
+  choice_device_us INTEGER,
+  valve_open_device_us INTEGER,
+  position_at_choice_ticks INTEGER NOT NULL,
+  quiescence_restarts INTEGER NOT NULL,
+  result_flags INTEGER NOT NULL,
+  reversed_after INTEGER NOT NULL,
+  committed_at_unix_us INTEGER NOT NULL,
+  PRIMARY KEY (session_id, trial_number)
+);
+CREATE INDEX trials_by_subject ON trials (subject_id, session_id, trial_number);
+CREATE INDEX trials_by_subject_time ON trials (subject_id, committed_at_unix_us);
+
+CREATE TABLE wheel_traces (
+  session_id INTEGER NOT NULL,
+  trial_number INTEGER NOT NULL,
+  t0_device_us INTEGER NOT NULL,
+  period_us INTEGER NOT NULL,
+  sample_count INTEGER NOT NULL,
+  encoding INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (session_id, trial_number),
+  FOREIGN KEY (session_id, trial_number) REFERENCES trials (session_id, trial_number)
+);
+
+CREATE TABLE session_states (
+  session_id INTEGER PRIMARY KEY REFERENCES sessions (session_id),
+  after_trial_number INTEGER NOT NULL,
+  state_json TEXT NOT NULL
+);
+
+CREATE TABLE events (
+  event_id INTEGER PRIMARY KEY,
+  session_id INTEGER REFERENCES sessions (session_id),
+  kind TEXT NOT NULL,
+  t_us INTEGER NOT NULL,
+  logged_at_unix_us INTEGER NOT NULL,
+  detail_json TEXT NOT NULL
+);
+CREATE INDEX events_by_session ON events (session_id, event_id);
+)sql"},
+  };
+  return kMigrations;
+}
+
+}  // namespace rig::store

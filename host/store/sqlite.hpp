@@ -1,0 +1,120 @@
+// A small RAII layer over Debian's libsqlite3 C API: a connection and prepared statements whose every failure
+// becomes a StoreError naming the database file and SQLite's reason. Internal to rig_store.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rig::store {
+
+// Every failure of the store: the message names the database file, what was being done and SQLite's reason
+// ("store /data/rig.sqlite: commit trial 12 of session 3: database or disk is full"). sqlite_code() is the
+// extended SQLite result code (SQLITE_FULL, SQLITE_READONLY, ...; 0 when the failure is not SQLite's).
+class StoreError : public std::runtime_error {
+ public:
+  StoreError(const std::string& message, int sqlite_code) : std::runtime_error(message), sqlite_code_(sqlite_code) {}
+  int sqlite_code() const { return sqlite_code_; }
+
+ private:
+  int sqlite_code_;
+};
+
+class Statement;
+
+// One open connection. Not thread-safe: one Connection per thread.
+class Connection {
+ public:
+  // Opens (read_only: without creating or writing) the file at `path`. immutable (with read_only): the file
+  // is on a read-only filesystem, so SQLite may skip the locks and shared memory it cannot create there.
+  // Throws StoreError.
+  Connection(const std::string& path, bool read_only, bool immutable = false);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Runs one or more statements without results. Throws StoreError naming `what`.
+  void exec(const std::string& sql, std::string_view what);
+  Statement prepare(const std::string& sql) const;
+  // A StoreError for the last failure, with `code` and `what`.
+  [[noreturn]] void fail(int code, std::string_view what) const;
+  sqlite3* handle() const { return db_; }
+  const std::string& path() const { return path_; }
+  std::int64_t last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
+  int changes() const { return sqlite3_changes(db_); }
+
+ private:
+  std::string path_;
+  sqlite3* db_ = nullptr;
+};
+
+// A prepared statement. Parameters are bound by 1-based index; step() returns true while rows come.
+// Not thread-safe.
+class Statement {
+ public:
+  Statement(const Connection& connection, const std::string& sql);
+  ~Statement();
+  Statement(Statement&& other) noexcept;
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  Statement& operator=(Statement&&) = delete;
+
+  Statement& bind(int index, std::int64_t value);
+  Statement& bind(int index, double value);
+  Statement& bind(int index, std::string_view text);
+  Statement& bind(int index, const std::vector<std::uint8_t>& blob);
+  Statement& bind_null(int index);
+  template <class T>
+  Statement& bind(int index, const std::optional<T>& value) {
+    return value ? bind(index, *value) : bind_null(index);
+  }
+  Statement& bind(int index, int value) { return bind(index, static_cast<std::int64_t>(value)); }
+  Statement& bind(int index, std::uint32_t value) { return bind(index, static_cast<std::int64_t>(value)); }
+  Statement& bind(int index, bool value) { return bind(index, static_cast<std::int64_t>(value ? 1 : 0)); }
+  Statement& bind(int index, const char* text) { return bind(index, std::string_view(text)); }
+  Statement& bind(int index, const std::string& text) { return bind(index, std::string_view(text)); }
+
+  // Advances to the next row; false when done. Throws StoreError naming `what`.
+  bool step(std::string_view what);
+  // Runs a statement that returns no rows. Throws StoreError naming `what`.
+  void run(std::string_view what);
+
+  bool is_null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+  std::int64_t int64(int column) const { return sqlite3_column_int64(stmt_, column); }
+  double real(int column) const { return sqlite3_column_double(stmt_, column); }
+  std::string text(int column) const;
+  std::optional<std::int64_t> optional_int64(int column) const;
+  std::optional<double> optional_real(int column) const;
+  std::optional<std::string> optional_text(int column) const;
+  std::vector<std::uint8_t> blob(int column) const;
+  int column_count() const { return sqlite3_column_count(stmt_); }
+  std::string column_name(int column) const { return sqlite3_column_name(stmt_, column); }
+  int column_type(int column) const { return sqlite3_column_type(stmt_, column); }
+
+ private:
+  const Connection* connection_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+// BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless commit() ran. Not thread-safe.
+class Transaction {
+ public:
+  Transaction(Connection& connection, std::string_view what);
+  ~Transaction();
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  // COMMIT; throws StoreError (the transaction is then rolled back).
+  void commit();
+
+ private:
+  Connection& connection_;
+  std::string what_;
+  bool open_ = true;
+};
+
+}  // namespace rig::store

@@ -1,0 +1,708 @@
+#include "host/store/store.hpp"
+
+#include <openssl/evp.h>
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "host/store/schema.hpp"
+#include "host/store/wheel_codec.hpp"
+#include "host/task/engine_state.hpp"
+#include "host/task/rig_config.hpp"
+
+namespace rig::store {
+namespace {
+
+using Json = nlohmann::json;
+
+const char* side_letter(wire::Side side) { return side == wire::Side::kLeft ? "L" : "R"; }
+
+// The side in a nullable `L`/`R` column.
+std::optional<wire::Side> side_at(const Statement& row, int column) {
+  if (row.is_null(column)) return std::nullopt;
+  return row.text(column) == "L" ? wire::Side::kLeft : wire::Side::kRight;
+}
+
+constexpr task::Named<wire::TrialOutcome> kOutcomeNames[] = {
+    {"left", wire::TrialOutcome::kLeft},
+    {"right", wire::TrialOutcome::kRight},
+    {"miss", wire::TrialOutcome::kMiss},
+    {"aborted", wire::TrialOutcome::kAborted},
+    {"no_quiescence", wire::TrialOutcome::kNoQuiescence},
+    {"watchdog_abort", wire::TrialOutcome::kWatchdogAbort}};
+
+std::string outcome_name(std::uint8_t outcome) {
+  const char* name = task::name_of(kOutcomeNames, static_cast<wire::TrialOutcome>(outcome));
+  return *name ? std::string(name) : "unknown_" + std::to_string(outcome);
+}
+
+std::optional<std::int64_t> device_time(std::int64_t t_us) {
+  if (t_us < 0) return std::nullopt;
+  return t_us;
+}
+
+std::int64_t system_clock_unix_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Unix microseconds of local midnight starting `date`.
+std::int64_t local_midnight_unix_us(std::chrono::year_month_day date) {
+  std::tm tm{};
+  tm.tm_year = static_cast<int>(date.year()) - 1900;
+  tm.tm_mon = static_cast<int>(static_cast<unsigned>(date.month())) - 1;
+  tm.tm_mday = static_cast<int>(static_cast<unsigned>(date.day()));
+  tm.tm_isdst = -1;
+  return static_cast<std::int64_t>(std::mktime(&tm)) * 1'000'000;
+}
+
+constexpr const char* kSessionColumns =
+    "s.session_id, s.subject_id, s.protocol_path, s.protocol_sha256, s.rng_seed, s.started_at_utc, "
+    "s.started_at_unix_us, s.ended_at_utc, s.end_reason, s.interrupted, s.resume_count, "
+    "(SELECT COUNT(*) FROM trials t WHERE t.session_id = s.session_id), "
+    "(SELECT COUNT(*) FROM trials t WHERE t.session_id = s.session_id AND t.choice = 'L'), "
+    "(SELECT COUNT(*) FROM trials t WHERE t.session_id = s.session_id AND t.choice = 'R'), "
+    "(SELECT COUNT(*) FROM trials t WHERE t.session_id = s.session_id AND t.chose_high = 1) "
+    "FROM sessions s ";
+
+SessionInfo read_session(const Statement& row) {
+  SessionInfo info;
+  info.session_id = row.int64(0);
+  info.subject_id = row.text(1);
+  info.protocol_path = row.text(2);
+  info.protocol_sha256 = row.text(3);
+  info.rng_seed = std::stoull(row.text(4));
+  info.started_at_utc = row.text(5);
+  info.started_at_unix_us = row.int64(6);
+  info.ended_at_utc = row.optional_text(7);
+  info.end_reason = row.optional_text(8);
+  info.interrupted = row.int64(9) != 0;
+  info.resume_count = row.int64(10);
+  info.trial_count = row.int64(11);
+  info.left_choices = row.int64(12);
+  info.right_choices = row.int64(13);
+  info.high_side_choices = row.int64(14);
+  return info;
+}
+
+// Column name -> index of a SELECT *, so reading a row does not depend on the table's column order.
+std::map<std::string, int> column_indices(const Statement& statement) {
+  std::map<std::string, int> indices;
+  for (int i = 0; i < statement.column_count(); ++i) indices[statement.column_name(i)] = i;
+  return indices;
+}
+
+StoredTrial read_trial(const Statement& row, const std::map<std::string, int>& at) {
+  auto i64 = [&](const char* name) { return row.int64(at.at(name)); };
+  auto u32 = [&](const char* name) { return static_cast<std::uint32_t>(row.int64(at.at(name))); };
+  auto real = [&](const char* name) { return row.real(at.at(name)); };
+  auto time = [&](const char* name) { return row.optional_int64(at.at(name)).value_or(-1); };
+  StoredTrial t;
+  t.session_id = i64("session_id");
+  t.trial_number = u32("trial_number");
+  t.block_index = u32("block_index");
+  t.high_side = *side_at(row, at.at("high_side"));
+  t.p_controllable_by_side = {real("p_controllable_left"), real("p_controllable_right")};
+  t.p_distractor = real("p_distractor");
+  t.free_choice = i64("free_choice") != 0;
+  t.instructed_side = side_at(row, at.at("instructed_side"));
+  t.controllable_drawn_by_side = {i64("controllable_drawn_left") != 0, i64("controllable_drawn_right") != 0};
+  t.distractor_drawn = i64("distractor_drawn") != 0;
+  t.controllable_valve = *task::value_of(task::kFlavourNames, row.text(at.at("controllable_flavour")));
+  t.planned_volume_ul_by_open_index = {real("planned_left_cherry_ul"), real("planned_left_grape_ul"),
+                                       real("planned_right_cherry_ul"), real("planned_right_grape_ul")};
+  t.planned_open_us_by_open_index = {u32("planned_left_cherry_open_us"), u32("planned_left_grape_open_us"),
+                                     u32("planned_right_cherry_open_us"), u32("planned_right_grape_open_us")};
+  t.planned_at_us = i64("planned_at_us");
+  const auto* outcome = task::value_of(kOutcomeNames, row.text(at.at("outcome")));
+  t.outcome = outcome ? *outcome : wire::TrialOutcome::kAborted;
+  t.choice = side_at(row, at.at("choice"));
+  t.chose_high = i64("chose_high") != 0;
+  t.reaction_time_us = row.optional_int64(at.at("reaction_time_us"));
+  t.delivered_open_us_by_valve = {u32("delivered_cherry_open_us"), u32("delivered_grape_open_us")};
+  t.delivered_ul_by_valve = {real("delivered_cherry_ul"), real("delivered_grape_ul")};
+  t.controllable_delivered = i64("controllable_delivered") != 0;
+  t.distractor_delivered = i64("distractor_delivered") != 0;
+  t.times = {time("armed_device_us"), time("go_cue_device_us"), time("choice_device_us"), time("valve_open_device_us")};
+  t.position_at_choice_ticks = static_cast<std::int32_t>(i64("position_at_choice_ticks"));
+  t.quiescence_restarts = u32("quiescence_restarts");
+  t.result_flags = u32("result_flags");
+  t.reversed_after = i64("reversed_after") != 0;
+  t.committed_at_unix_us = i64("committed_at_unix_us");
+  return t;
+}
+
+}  // namespace
+
+struct Store::Impl {
+  Impl(const std::string& path, OpenOptions opts, bool immutable)
+      : connection(path, opts.read_only, immutable), options(std::move(opts)) {}
+  Connection connection;
+  OpenOptions options;
+  int schema_version = 0;
+};
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Store::Store(Store&&) noexcept = default;
+Store::~Store() = default;
+
+const std::string& Store::path() const { return impl_->connection.path(); }
+int Store::schema_version() const { return impl_->schema_version; }
+Connection& Store::connection() const { return impl_->connection; }
+
+std::int64_t Store::now_unix_us() const {
+  return impl_->options.clock_unix_us ? impl_->options.clock_unix_us() : system_clock_unix_us();
+}
+
+std::string Store::default_path() {
+  const char* xdg = std::getenv("XDG_DATA_HOME");
+  if (xdg && *xdg) return std::string(xdg) + "/rig/rig.sqlite";
+  const char* home = std::getenv("HOME");
+  return std::string(home && *home ? home : ".") + "/.local/share/rig/rig.sqlite";
+}
+
+Store Store::open(const std::string& path, OpenOptions options) {
+  const bool read_only = options.read_only;
+  auto parent = std::filesystem::path(path).parent_path();
+  if (parent.empty()) parent = ".";
+  if (!read_only) {
+    std::error_code error;
+    std::filesystem::create_directories(parent, error);
+    if (error) throw StoreError("store " + path + ": cannot create directory " + parent.string() + ": " + error.message(), 0);
+    // SQLite needs to create the -wal and -shm files beside the database; say so instead of "unable to open".
+    if (::access(parent.c_str(), W_OK) != 0) {
+      throw StoreError("store " + path + ": cannot write in " + parent.string() + ": " + std::strerror(errno) +
+                           " (the store needs a writable directory; use OpenOptions::reading() to only read)",
+                       SQLITE_READONLY);
+    }
+  } else if (!std::filesystem::exists(path)) {
+    throw StoreError("store " + path + ": no such database file", SQLITE_CANTOPEN);
+  }
+  // On a read-only filesystem nobody can change the file, and SQLite cannot create the WAL's shared memory there.
+  const bool immutable = read_only && ::access(parent.c_str(), W_OK) != 0 && errno == EROFS;
+  Store store(std::make_unique<Impl>(path, std::move(options), immutable));
+  auto& db = store.impl_->connection;
+  db.exec("PRAGMA busy_timeout = " + std::to_string(kBusyTimeoutMs), "set busy timeout");
+  db.exec("PRAGMA foreign_keys = ON", "enable foreign keys");
+  // The first read of the file: a corrupt or foreign file fails here with "file is not a database".
+  bool versioned = false;
+  {
+    auto has_version_table = db.prepare("SELECT COUNT(*) FROM sqlite_master WHERE name = 'schema_version'");
+    has_version_table.step("read the schema");
+    versioned = has_version_table.int64(0) != 0;
+  }
+  if (!read_only) {
+    std::string journal_mode;
+    {
+      auto mode = db.prepare("PRAGMA journal_mode = WAL");
+      mode.step("enable WAL");
+      journal_mode = mode.text(0);
+    }
+    if (journal_mode != "wal") throw StoreError("store " + path + ": cannot enable WAL (journal mode " + journal_mode + ")", 0);
+    db.exec("PRAGMA synchronous = FULL", "set synchronous");
+    if (!versioned) db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at_utc TEXT NOT NULL)", "create schema_version");
+  }
+  int version = 0;
+  if (versioned || !read_only) {
+    auto current = db.prepare("SELECT COALESCE(MAX(version), 0) FROM schema_version");
+    current.step("read the schema version");
+    version = static_cast<int>(current.int64(0));
+    current.run("read the schema version");
+  }
+  if (version > kSchemaVersion) {
+    throw StoreError("store " + path + ": schema version " + std::to_string(version) +
+                         " is newer than this rig program knows (" + std::to_string(kSchemaVersion) + "); upgrade rig",
+                     0);
+  }
+  if (read_only && version < kSchemaVersion) {
+    throw StoreError("store " + path + ": schema version " + std::to_string(version) + " needs migration to " +
+                         std::to_string(kSchemaVersion) + "; open it once read-write (e.g. rig run)",
+                     0);
+  }
+  for (const auto& migration : migrations()) {
+    if (migration.version <= version) continue;
+    const std::string what = "migrate to schema version " + std::to_string(migration.version);
+    Transaction transaction(db, what);
+    db.exec(migration.sql, what);
+    db.prepare("INSERT INTO schema_version (version, applied_at_utc) VALUES (?, ?)")
+        .bind(1, migration.version)
+        .bind(2, utc_iso8601(store.now_unix_us()))
+        .run(what);
+    transaction.commit();
+    version = migration.version;
+  }
+  store.impl_->schema_version = version;
+  return store;
+}
+
+void Store::upsert_subject(const task::Subject& subject) {
+  auto& db = impl_->connection;
+  const std::string what = "store subject " + subject.id;
+  Transaction transaction(db, what);
+  db.prepare(
+        "INSERT INTO subjects (subject_id, controllable_flavour, stage, daily_water_target_ml, daily_water_max_ml, "
+        "updated_at_unix_us) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (subject_id) DO UPDATE SET "
+        "controllable_flavour = excluded.controllable_flavour, stage = excluded.stage, "
+        "daily_water_target_ml = excluded.daily_water_target_ml, daily_water_max_ml = excluded.daily_water_max_ml, "
+        "updated_at_unix_us = excluded.updated_at_unix_us")
+      .bind(1, subject.id)
+      .bind(2, task::flavour_name(subject.controllable))
+      .bind(3, subject.stage)
+      .bind(4, subject.daily_water_target_ml)
+      .bind(5, subject.daily_water_max_ml)
+      .bind(6, now_unix_us())
+      .run(what);
+  transaction.commit();
+}
+
+std::int64_t Store::begin_session(const SessionStart& start) {
+  upsert_subject(start.subject);
+  auto& db = impl_->connection;
+  const std::string what = "begin session of " + start.subject.id;
+  Transaction transaction(db, what);
+  db.prepare(
+        "INSERT INTO sessions (subject_id, controllable_flavour, protocol_path, protocol_text, protocol_sha256, "
+        "rig_config_path, rig_config_text, valve_calibration_json, device_kind, firmware_build_id, hardware_json, "
+        "host_version, rng_seed, started_at_utc, started_at_unix_us, initial_state_json) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      .bind(1, start.subject.id)
+      .bind(2, task::flavour_name(start.subject.controllable))
+      .bind(3, start.protocol_path)
+      .bind(4, start.protocol_text)
+      .bind(5, sha256_hex(start.protocol_text))
+      .bind(6, start.rig_config_path)
+      .bind(7, start.rig_config_text)
+      .bind(8, start.valve_calibration_json)
+      .bind(9, start.device_kind)
+      .bind(10, start.firmware_build_id)
+      .bind(11, start.hardware_json)
+      .bind(12, start.host_version)
+      .bind(13, std::to_string(start.rng_seed))
+      .bind(14, utc_iso8601(start.started_at_unix_us))
+      .bind(15, start.started_at_unix_us)
+      .bind(16, start.initial_state_json)
+      .run(what);
+  const auto session_id = db.last_insert_rowid();
+  db.prepare("INSERT INTO session_states (session_id, after_trial_number, state_json) VALUES (?, 0, ?)")
+      .bind(1, session_id)
+      .bind(2, start.initial_state_json)
+      .run(what);
+  transaction.commit();
+  return session_id;
+}
+
+void Store::end_session(std::int64_t session_id, const std::string& reason, const std::string& summary_json) {
+  auto& db = impl_->connection;
+  const std::string what = "end session " + std::to_string(session_id);
+  const auto now_us = now_unix_us();
+  Transaction transaction(db, what);
+  db.prepare(
+        "UPDATE sessions SET ended_at_utc = ?, ended_at_unix_us = ?, end_reason = ?, summary_json = ?, "
+        "interrupted = 0 WHERE session_id = ? AND ended_at_unix_us IS NULL")
+      .bind(1, utc_iso8601(now_us))
+      .bind(2, now_us)
+      .bind(3, reason)
+      .bind(4, summary_json)
+      .bind(5, session_id)
+      .run(what);
+  if (db.changes() != 1) throw StoreError("store " + path() + ": " + what + ": no such running session", 0);
+  transaction.commit();
+}
+
+std::vector<std::int64_t> Store::mark_interrupted_sessions() {
+  auto& db = impl_->connection;
+  const std::string what = "mark interrupted sessions";
+  Transaction transaction(db, what);
+  std::vector<std::pair<std::int64_t, std::int64_t>> open;  // session id, last sign of life
+  auto select = db.prepare(
+      "SELECT s.session_id, COALESCE((SELECT MAX(committed_at_unix_us) FROM trials t WHERE t.session_id = "
+      "s.session_id), s.started_at_unix_us) FROM sessions s WHERE s.ended_at_unix_us IS NULL ORDER BY s.session_id");
+  while (select.step(what)) open.emplace_back(select.int64(0), select.int64(1));
+  std::vector<std::int64_t> ids;
+  for (const auto& [session_id, last_us] : open) {
+    db.prepare(
+          "UPDATE sessions SET ended_at_utc = ?, ended_at_unix_us = ?, end_reason = ?, interrupted = 1 "
+          "WHERE session_id = ?")
+        .bind(1, utc_iso8601(last_us))
+        .bind(2, last_us)
+        .bind(3, kInterruptedReason)
+        .bind(4, session_id)
+        .run(what);
+    ids.push_back(session_id);
+  }
+  transaction.commit();
+  return ids;
+}
+
+namespace {
+
+// The subject of a session that is still running; StoreError when it does not exist or has ended.
+std::string running_session_subject(const Connection& db, std::int64_t session_id, const std::string& what) {
+  auto session = db.prepare("SELECT subject_id, ended_at_unix_us FROM sessions WHERE session_id = ?");
+  session.bind(1, session_id);
+  if (!session.step(what)) throw StoreError("store " + db.path() + ": " + what + ": no such session", 0);
+  if (!session.is_null(1)) throw StoreError("store " + db.path() + ": " + what + ": the session has ended", 0);
+  return session.text(0);
+}
+
+void insert_trial_row(const Connection& db, std::int64_t session_id, const std::string& subject_id,
+                      const TrialCommit& trial, std::int64_t committed_at_unix_us, const std::string& what) {
+  const auto& [plan, result, times, update] = trial;
+  const auto cherry = static_cast<std::size_t>(wire::Valve::kCherry);
+  const auto grape = static_cast<std::size_t>(wire::Valve::kGrape);
+  const auto controllable = static_cast<std::size_t>(plan.controllable_valve);
+  const auto distractor = static_cast<std::size_t>(plan.distractor_valve);
+  std::optional<std::int64_t> reaction_time_us;
+  if (times.go_cue_us >= 0 && times.choice_us >= 0) reaction_time_us = times.choice_us - times.go_cue_us;
+  std::optional<std::string> instructed;
+  if (plan.instructed_side) instructed = side_letter(*plan.instructed_side);
+  std::optional<std::string> choice;
+  if (update.choice) choice = side_letter(*update.choice);
+  db.prepare(
+        "INSERT INTO trials (session_id, trial_number, subject_id, block_index, high_side, p_controllable_left, "
+        "p_controllable_right, p_distractor, free_choice, instructed_side, controllable_drawn_left, "
+        "controllable_drawn_right, distractor_drawn, controllable_flavour, distractor_flavour, "
+        "planned_left_cherry_ul, planned_left_grape_ul, planned_right_cherry_ul, planned_right_grape_ul, "
+        "planned_left_cherry_open_us, planned_left_grape_open_us, planned_right_cherry_open_us, "
+        "planned_right_grape_open_us, planned_at_us, outcome, choice, chose_high, reaction_time_us, "
+        "delivered_cherry_open_us, delivered_grape_open_us, delivered_cherry_ul, delivered_grape_ul, "
+        "controllable_delivered, distractor_delivered, armed_device_us, go_cue_device_us, choice_device_us, "
+        "valve_open_device_us, position_at_choice_ticks, quiescence_restarts, result_flags, reversed_after, "
+        "committed_at_unix_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      .bind(1, session_id)
+      .bind(2, plan.trial_number)
+      .bind(3, subject_id)
+      .bind(4, plan.block_index)
+      .bind(5, side_letter(plan.high_side))
+      .bind(6, plan.p_controllable_by_side[0])
+      .bind(7, plan.p_controllable_by_side[1])
+      .bind(8, plan.p_distractor)
+      .bind(9, plan.free_choice)
+      .bind(10, instructed)
+      .bind(11, plan.controllable_drawn_by_side[0])
+      .bind(12, plan.controllable_drawn_by_side[1])
+      .bind(13, plan.distractor_drawn)
+      .bind(14, task::flavour_name(plan.controllable_valve))
+      .bind(15, task::flavour_name(plan.distractor_valve))
+      .bind(16, plan.volume_ul[0])
+      .bind(17, plan.volume_ul[1])
+      .bind(18, plan.volume_ul[2])
+      .bind(19, plan.volume_ul[3])
+      .bind(20, plan.arm.open_us[0])
+      .bind(21, plan.arm.open_us[1])
+      .bind(22, plan.arm.open_us[2])
+      .bind(23, plan.arm.open_us[3])
+      .bind(24, plan.planned_at_us)
+      .bind(25, outcome_name(result.outcome))
+      .bind(26, choice)
+      .bind(27, update.chose_high)
+      .bind(28, reaction_time_us)
+      .bind(29, result.delivered_open_us[cherry])
+      .bind(30, result.delivered_open_us[grape])
+      .bind(31, update.delivered_ul_by_valve[cherry])
+      .bind(32, update.delivered_ul_by_valve[grape])
+      .bind(33, update.delivered_ul_by_valve[controllable] > 0.0)
+      .bind(34, update.delivered_ul_by_valve[distractor] > 0.0)
+      .bind(35, device_time(times.armed_us))
+      .bind(36, device_time(times.go_cue_us))
+      .bind(37, device_time(times.choice_us))
+      .bind(38, device_time(times.valve_open_us))
+      .bind(39, static_cast<std::int64_t>(result.position_at_choice_ticks))
+      .bind(40, static_cast<std::int64_t>(result.quiescence_restarts))
+      .bind(41, static_cast<std::int64_t>(result.flags))
+      .bind(42, update.reversed)
+      .bind(43, committed_at_unix_us)
+      .run(what);
+}
+
+void save_state(const Connection& db, std::int64_t session_id, std::uint32_t trial_number, const std::string& state_json,
+                const std::string& what) {
+  db.prepare(
+        "INSERT INTO session_states (session_id, after_trial_number, state_json) VALUES (?, ?, ?) "
+        "ON CONFLICT (session_id) DO UPDATE SET after_trial_number = excluded.after_trial_number, "
+        "state_json = excluded.state_json")
+      .bind(1, session_id)
+      .bind(2, trial_number)
+      .bind(3, state_json)
+      .run(what);
+}
+
+}  // namespace
+
+void Store::commit_trial(std::int64_t session_id, const task::TrialPlan& plan, const wire::TrialResult& result,
+                         const device::TrialTimes& times, const task::TrialUpdate& update,
+                         const std::vector<device::WheelSamples>& wheel, const task::EngineState& state_after) {
+  auto& db = impl_->connection;
+  const std::string what =
+      "commit trial " + std::to_string(plan.trial_number) + " of session " + std::to_string(session_id);
+  const auto trace = encode_wheel_trace(wheel);
+  const auto state_json = task::engine_state_to_json(state_after);
+  Transaction transaction(db, what);
+  const auto subject_id = running_session_subject(db, session_id, what);
+  insert_trial_row(db, session_id, subject_id, {plan, result, times, update}, now_unix_us(), what);
+  if (trace.sample_count > 0) {
+    db.prepare(
+          "INSERT INTO wheel_traces (session_id, trial_number, t0_device_us, period_us, sample_count, encoding, data) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?)")
+        .bind(1, session_id)
+        .bind(2, plan.trial_number)
+        .bind(3, trace.t0_us)
+        .bind(4, trace.period_us)
+        .bind(5, trace.sample_count)
+        .bind(6, kWheelEncodingVersion)
+        .bind(7, trace.data)
+        .run(what);
+  }
+  save_state(db, session_id, plan.trial_number, state_json, what);
+  transaction.commit();
+}
+
+void Store::commit_trials(std::int64_t session_id, const std::vector<TrialCommit>& trials,
+                          const task::EngineState& state_after) {
+  if (trials.empty()) return;
+  auto& db = impl_->connection;
+  const std::string what = "commit " + std::to_string(trials.size()) + " trials of session " + std::to_string(session_id);
+  const auto state_json = task::engine_state_to_json(state_after);
+  const auto committed_at_unix_us = now_unix_us();
+  Transaction transaction(db, what);
+  const auto subject_id = running_session_subject(db, session_id, what);
+  for (const auto& trial : trials) insert_trial_row(db, session_id, subject_id, trial, committed_at_unix_us, what);
+  save_state(db, session_id, trials.back().plan.trial_number, state_json, what);
+  transaction.commit();
+}
+
+std::int64_t Store::log_event(std::optional<std::int64_t> session_id, const std::string& kind, std::int64_t t_us,
+                              const std::string& detail_json) {
+  if (!Json::accept(detail_json)) throw std::invalid_argument("event " + kind + ": detail is not JSON: " + detail_json);
+  auto& db = impl_->connection;
+  const std::string what = "log event " + kind;
+  Transaction transaction(db, what);
+  db.prepare("INSERT INTO events (session_id, kind, t_us, logged_at_unix_us, detail_json) VALUES (?, ?, ?, ?, ?)")
+      .bind(1, session_id)
+      .bind(2, kind)
+      .bind(3, t_us)
+      .bind(4, now_unix_us())
+      .bind(5, detail_json)
+      .run(what);
+  const auto event_id = db.last_insert_rowid();
+  transaction.commit();
+  return event_id;
+}
+
+std::optional<SessionInfo> Store::latest_session(const std::string& subject_id) const {
+  auto select = impl_->connection.prepare(std::string("SELECT ") + kSessionColumns +
+                                          "WHERE s.subject_id = ? ORDER BY s.session_id DESC LIMIT 1");
+  select.bind(1, subject_id);
+  if (!select.step("find the latest session of " + subject_id)) return std::nullopt;
+  return read_session(select);
+}
+
+std::optional<SessionInfo> Store::session(std::int64_t session_id) const {
+  auto select = impl_->connection.prepare(std::string("SELECT ") + kSessionColumns + "WHERE s.session_id = ?");
+  select.bind(1, session_id);
+  if (!select.step("read session " + std::to_string(session_id))) return std::nullopt;
+  return read_session(select);
+}
+
+std::vector<SessionInfo> Store::sessions(const std::string& subject_id) const {
+  auto select = impl_->connection.prepare(std::string("SELECT ") + kSessionColumns +
+                                          "WHERE ? = '' OR s.subject_id = ? ORDER BY s.session_id");
+  select.bind(1, subject_id).bind(2, subject_id);
+  std::vector<SessionInfo> out;
+  while (select.step("list sessions")) out.push_back(read_session(select));
+  return out;
+}
+
+ResumePoint Store::resume_point(std::int64_t session_id) const {
+  const std::string what = "read the resume point of session " + std::to_string(session_id);
+  auto select = impl_->connection.prepare(
+      "SELECT s.subject_id, st.after_trial_number, st.state_json, s.rng_seed, s.protocol_path, s.protocol_text, "
+      "s.protocol_sha256, s.rig_config_text FROM sessions s JOIN session_states st USING (session_id) "
+      "WHERE s.session_id = ?");
+  select.bind(1, session_id);
+  if (!select.step(what)) throw StoreError("store " + path() + ": " + what + ": no such session", 0);
+  ResumePoint point;
+  point.session_id = session_id;
+  point.subject_id = select.text(0);
+  point.last_trial_number = static_cast<std::uint32_t>(select.int64(1));
+  point.state_json = select.text(2);
+  point.rng_seed = std::stoull(select.text(3));
+  point.protocol_path = select.text(4);
+  point.protocol_text = select.text(5);
+  point.protocol_sha256 = select.text(6);
+  point.rig_config_text = select.text(7);
+  return point;
+}
+
+void Store::resume_session(std::int64_t session_id, const ResumeInfo& info) {
+  auto& db = impl_->connection;
+  const std::string what = "resume session " + std::to_string(session_id);
+  Transaction transaction(db, what);
+  std::optional<std::string> previous_end;
+  {
+    auto select = db.prepare("SELECT end_reason FROM sessions WHERE session_id = ?");
+    select.bind(1, session_id);
+    if (!select.step(what)) throw StoreError("store " + path() + ": " + what + ": no such session", 0);
+    previous_end = select.optional_text(0);
+  }
+  db.prepare(
+        "UPDATE sessions SET ended_at_utc = NULL, ended_at_unix_us = NULL, end_reason = NULL, summary_json = NULL, "
+        "interrupted = 0, resume_count = resume_count + 1 WHERE session_id = ?")
+      .bind(1, session_id)
+      .run(what);
+  const Json detail{{"previous_end_reason", previous_end ? Json(*previous_end) : Json(nullptr)},
+                    {"firmware_build_id", info.firmware_build_id},
+                    {"hardware", Json::parse(info.hardware_json.empty() ? "null" : info.hardware_json)},
+                    {"host_version", info.host_version}};
+  const auto now_us = now_unix_us();
+  db.prepare("INSERT INTO events (session_id, kind, t_us, logged_at_unix_us, detail_json) VALUES (?, ?, ?, ?, ?)")
+      .bind(1, session_id)
+      .bind(2, "session_resumed")
+      .bind(3, now_us)
+      .bind(4, now_us)
+      .bind(5, detail.dump())
+      .run(what);
+  transaction.commit();
+}
+
+std::vector<StoredTrial> Store::trials(std::int64_t session_id) const {
+  auto select = impl_->connection.prepare("SELECT * FROM trials WHERE session_id = ? ORDER BY trial_number");
+  select.bind(1, session_id);
+  const auto at = column_indices(select);
+  std::vector<StoredTrial> out;
+  while (select.step("read the trials of session " + std::to_string(session_id))) out.push_back(read_trial(select, at));
+  return out;
+}
+
+std::vector<device::WheelSamples> Store::wheel_trace(std::int64_t session_id, std::uint32_t trial_number) const {
+  auto select = impl_->connection.prepare(
+      "SELECT t0_device_us, period_us, sample_count, encoding, data FROM wheel_traces "
+      "WHERE session_id = ? AND trial_number = ?");
+  select.bind(1, session_id).bind(2, trial_number);
+  if (!select.step("read a wheel trace")) return {};
+  if (select.int64(3) != kWheelEncodingVersion) {
+    throw std::invalid_argument("wheel trace of trial " + std::to_string(trial_number) + ": unknown encoding " +
+                                std::to_string(select.int64(3)));
+  }
+  return decode_wheel_trace({select.int64(0), select.int64(1), select.int64(2), select.blob(4)});
+}
+
+std::vector<StoredEvent> Store::events(std::int64_t session_id) const {
+  auto select = impl_->connection.prepare(
+      "SELECT event_id, session_id, kind, t_us, logged_at_unix_us, detail_json FROM events WHERE session_id = ? "
+      "ORDER BY event_id");
+  select.bind(1, session_id);
+  std::vector<StoredEvent> out;
+  while (select.step("read events")) {
+    out.push_back({select.int64(0), select.optional_int64(1), select.text(2), select.int64(3), select.int64(4),
+                   select.text(5)});
+  }
+  return out;
+}
+
+std::vector<SubjectTrial> Store::subject_trials(const std::string& subject_id) const {
+  auto select = impl_->connection.prepare(
+      "SELECT session_id, trial_number, choice, free_choice, controllable_delivered, distractor_delivered, "
+      "p_controllable_left, p_controllable_right, p_distractor FROM trials INDEXED BY trials_by_subject "
+      "WHERE subject_id = ? ORDER BY session_id, trial_number");
+  select.bind(1, subject_id);
+  std::vector<SubjectTrial> out;
+  while (select.step("read the trials of subject " + subject_id)) {
+    SubjectTrial t;
+    t.session_id = select.int64(0);
+    t.trial_number = static_cast<std::uint32_t>(select.int64(1));
+    t.choice = side_at(select, 2);
+    t.free_choice = select.int64(3) != 0;
+    t.controllable_delivered = select.int64(4) != 0;
+    t.distractor_delivered = select.int64(5) != 0;
+    t.p_controllable_by_side = {select.real(6), select.real(7)};
+    t.p_distractor = select.real(8);
+    out.push_back(t);
+  }
+  return out;
+}
+
+double Store::water_today_ul(const std::string& subject_id, std::chrono::year_month_day local_date) const {
+  const auto next = std::chrono::year_month_day(std::chrono::sys_days(local_date) + std::chrono::days(1));
+  auto select = impl_->connection.prepare(
+      "SELECT COALESCE(SUM(delivered_cherry_ul + delivered_grape_ul), 0) FROM trials INDEXED BY "
+      "trials_by_subject_time WHERE subject_id = ? AND committed_at_unix_us >= ? AND committed_at_unix_us < ?");
+  select.bind(1, subject_id).bind(2, local_midnight_unix_us(local_date)).bind(3, local_midnight_unix_us(next));
+  select.step("sum today's water of " + subject_id);
+  return select.real(0);
+}
+
+std::string Store::integrity_check() const {
+  auto check = impl_->connection.prepare("PRAGMA integrity_check");
+  std::string out;
+  while (check.step("check integrity")) out += (out.empty() ? "" : "\n") + check.text(0);
+  return out;
+}
+
+std::string utc_iso8601(std::int64_t unix_us) {
+  const auto seconds = static_cast<std::time_t>(unix_us >= 0 ? unix_us / 1'000'000 : (unix_us - 999'999) / 1'000'000);
+  const auto micros = unix_us - static_cast<std::int64_t>(seconds) * 1'000'000;
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char text[96];
+  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(micros));
+  return text;
+}
+
+std::string sha256_hex(const std::string& bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr) != 1) {
+    throw std::runtime_error("SHA-256 failed (OpenSSL EVP_Digest)");
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned int i = 0; i < length; ++i) {
+    hex += kHex[digest[i] >> 4];
+    hex += kHex[digest[i] & 0xf];
+  }
+  return hex;
+}
+
+std::string device_info_json(const device::DeviceInfo& device) {
+  const Json json{{"port", device.port},
+                  {"firmware_build_id", device.firmware_build_id},
+                  {"boot_id", device.boot_id},
+                  {"clock_hz", device.clock_hz},
+                  {"encoder_ticks_per_rev", device.encoder_ticks_per_rev},
+                  {"pin_encoder_a", device.pin_encoder_a},
+                  {"pin_encoder_b", device.pin_encoder_b},
+                  {"pin_valve_cherry", device.pin_valve_cherry},
+                  {"pin_valve_grape", device.pin_valve_grape},
+                  {"pin_cue", device.pin_cue},
+                  {"max_open_us", device.max_open_us},
+                  {"max_open_us_per_s", device.max_open_us_per_s},
+                  {"heartbeat_timeout_ms", device.heartbeat_timeout_ms},
+                  {"latched_faults", device.latched_faults},
+                  {"hal_kind", static_cast<int>(device.hal_kind)}};
+  return json.dump();
+}
+
+std::string calibration_json(const task::RigConfig& rig) {
+  Json json = Json::object();
+  for (const auto& [name, valve] : task::kFlavourNames) {
+    const auto& table = rig.table(valve);
+    Json points = Json::array();
+    for (const auto& point : table.points) points.push_back({{"open_us", point.open_us}, {"volume_ul", point.volume_ul}});
+    json[name] = {{"calibrated_on", task::format_date(table.calibrated_on)}, {"points", points}};
+  }
+  return json.dump();
+}
+
+}  // namespace rig::store
