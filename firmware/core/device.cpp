@@ -238,7 +238,10 @@ void Device::fill_hello_reply(wire::HelloReply* reply, uint32_t nonce) const {
   memset(reply, 0, sizeof(*reply));
   reply->protocol_version = wire::kProtocolVersion;
   reply->host_nonce = nonce;
-  strncpy(reply->firmware_build_id, board_.build_id, sizeof(reply->firmware_build_id));
+  // NUL-padded, not necessarily NUL-terminated (all 16 characters may be used).
+  for (size_t i = 0; i < sizeof(reply->firmware_build_id) && board_.build_id[i] != '\0'; ++i) {
+    reply->firmware_build_id[i] = board_.build_id[i];
+  }
   reply->boot_id = board_.boot_id;
   reply->clock_hz = board_.clock_hz;
   reply->encoder_ticks_per_rev = board_.encoder_ticks_per_rev;
