@@ -16,6 +16,15 @@ constexpr int8_t kQuadratureDelta[16] = {
     kQuadratureInvalid, +1, -1, 0,   // from 11: to 01 forward, to 10 backward
 };
 
+// The levels after `ab` one step forward (+1: A leads B, 00 -> 10 -> 11 -> 01), backward (-1), or with both
+// lines flipped (2: a missed edge). For simulators driving an encoder. Pure.
+inline uint8_t quadrature_step(uint8_t ab, int8_t step) {
+  static const uint8_t kForwardOrder[4] = {0x0, 0x2, 0x3, 0x1};
+  uint8_t index = 0;
+  while (index < 4 && kForwardOrder[index] != (ab & 3u)) ++index;
+  return kForwardOrder[(index + 4 + step) % 4];
+}
+
 // Decodes the levels of channels A and B, packed as ab = (A << 1) | B, into a position in ticks (4 per
 // encoder line). Channel A leading B (00 -> 10 -> 11 -> 01 -> 00) counts up (positive = rightward); swap
 // the A and B wires to invert. A transition that changes both levels at once means an edge was missed: it

@@ -6,18 +6,6 @@
 namespace rig {
 namespace hal {
 
-namespace {
-// Gray-code order of the levels when turning forward (A leads B).
-constexpr uint8_t kForward[4] = {0b00, 0b10, 0b11, 0b01};
-
-uint8_t gray_index(uint8_t ab) {
-  for (uint8_t i = 0; i < 4; ++i) {
-    if (kForward[i] == ab) return i;
-  }
-  return 0;
-}
-}  // namespace
-
 SimHal::SimHal(uint64_t start_us) : now_us_(start_us) { fast_.reset(ab_); }
 
 void SimHal::open_now(uint8_t valve_mask, const uint32_t open_us[wire::kValveCount]) {
@@ -104,13 +92,13 @@ void SimHal::set_encoder(uint8_t ab) {
 }
 
 void SimHal::move_wheel(int32_t delta_ticks) {
-  const int step = delta_ticks > 0 ? 1 : 3;  // +1 or -1 modulo 4 in Gray order
+  const int8_t step = delta_ticks > 0 ? 1 : -1;
   for (int32_t i = 0; i < (delta_ticks > 0 ? delta_ticks : -delta_ticks); ++i) {
-    set_encoder(kForward[(gray_index(ab_) + step) % 4]);
+    set_encoder(core::quadrature_step(ab_, step));
   }
 }
 
-void SimHal::inject_encoder_glitch() { set_encoder(kForward[(gray_index(ab_) + 2) % 4]); }
+void SimHal::inject_encoder_glitch() { set_encoder(core::quadrature_step(ab_, 2)); }
 
 void SimHal::host_send(const uint8_t* data, size_t size) {
   for (size_t i = 0; i < size; ++i) {

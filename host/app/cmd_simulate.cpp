@@ -91,6 +91,7 @@ int simulate(const SimulateOptions& o) {
 
   const auto t0 = std::chrono::steady_clock::now();
   uint64_t total = 0;
+  double simulate_seconds = 0;  // engine + agent, without storage
   nlohmann::json sessions = nlohmann::json::array();
   analysis::QLearningAgent agent(params);  // one animal across its sessions: it keeps what it learned
   analysis::Rng rng(o.seed);
@@ -113,9 +114,11 @@ int simulate(const SimulateOptions& o) {
 
     std::vector<store::TrialCommit> batch;
     batch.reserve(static_cast<size_t>(o.trials));
+    const auto sim_start = std::chrono::steady_clock::now();
     simulate_session(engine, agent, rng, [&](const CompletedTrial& t) {
       batch.push_back(store::TrialCommit{t.plan, t.result, t.times, t.update});
     });
+    simulate_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - sim_start).count();
     // One transaction per session: simulated trials need no per-trial durability, and the last engine
     // state is stored for the session's end.
     db.commit_trials(session_id, batch, engine.state());
@@ -131,6 +134,8 @@ int simulate(const SimulateOptions& o) {
                                         {"trials", total},
                                         {"seconds", seconds},
                                         {"trials_per_s", total / seconds},
+                                        {"simulate_seconds", simulate_seconds},
+                                        {"simulate_trials_per_s", total / simulate_seconds},
                                         {"db", db_path}}
                             .dump(2)
                             .c_str());

@@ -84,14 +84,7 @@ void Link::stop(bool notify) {
   tick_timer_.cancel();
   handshake_timer_.cancel();
   reconnect_timer_.cancel();
-  if (stream_) {
-    boost::system::error_code ignored;
-    stream_->close(ignored);
-    stream_.reset();
-  }
-  port_.reset();
-  write_queue_.clear();
-  writing_ = false;
+  close_port();
   fail_pending("link stopped");
   set_state(LinkState::kStopped, "stopped by the host");
 }
@@ -137,11 +130,7 @@ void Link::schedule_reconnect() {
   });
 }
 
-void Link::disconnect(const std::string& reason) {
-  if (state_ == LinkState::kConnected || state_ == LinkState::kHandshaking) ++stats_.disconnects;
-  ++generation_;
-  tick_timer_.cancel();
-  handshake_timer_.cancel();
+void Link::close_port() {
   if (stream_) {
     boost::system::error_code ignored;
     stream_->close(ignored);
@@ -150,6 +139,14 @@ void Link::disconnect(const std::string& reason) {
   port_.reset();
   write_queue_.clear();
   writing_ = false;
+}
+
+void Link::disconnect(const std::string& reason) {
+  if (state_ == LinkState::kConnected || state_ == LinkState::kHandshaking) ++stats_.disconnects;
+  ++generation_;
+  tick_timer_.cancel();
+  handshake_timer_.cancel();
+  close_port();
   set_state(LinkState::kConnecting, reason);
   schedule_reconnect();
 }

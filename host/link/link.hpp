@@ -137,6 +137,7 @@ class Link : public std::enable_shared_from_this<Link> {
   void connect();
   void set_state(LinkState state, std::string reason);
   void disconnect(const std::string& reason);
+  void close_port();
   void schedule_reconnect();
   void start_read();
   void on_read(uint64_t generation, const boost::system::error_code& ec, size_t n);

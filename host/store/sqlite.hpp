@@ -83,6 +83,8 @@ class Statement {
   bool step(std::string_view what);
   // Runs a statement that returns no rows. Throws StoreError naming `what`.
   void run(std::string_view what);
+  // Makes the statement ready to run again (bindings are kept until rebound).
+  void reset() { sqlite3_reset(stmt_); }
 
   bool is_null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
   std::int64_t int64(int column) const { return sqlite3_column_int64(stmt_, column); }

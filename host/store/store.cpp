@@ -193,6 +193,8 @@ Store Store::open(const std::string& path, OpenOptions options) {
   auto& db = store.impl_->connection;
   db.exec("PRAGMA busy_timeout = " + std::to_string(kBusyTimeoutMs), "set busy timeout");
   db.exec("PRAGMA foreign_keys = ON", "enable foreign keys");
+  // 32 MB of page cache (default 2 MB): bulk inserts (rig simulate) keep the index pages in memory.
+  db.exec("PRAGMA cache_size = -32768", "set cache size");
   // The first read of the file: a corrupt or foreign file fails here with "file is not a database".
   bool versioned = false;
   {
@@ -354,7 +356,24 @@ std::string running_session_subject(const Connection& db, std::int64_t session_i
   return session.text(0);
 }
 
-void insert_trial_row(const Connection& db, std::int64_t session_id, const std::string& subject_id,
+// The trial INSERT, prepared once per commit and reused for every row of a batch (preparing a 43-column
+// statement costs more than running it).
+Statement prepare_trial_insert(const Connection& db) {
+  return db.prepare(
+        "INSERT INTO trials (session_id, trial_number, subject_id, block_index, high_side, p_controllable_left, "
+        "p_controllable_right, p_distractor, free_choice, instructed_side, controllable_drawn_left, "
+        "controllable_drawn_right, distractor_drawn, controllable_flavour, distractor_flavour, "
+        "planned_left_cherry_ul, planned_left_grape_ul, planned_right_cherry_ul, planned_right_grape_ul, "
+        "planned_left_cherry_open_us, planned_left_grape_open_us, planned_right_cherry_open_us, "
+        "planned_right_grape_open_us, planned_at_us, outcome, choice, chose_high, reaction_time_us, "
+        "delivered_cherry_open_us, delivered_grape_open_us, delivered_cherry_ul, delivered_grape_ul, "
+        "controllable_delivered, distractor_delivered, armed_device_us, go_cue_device_us, choice_device_us, "
+        "valve_open_device_us, position_at_choice_ticks, quiescence_restarts, result_flags, reversed_after, "
+        "committed_at_unix_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+}
+
+void insert_trial_row(Statement& insert, std::int64_t session_id, const std::string& subject_id,
                       const TrialCommit& trial, std::int64_t committed_at_unix_us, const std::string& what) {
   const auto& [plan, result, times, update] = trial;
   const auto cherry = static_cast<std::size_t>(wire::Valve::kCherry);
@@ -367,19 +386,7 @@ void insert_trial_row(const Connection& db, std::int64_t session_id, const std::
   if (plan.instructed_side) instructed = side_letter(*plan.instructed_side);
   std::optional<std::string> choice;
   if (update.choice) choice = side_letter(*update.choice);
-  db.prepare(
-        "INSERT INTO trials (session_id, trial_number, subject_id, block_index, high_side, p_controllable_left, "
-        "p_controllable_right, p_distractor, free_choice, instructed_side, controllable_drawn_left, "
-        "controllable_drawn_right, distractor_drawn, controllable_flavour, distractor_flavour, "
-        "planned_left_cherry_ul, planned_left_grape_ul, planned_right_cherry_ul, planned_right_grape_ul, "
-        "planned_left_cherry_open_us, planned_left_grape_open_us, planned_right_cherry_open_us, "
-        "planned_right_grape_open_us, planned_at_us, outcome, choice, chose_high, reaction_time_us, "
-        "delivered_cherry_open_us, delivered_grape_open_us, delivered_cherry_ul, delivered_grape_ul, "
-        "controllable_delivered, distractor_delivered, armed_device_us, go_cue_device_us, choice_device_us, "
-        "valve_open_device_us, position_at_choice_ticks, quiescence_restarts, result_flags, reversed_after, "
-        "committed_at_unix_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-      .bind(1, session_id)
+  insert.bind(1, session_id)
       .bind(2, plan.trial_number)
       .bind(3, subject_id)
       .bind(4, plan.block_index)
@@ -423,6 +430,7 @@ void insert_trial_row(const Connection& db, std::int64_t session_id, const std::
       .bind(42, update.reversed)
       .bind(43, committed_at_unix_us)
       .run(what);
+  insert.reset();
 }
 
 void save_state(const Connection& db, std::int64_t session_id, std::uint32_t trial_number, const std::string& state_json,
@@ -449,7 +457,8 @@ void Store::commit_trial(std::int64_t session_id, const task::TrialPlan& plan, c
   const auto state_json = task::engine_state_to_json(state_after);
   Transaction transaction(db, what);
   const auto subject_id = running_session_subject(db, session_id, what);
-  insert_trial_row(db, session_id, subject_id, {plan, result, times, update}, now_unix_us(), what);
+  Statement insert = prepare_trial_insert(db);
+  insert_trial_row(insert, session_id, subject_id, {plan, result, times, update}, now_unix_us(), what);
   if (trace.sample_count > 0) {
     db.prepare(
           "INSERT INTO wheel_traces (session_id, trial_number, t0_device_us, period_us, sample_count, encoding, data) "
@@ -476,7 +485,8 @@ void Store::commit_trials(std::int64_t session_id, const std::vector<TrialCommit
   const auto committed_at_unix_us = now_unix_us();
   Transaction transaction(db, what);
   const auto subject_id = running_session_subject(db, session_id, what);
-  for (const auto& trial : trials) insert_trial_row(db, session_id, subject_id, trial, committed_at_unix_us, what);
+  Statement insert = prepare_trial_insert(db);
+  for (const auto& trial : trials) insert_trial_row(insert, session_id, subject_id, trial, committed_at_unix_us, what);
   save_state(db, session_id, trials.back().plan.trial_number, state_json, what);
   transaction.commit();
 }

@@ -1,5 +1,7 @@
 #include "simavr_board.hpp"
 
+#include "firmware/core/quadrature.hpp"
+
 #include <avr_ioport.h>
 #include <avr_uart.h>
 #include <sim_avr.h>
@@ -18,14 +20,6 @@ namespace {
 
 // The time one UART byte takes at 250 kbaud with the 11 bit-times simavr charges per byte.
 constexpr uint64_t kCyclesPerByte = SimavrBoard::kFrequencyHz / 250000 * 11;
-constexpr uint8_t kForward[4] = {0b00, 0b10, 0b11, 0b01};
-
-uint8_t gray_index(uint8_t ab) {
-  for (uint8_t i = 0; i < 4; ++i) {
-    if (kForward[i] == ab) return i;
-  }
-  return 0;
-}
 
 }  // namespace
 
@@ -175,12 +169,12 @@ uint64_t SimavrBoard::drive_encoder(avr_t*, uint64_t when, void* param) {
   if (self->edges_.empty()) return 0;
   const int8_t step = self->edges_.front();
   self->edges_.pop_front();
-  self->set_encoder(kForward[(gray_index(self->ab_) + (step > 0 ? 1 : 3)) % 4]);
+  self->set_encoder(core::quadrature_step(self->ab_, step > 0 ? 1 : -1));
   if (self->edges_.empty()) return 0;
   return when + self->edge_period_cycles_;
 }
 
-void SimavrBoard::glitch_encoder() { set_encoder(kForward[(gray_index(ab_) + 2) % 4]); }
+void SimavrBoard::glitch_encoder() { set_encoder(core::quadrature_step(ab_, 2)); }
 
 std::vector<hal::SimValvePulse> SimavrBoard::valve_log() const {
   std::vector<hal::SimValvePulse> log;

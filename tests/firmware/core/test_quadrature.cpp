@@ -65,3 +65,14 @@ TEST(QuadratureDecoder, EveryTransitionOfTheTableIsConsistent) {
     EXPECT_EQ(d.invalid_transitions(), 0);
   }
 }
+
+TEST(QuadratureStep, DrivesTheDecoderExactlyOneTickPerStep) {
+  QuadratureDecoder d;
+  uint8_t ab = 0b11;
+  d.reset(ab);
+  for (int i = 0; i < 10; ++i) d.update(ab = rig::core::quadrature_step(ab, 1));
+  for (int i = 0; i < 3; ++i) d.update(ab = rig::core::quadrature_step(ab, -1));
+  EXPECT_EQ(d.position_ticks(), 7);
+  d.update(rig::core::quadrature_step(ab, 2));
+  EXPECT_EQ(d.invalid_transitions(), 1);
+}
