@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -27,6 +28,11 @@
 #include "host/task/rig_config.hpp"
 #include "host/task/subject.hpp"
 #include "live_fit.hpp"
+#if defined(RIG_HAVE_MONITOR)
+#include "host/monitor/monitor_server.hpp"
+#include "host/monitor/static_files.hpp"
+#include "monitor_observer.hpp"
+#endif
 #include "run_support.hpp"
 #include "session_runner.hpp"
 #include "store_recorder.hpp"
@@ -48,6 +54,11 @@ struct RunOptions {
   int crt = 1000;
   bool json_summary = false;
   bool quiet = false;
+  bool serve = false;        // --serve or --port: the dashboard and API while the session runs
+  int port = 8765;
+  bool port_given = false;
+  std::string token_file;    // control token for POST .../stop (none: control refused)
+  bool hold = false;         // keep serving after the session ends, until Ctrl-C
 };
 
 // The live status line: trials, high-side choices, rewards and volume per flavour, block, indices, link.
@@ -173,14 +184,78 @@ int run(const RunOptions& o) {
   runner->add_observer(&live);
   runner->add_observer(&progress);
 
+#if defined(RIG_HAVE_MONITOR)
+  std::unique_ptr<MonitorObserver> monitor_view;
+  std::shared_ptr<monitor::MonitorServer> server;
+  if (o.serve) {
+    monitor::ServerOptions server_options;
+    server_options.port = static_cast<uint16_t>(o.port);
+    server_options.web_root = monitor::default_web_root();
+    if (!o.token_file.empty()) {
+      try {
+        server_options.token = monitor::read_token_file(o.token_file);
+      } catch (const std::runtime_error& e) {
+        throw InputError(e.what());
+      }
+    }
+    MonitorContext context{in.subject.id, in.protocol.name, in.subject.daily_water_target_ml * 1000.0,
+                           config.water_before_session_ul, [&device] { return device->rig().link_stats(); },
+                           [&recorder] { return recorder.session_id(); }};
+    monitor_view = std::make_unique<MonitorObserver>(live, context, [&server](std::string text) {
+      if (server) server->publish(std::move(text));
+    });
+    monitor::ApiHandlers api;
+    api.status = [&] { return monitor_view->status(); };
+    api.websocket_hello = [&] { return monitor_view->status().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); };
+    api.sessions = [db_path] { return monitor::ApiReply{200, session_list_json(db_path)}; };
+    api.start = [](const nlohmann::json&) {
+      return monitor::ApiReply{409, {{"error", "this is `rig run`: it runs its one session; start sessions with rigd"}}};
+    };
+    api.stop = [runner] {
+      if (!runner->running()) return monitor::ApiReply{409, {{"error", "no session is running"}}};
+      runner->request_stop("stopped from the dashboard");
+      return monitor::ApiReply{202, {{"stopping", true}}};
+    };
+    try {
+      server = monitor::MonitorServer::start(io, server_options, api);
+    } catch (const std::exception& e) {
+      if (o.port_given) throw;
+      // The default port is taken (another rig run?): serve on any free port rather than not at all.
+      std::fprintf(stderr, "rig: port %d is busy (%s); using a free port\n", o.port, e.what());
+      server_options.port = 0;
+      server = monitor::MonitorServer::start(io, server_options, api);
+    }
+    runner->add_observer(monitor_view.get());
+    std::fprintf(stderr, "rig: dashboard at %s\n", server->url().c_str());
+  }
+  const auto stop_serving = [&] {
+    if (server) server->stop();
+  };
+#else
+  if (o.serve) throw InputError("--serve: this rig was built without the monitor (host/monitor)");
+  const auto stop_serving = [] {};
+#endif
+
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& ec, int) {
-    if (!ec) runner->request_stop("stopped by the operator");
-  });
   std::optional<SessionEnd> end;
+  std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    if (end) {  // --hold: the session is over, Ctrl-C ends the serving
+      stop_serving();
+      return;
+    }
+    runner->request_stop("stopped by the operator");
+    if (o.hold) signals.async_wait(on_signal);
+  };
+  signals.async_wait(on_signal);
   runner->start([&](const SessionEnd& e) {
     end = e;
+    if (o.serve && o.hold) {
+      std::fprintf(stderr, "rig: session over; the dashboard stays up until Ctrl-C\n");
+      return;
+    }
     signals.cancel();
+    stop_serving();
   });
   io.run();
   if (!end) throw std::runtime_error("the session ended without a result");
@@ -216,7 +291,16 @@ const CommandRegistration kRegistration{
           ->capture_default_str()->check(CLI::NonNegativeNumber);
       command.add_flag("--json-summary", o->json_summary, "Print the summary as one JSON object on stdout");
       command.add_flag("--quiet", o->quiet, "No progress line");
-      return [o] { return run_with_errors("run", [&] { return run(*o); }); };
+      command.add_flag("--serve", o->serve, "Serve the dashboard and API on 127.0.0.1 while the session runs");
+      auto* port = command.add_option("--port", o->port, "Dashboard port (implies --serve; 0: any free port)")
+                       ->capture_default_str()->check(CLI::Range(0, 65535));
+      command.add_option("--token-file", o->token_file, "File holding the token that may stop the session from the API");
+      command.add_flag("--hold", o->hold, "With --serve: keep serving after the session ends, until Ctrl-C");
+      return [o, port] {
+        o->port_given = port->count() > 0;
+        o->serve = o->serve || o->port_given;
+        return run_with_errors("run", [&] { return run(*o); });
+      };
     }};
 
 }  // namespace

@@ -13,7 +13,6 @@ using yaml::NumberRule;
 
 constexpr std::string_view kDurationMs = "a duration in ms from 0 to 4294967";
 constexpr std::string_view kPositiveDurationMs = "a duration in ms from 1 to 4294967";
-constexpr NumberRule kThresholdDeg{0.0, 360.0, true, false, "an angle in degrees in (0, 360]"};
 constexpr NumberRule kToleranceDeg{0.0, 360.0, false, false, "an angle in degrees in [0, 360]"};
 constexpr NumberRule kVolumeUl{0.0, 50.0, true, false, "a volume in uL in (0, 50]"};
 constexpr NumberRule kMinutes{0.0, 1440.0, true, false, "minutes in (0, 1440], or ~ for no limit"};

@@ -1,9 +1,12 @@
 #include "host/task/yaml_schema.hpp"
 
+#include <yaml-cpp/eventhandler.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -29,6 +32,82 @@ bool in_range(double value, const NumberRule& rule) {
   const bool below_max = rule.max_exclusive ? value < rule.max : value <= rule.max;
   return above_min && below_max;
 }
+
+// The first byte of `text` that cannot start a YAML character: not UTF-8 (yaml-cpp would substitute
+// U+FFFD, 3 bytes, and its columns would no longer match the file) or a character outside YAML's printable
+// set (NUL and most C0 controls; yaml-cpp takes a leading NUL as a sign of UTF-16 or UTF-32). Returns
+// npos when the text is clean; `why` says what is wrong.
+size_t first_unreadable_byte(std::string_view text, std::string& why) {
+  const auto byte_at = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
+  for (size_t i = 0; i < text.size();) {
+    const unsigned char lead = byte_at(i);
+    if (lead < 0x80) {
+      if ((lead < 0x20 && lead != '\t' && lead != '\n' && lead != '\r') || lead == 0x7F) {
+        char hex[8];
+        std::snprintf(hex, sizeof hex, "U+%04X", lead);
+        why = std::string("control character ") + hex + " is not allowed in YAML";
+        return i;
+      }
+      ++i;
+      continue;
+    }
+    size_t length = 0;
+    uint32_t code = 0;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+      length = 2, code = lead & 0x1Fu;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      length = 3, code = lead & 0x0Fu;
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      length = 4, code = lead & 0x07u;
+    }
+    bool valid = length > 0 && i + length <= text.size();
+    for (size_t k = 1; valid && k < length; ++k) {
+      valid = (byte_at(i + k) & 0xC0) == 0x80;
+      code = (code << 6) | (byte_at(i + k) & 0x3Fu);
+    }
+    // Overlong forms, UTF-16 surrogates and code points past U+10FFFF are not UTF-8 either.
+    if (valid) {
+      valid = (length != 3 || code >= 0x800) && (length != 4 || (code >= 0x10000 && code <= 0x10FFFF)) &&
+              (code < 0xD800 || code > 0xDFFF);
+    }
+    if (!valid) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "0x%02X", lead);
+      why = std::string("not UTF-8 text (byte ") + hex + "): a YAML file must be UTF-8";
+      return i;
+    }
+    i += length;
+  }
+  return std::string_view::npos;
+}
+
+// Where the root node of each of the first two documents starts, from yaml-cpp's events.
+class RootMarks final : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark&) override { depth_ = 0; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t, const std::string&) override { node(mark); }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    node(mark);
+    ++depth_;
+  }
+  void OnSequenceEnd() override { --depth_; }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    node(mark);
+    ++depth_;
+  }
+  void OnMapEnd() override { --depth_; }
+
+  std::vector<YAML::Mark> roots;
+
+ private:
+  void node(const YAML::Mark& mark) {
+    if (depth_ == 0) roots.push_back(mark);
+  }
+  int depth_ = 0;
+};
 
 }  // namespace
 
@@ -59,22 +138,39 @@ std::optional<std::string> read_text_file(const std::string& path, Sink& sink) {
 }
 
 std::optional<YAML::Node> parse_document(const std::string& text, Sink& sink) {
-  std::vector<YAML::Node> documents;
+  std::string why;
+  const size_t bad = first_unreadable_byte(text, why);
+  if (bad != std::string_view::npos) {
+    const size_t line_start = bad == 0 ? std::string::npos : text.rfind('\n', bad - 1);
+    const size_t column = line_start == std::string::npos ? bad : bad - line_start - 1;
+    const auto line = std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad), '\n');
+    sink.error(SourceLocation{sink.file(), static_cast<int>(line) + 1, static_cast<int>(column) + 1}, why);
+    return std::nullopt;
+  }
+  // Not YAML::LoadAll: yaml-cpp 0.7 loops for ever, allocating, on text such as ",:" (a document whose
+  // parse fails without an exception is followed by endless empty ones; yaml-cpp PR 1319). Two documents
+  // are all it takes to know there is more than one.
+  YAML::Node document;
+  RootMarks marks;
   try {
-    documents = YAML::LoadAll(text);
+    std::istringstream stream(text);
+    YAML::Parser parser(stream);
+    for (int i = 0; i < 2 && parser.HandleNextDocument(marks); ++i) {
+    }
+    document = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     sink.error(e.mark, "YAML syntax error: " + e.msg);
     return std::nullopt;
   }
-  if (documents.empty() || documents.front().IsNull()) {
+  if (document.IsNull()) {
     sink.error(SourceLocation{sink.file(), 1, 1}, "empty document: expected a mapping of fields");
     return std::nullopt;
   }
-  if (documents.size() > 1) {
-    sink.error(documents[1].Mark(), "more than one YAML document: expected exactly one");
+  if (marks.roots.size() > 1) {
+    sink.error(marks.roots[1], "more than one YAML document: expected exactly one");
     return std::nullopt;
   }
-  return documents.front();
+  return document;
 }
 
 std::string describe(const YAML::Node& node) {

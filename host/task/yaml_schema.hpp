@@ -43,8 +43,9 @@ class Sink {
 // and returns nullopt. Thread-safe apart from the sink.
 std::optional<std::string> read_text_file(const std::string& path, Sink& sink);
 
-// Parses `text` as exactly one YAML document. A syntax error, an empty text or several documents are
-// reported into sink and give nullopt. Thread-safe apart from the sink.
+// Parses `text` as exactly one YAML document. A syntax error, an empty text, several documents, text that
+// is not UTF-8 or holds a control character (reported at its first such byte) are reported into sink and
+// give nullopt. Thread-safe apart from the sink.
 std::optional<YAML::Node> parse_document(const std::string& text, Sink& sink);
 
 // Loads one document from `text` (nullopt: the file could not be read, already reported) with

@@ -119,6 +119,35 @@ TEST(ProtocolLoader, MissingFileIsADiagnosticNotACrash) {
   EXPECT_EQ(testing::only_diagnostic(loaded).rfind("/nonexistent/protocol.yaml:1:1: cannot read file", 0), 0u);
 }
 
+// Found by fuzz_yaml_loaders: yaml-cpp replaces a byte that is not UTF-8 by U+FFFD (3 bytes) and takes a
+// leading NUL for UTF-16, so its columns pointed past the end of the line. Such text is refused up front,
+// at the byte itself.
+TEST(ProtocolLoader, TextThatIsNotUtf8IsRefusedAtTheFirstBadByte) {
+  const auto loaded = parse_protocol("name: x\ntrial:\n  go_cue: caf\xc3\xa9 \xfe\xff\n", "u.yaml");
+  EXPECT_EQ(testing::only_diagnostic(loaded), "u.yaml:3:17: not UTF-8 text (byte 0xFE): a YAML file must be UTF-8");
+}
+
+TEST(ProtocolLoader, ControlCharactersAreRefusedWhereTheyAre) {
+  const auto loaded = parse_protocol(std::string("n\0,e: x\n", 8), "c.yaml");
+  EXPECT_EQ(testing::only_diagnostic(loaded), "c.yaml:1:2: control character U+0000 is not allowed in YAML");
+  EXPECT_EQ(testing::only_diagnostic(parse_protocol("name: a\x01" "b\n", "c.yaml")),
+            "c.yaml:1:8: control character U+0001 is not allowed in YAML");
+}
+
+// Found by fuzz_yaml_loaders: YAML::LoadAll of yaml-cpp 0.7 never returns on ",:" (endless empty documents,
+// allocating until the machine runs out of memory).
+TEST(ProtocolLoader, AStrayCommaColonIsAnEmptyDocumentNotAHang) {
+  EXPECT_EQ(testing::only_diagnostic(parse_protocol(",:", "h.yaml")),
+            "h.yaml:1:1: empty document: expected a mapping of fields");
+  EXPECT_EQ(testing::only_diagnostic(parse_protocol("name: a\n---\nname: b\n", "h.yaml")),
+            "h.yaml:3:1: more than one YAML document: expected exactly one");
+}
+
+TEST(ProtocolLoader, Utf8TabsAndCrLfAreReadable) {
+  const auto p = protocol_from("# caf\xc3\xa9 \xe2\x86\x92 \xf0\x9f\x90\xad\r\nname:\tcrlf\r\n");
+  EXPECT_EQ(p.name, "crlf");
+}
+
 class EffectiveProtocol : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(EffectiveProtocol, PrintsEveryFieldAndReadsBackToTheSameProtocol) {

@@ -1,0 +1,279 @@
+// The rig's dashboard: loads /api/status, then follows the WebSocket /ws (one JSON event per message:
+// status | started | trial | link | fault | finished). When events were dropped (a slow tab), the trial
+// numbers show a gap and the page reloads the whole state from /api/status.
+"use strict";
+
+const kOutcomeTypes = ["none", "controllable", "distractor", "both"];
+const kTypeColors = { none: "#7d848b", controllable: "#c0304a", distractor: "#6a3fa0", both: "#1f7a4d" };
+const kFlavourColors = { cherry: "#c0304a", grape: "#6a3fa0" };
+
+const state = { trialLog: [], indices: [], lastTrial: 0, fit: null, ws: null };
+const plots = {};
+const $ = (id) => document.getElementById(id);
+const fmt = (v, digits = 2) => (v === null || v === undefined || !Number.isFinite(v) ? "–" : (v >= 0 ? "+" : "") + v.toFixed(digits));
+
+function plotWidth(el) { return Math.max(300, el.clientWidth || 400); }
+
+function makeIndicesPlot() {
+  const el = $("indices-plot");
+  const band = (color) => ({ stroke: "transparent", fill: color, points: { show: false } });
+  return new uPlot({
+    width: plotWidth(el), height: 240,
+    scales: { x: { time: false } },
+    axes: [{ label: "trial" }, { label: "index (log-odds)" }],
+    series: [
+      {},
+      { label: "controllable", stroke: kTypeColors.controllable, width: 2 },
+      Object.assign({ label: "ctrl +SE" }, band("rgba(192,48,74,0.15)")),
+      Object.assign({ label: "ctrl −SE" }, band("rgba(192,48,74,0.15)")),
+      { label: "distractor", stroke: kTypeColors.distractor, width: 2 },
+      Object.assign({ label: "dist +SE" }, band("rgba(106,63,160,0.15)")),
+      Object.assign({ label: "dist −SE" }, band("rgba(106,63,160,0.15)")),
+    ],
+    bands: [{ series: [2, 3], fill: "rgba(192,48,74,0.15)" }, { series: [5, 6], fill: "rgba(106,63,160,0.15)" }],
+  }, [[], [], [], [], [], [], []], el);
+}
+
+function makeWeightsPlot() {
+  const el = $("weights-plot");
+  const series = [{}];
+  const bands = [];
+  for (const type of kOutcomeTypes) {
+    const at = series.length;
+    series.push({ label: type, stroke: kTypeColors[type], width: 2, points: { show: true, size: 6 } });
+    series.push({ label: type + " +SE", stroke: "transparent", points: { show: false } });
+    series.push({ label: type + " −SE", stroke: "transparent", points: { show: false } });
+    bands.push({ series: [at + 1, at + 2], fill: kTypeColors[type] + "26" });
+  }
+  return new uPlot({
+    width: plotWidth(el), height: 240,
+    scales: { x: { time: false } },
+    axes: [{ label: "lag (trials back)" }, { label: "weight (log-odds)" }],
+    series, bands,
+  }, [[], ...Array(12).fill([])], el);
+}
+
+function makeWheelPlot() {
+  const el = $("wheel-plot");
+  return new uPlot({
+    width: plotWidth(el), height: 200,
+    scales: { x: { time: false } },
+    axes: [{ label: "ms" }, { label: "wheel (ticks)" }],
+    series: [{}, { label: "position", stroke: "#2f6fb5", width: 1.5 }],
+  }, [[], []], el);
+}
+
+function updateIndices() {
+  const xs = [], c = [], cu = [], cl = [], d = [], du = [], dl = [];
+  for (const p of state.indices) {
+    xs.push(p.trial);
+    const ci = p.controllable, di = p.distractor;
+    c.push(ci ? ci.value : null); cu.push(ci ? ci.value + ci.se : null); cl.push(ci ? ci.value - ci.se : null);
+    d.push(di ? di.value : null); du.push(di ? di.value + di.se : null); dl.push(di ? di.value - di.se : null);
+  }
+  plots.indices.setData([xs, c, cu, cl, d, du, dl]);
+}
+
+function updateFit(fit) {
+  state.fit = fit;
+  $("ctrl-index").textContent = fit ? fmt(fit.controllable_index) : "–";
+  $("ctrl-se").textContent = fit && fit.controllable_index_se != null ? fit.controllable_index_se.toFixed(2) : "–";
+  $("dist-index").textContent = fit ? fmt(fit.distractor_index) : "–";
+  $("dist-se").textContent = fit && fit.distractor_index_se != null ? fit.distractor_index_se.toFixed(2) : "–";
+  $("fit-n").textContent = fit ? fit.n_trials : 0;
+  const weightsEl = $("weights-plot");
+  if (!fit) return;
+  const lags = Array.from({ length: fit.lags }, (_, i) => i + 1);
+  const data = [lags];
+  for (const type of kOutcomeTypes) {
+    const w = fit.weights[type] || [], se = fit.se[type] || [];
+    data.push(lags.map((_, i) => w[i] ?? null));
+    data.push(lags.map((_, i) => (w[i] != null && se[i] != null ? w[i] + se[i] : null)));
+    data.push(lags.map((_, i) => (w[i] != null && se[i] != null ? w[i] - se[i] : null)));
+  }
+  plots.weights.setData(data);
+  weightsEl.dataset.controllableLag1 = fit.weights.controllable && fit.weights.controllable[0] != null ? fit.weights.controllable[0] : "";
+}
+
+function drawRaster() {
+  const canvas = $("raster");
+  const width = canvas.clientWidth || 800;
+  const dpr = window.devicePixelRatio || 1;
+  canvas.width = width * dpr; canvas.height = 150 * dpr;
+  const g = canvas.getContext("2d");
+  g.scale(dpr, dpr);
+  g.clearRect(0, 0, width, 150);
+  const trials = state.trialLog.slice(-300);
+  if (!trials.length) return;
+  const first = trials[0].number, span = Math.max(50, trials[trials.length - 1].number - first + 1);
+  const x = (n) => 30 + ((n - first + 0.5) / span) * (width - 40);
+  const rowY = { left: 40, right: 110 };
+  g.fillStyle = "#333"; g.font = "11px system-ui";
+  g.fillText("L", 8, rowY.left + 4); g.fillText("R", 8, rowY.right + 4);
+  const step = (width - 40) / span;
+  for (const t of trials) {
+    g.fillStyle = "rgba(47,111,181,0.10)";
+    g.fillRect(x(t.number) - step / 2, rowY[t.high_side] - 18, step, 36);
+  }
+  for (const t of trials) {
+    if (t.reversed_after) {
+      g.strokeStyle = "#555"; g.setLineDash([4, 3]);
+      g.beginPath(); g.moveTo(x(t.number) + step / 2, 10); g.lineTo(x(t.number) + step / 2, 140); g.stroke();
+      g.setLineDash([]);
+    }
+    const r = Math.max(2, Math.min(5, step / 2.5));
+    if (!t.choice) {
+      g.strokeStyle = "#333"; g.beginPath(); g.arc(x(t.number), 75, r, 0, 2 * Math.PI); g.stroke();
+      continue;
+    }
+    const y = rowY[t.choice];
+    const flavours = ["cherry", "grape"].filter((f) => t.rewards[f]);
+    if (!flavours.length) {
+      g.fillStyle = "#9aa0a6"; g.beginPath(); g.arc(x(t.number), y, r, 0, 2 * Math.PI); g.fill();
+    }
+    flavours.forEach((f, i) => {
+      g.fillStyle = kFlavourColors[f];
+      g.beginPath(); g.arc(x(t.number), y + (i ? 9 : -1) * (flavours.length > 1 ? 1 : 0), r, 0, 2 * Math.PI); g.fill();
+    });
+  }
+}
+
+function updateTotals(totals, water) {
+  if (totals) {
+    $("trials").textContent = totals.trials;
+    $("high-fraction").textContent = totals.choices ? Math.round(100 * totals.high_side_fraction) + "%" : "–";
+    $("block").textContent = totals.block;
+    $("high-side").textContent = totals.high_side;
+    $("rew-cherry").textContent = totals.rewards.cherry;
+    $("rew-grape").textContent = totals.rewards.grape;
+    $("misses").textContent = totals.misses;
+    $("reversals").textContent = totals.reversals;
+    $("vol-cherry").textContent = totals.volume_ul.cherry.toFixed(1);
+    $("vol-grape").textContent = totals.volume_ul.grape.toFixed(1);
+  }
+  if (water) {
+    $("water-today").textContent = water.today_ul.toFixed(0);
+    $("water-target").textContent = water.daily_target_ul.toFixed(0);
+    $("water-session").textContent = water.session_ul.toFixed(1);
+    const fraction = water.daily_target_ul > 0 ? water.today_ul / water.daily_target_ul : 0;
+    const bar = $("water-bar");
+    bar.style.width = Math.min(100, 100 * fraction).toFixed(1) + "%";
+    bar.classList.toggle("over", fraction > 1);
+  }
+}
+
+function updateLink(link) {
+  if (!link) return;
+  const el = $("link");
+  el.textContent = "link " + (link.state === "connected" ? "ok" : link.state);
+  el.className = "pill " + (link.state === "connected" ? "ok" : link.state === "stopped" ? "" : "warn");
+  $("link-detail").textContent = "Link: " + link.state + (link.reason ? " — " + link.reason : "");
+  const c = link.counters;
+  $("link-counters").textContent = c ? `frames sent ${c.frames_sent}, received ${c.frames_received}, dropped ${c.dropped}, ` +
+    `resent ${c.retransmitted}, reconnects ${c.reconnects}, device restarts ${c.device_resets}, failed commands ${c.commands_failed}` : "";
+}
+
+function addFault(fault) {
+  const list = $("faults");
+  if (list.querySelector(".muted")) list.innerHTML = "";
+  const li = document.createElement("li");
+  li.className = "fault";
+  li.textContent = `after trial ${fault.trial}: ${fault.text}`;
+  list.prepend(li);
+}
+
+function updateWheel(wheel) {
+  if (!wheel || !wheel.t_ms) return;
+  $("wheel-trial").textContent = wheel.trial ?? "–";
+  plots.wheel.setData([wheel.t_ms, wheel.position_ticks]);
+}
+
+function updateState(name, end) {
+  const el = $("state");
+  el.textContent = name;
+  el.className = "pill " + (name === "running" ? "ok" : name === "finished" ? "" : "warn");
+  if (end) $("end-reason").textContent = "Session ended: " + end.reason + (end.error ? " (error)" : "");
+}
+
+function applyStatus(s) {
+  $("subject").textContent = s.subject || "–";
+  $("session-id").textContent = s.session_id ?? "–";
+  updateState(s.state, s.end);
+  state.trialLog = s.trial_log || [];
+  state.indices = s.indices || [];
+  state.lastTrial = state.trialLog.length ? state.trialLog[state.trialLog.length - 1].number : 0;
+  updateTotals(s.totals, s.water);
+  updateLink(s.link);
+  $("faults").innerHTML = '<li class="muted">no faults</li>';
+  for (const f of s.faults || []) addFault(f);
+  updateFit(s.fit);
+  updateIndices();
+  updateWheel(s.wheel);
+  if (s.last_trial && s.last_trial.number) $("last-outcome").textContent = describeTrial(s.last_trial);
+  drawRaster();
+  document.body.dataset.trials = s.trials;
+}
+
+function describeTrial(t) {
+  const got = ["cherry", "grape"].filter((f) => t.rewards[f]);
+  return t.outcome + (t.choice ? ", " + (got.length ? got.join(" + ") : "no reward") : "");
+}
+
+async function reload() {
+  try {
+    const res = await fetch("api/status", { cache: "no-store" });
+    if (res.ok) applyStatus(await res.json());
+  } catch (e) { /* the server is away; the WebSocket reconnects */ }
+}
+
+function onEvent(e) {
+  switch (e.type) {
+    case "status": applyStatus(e); break;
+    case "started": updateState("running"); $("session-id").textContent = e.session_id ?? "–"; break;
+    case "trial": {
+      if (state.lastTrial && e.trial.number !== state.lastTrial + 1) { reload(); return; }
+      state.lastTrial = e.trial.number;
+      state.trialLog.push(e.trial);
+      if (state.trialLog.length > 5000) state.trialLog.shift();
+      if (e.index_point) state.indices.push(e.index_point);
+      updateTotals(e.totals, e.water);
+      updateLink(e.link);
+      if (e.fit) updateFit(e.fit);
+      updateIndices();
+      updateWheel(e.wheel);
+      $("last-outcome").textContent = describeTrial(e.trial);
+      drawRaster();
+      document.body.dataset.trials = e.totals.trials;
+      break;
+    }
+    case "link": updateLink(e.link); break;
+    case "fault": addFault(e.fault); break;
+    case "finished": updateState("finished", e.end); updateTotals(e.totals, e.water); break;
+  }
+}
+
+function connect() {
+  const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws";
+  const ws = new WebSocket(url);
+  state.ws = ws;
+  const feed = $("feed");
+  ws.onopen = () => { feed.textContent = "live feed on"; feed.className = "pill ok"; };
+  ws.onmessage = (m) => { try { onEvent(JSON.parse(m.data)); } catch (err) { console.error(err); } };
+  ws.onclose = () => {
+    feed.textContent = "live feed off (retrying)"; feed.className = "pill warn";
+    setTimeout(connect, 2000);
+  };
+}
+
+window.addEventListener("load", () => {
+  plots.indices = makeIndicesPlot();
+  plots.weights = makeWeightsPlot();
+  plots.wheel = makeWheelPlot();
+  window.addEventListener("resize", () => {
+    for (const [id, p] of [["indices-plot", plots.indices], ["weights-plot", plots.weights], ["wheel-plot", plots.wheel]]) {
+      p.setSize({ width: plotWidth($(id)), height: p.height });
+    }
+    drawRaster();
+  });
+  reload().then(connect);
+});

@@ -1,0 +1,144 @@
+// A simulated session pushed through the MonitorObserver and the server: the dashboard's JSON matches the
+// session, and a WebSocket client that never reads does not hold the session back.
+#include <gtest/gtest.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <future>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "device_factory.hpp"
+#include "host/monitor/monitor_server.hpp"
+#include "host/task/protocol.hpp"
+#include "host/task/rig_config.hpp"
+#include "host/task/subject.hpp"
+#include "live_fit.hpp"
+#include "monitor_client.hpp"
+#include "monitor_observer.hpp"
+#include "session_runner.hpp"
+
+using namespace rig;
+using namespace rig::monitor::testing;
+
+namespace {
+
+// Records nothing, completing on the io thread as the store's worker would.
+class NullRecorder : public app::SessionRecorder {
+ public:
+  explicit NullRecorder(boost::asio::io_context& io) : io_(io) {}
+  void begin(const app::SessionStartInfo&, std::function<void(std::optional<std::string>)> done) override {
+    boost::asio::post(io_, [done] { done(std::nullopt); });
+  }
+  void commit(const app::CompletedTrial&, std::function<void(std::optional<std::string>)> done) override {
+    boost::asio::post(io_, [done] { done(std::nullopt); });
+  }
+  void event(const std::string&, int64_t, const std::string&) override {}
+  void end(const app::SessionEnd&, std::function<void()> done) override { boost::asio::post(io_, done); }
+
+ private:
+  boost::asio::io_context& io_;
+};
+
+}  // namespace
+
+TEST(MonitorSession, ASessionRunsToItsEndWithAStuckClientAndTheStatusMatchesIt) {
+  constexpr uint32_t kTrials = 120;
+  auto protocol = task::load_protocol_file(std::string(RIG_SOURCE_DIR) + "/protocols/distractor.yaml");
+  auto rig_config = task::load_rig_config_file(std::string(RIG_SOURCE_DIR) + "/config/rig.sim.yaml");
+  auto subjects = task::load_subjects_file(std::string(RIG_SOURCE_DIR) + "/config/subjects.yaml");
+  ASSERT_TRUE(protocol.ok() && rig_config.ok() && subjects.ok());
+
+  boost::asio::io_context io;
+  auto work = boost::asio::make_work_guard(io);
+  app::SessionConfig config;
+  config.protocol = *protocol.value;
+  config.protocol.limits.max_trials = kTrials;
+  config.rig_config = *rig_config.value;
+  config.subject = *subjects.value->find("SIM001");
+  config.seed = 5;
+  config.speed = 200.0;
+
+  app::DeviceRequest request;
+  request.kind = app::DeviceChoice::kSim;
+  request.speed = config.speed;
+  request.seed = 5;
+  request.chooser = std::make_unique<sim::RandomChooser>(5, 0.5, 0.05);
+  auto device = app::make_device(io, std::move(request));
+  NullRecorder recorder(io);
+  app::LiveFit live({}, 1);
+  std::shared_ptr<monitor::MonitorServer> server;
+  app::MonitorContext context{config.subject.id, config.protocol.name, 1000.0, 100.0,
+                              [&device] { return device->rig().link_stats(); }, [] { return int64_t{42}; }};
+  app::MonitorObserver view(live, context, [&server](std::string text) { server->publish(std::move(text)); });
+  monitor::ServerOptions options;
+  options.port = 0;
+  options.max_queued_messages = 4;
+  monitor::ApiHandlers api;
+  api.status = [&] { return view.status(); };
+  api.websocket_hello = [&] { return view.status().dump(); };
+  server = monitor::MonitorServer::start(io, options, api);
+  auto runner = app::SessionRunner::create(io, device->rig(), config, recorder);
+  runner->add_observer(&live);
+  runner->add_observer(&view);
+
+  std::thread io_thread([&] { io.run(); });
+  WsClient stuck(server->port(), 4096);  // never reads
+  WsClient reader(server->port());
+  EXPECT_EQ(nlohmann::json::parse(reader.read())["type"], "status");
+
+  std::promise<app::SessionEnd> ended;
+  boost::asio::post(io, [&] { runner->start([&](const app::SessionEnd& e) { ended.set_value(e); }); });
+  bool saw_trial = false;
+  while (!saw_trial) saw_trial = nlohmann::json::parse(reader.read())["type"] == "trial";
+  auto end_future = ended.get_future();
+  ASSERT_EQ(end_future.wait_for(std::chrono::seconds(120)), std::future_status::ready) << "the session did not finish";
+  const app::SessionEnd end = end_future.get();
+  EXPECT_FALSE(end.error) << end.reason;
+  // The protocol's other limits (session time, water) may end it first; either way it must get well under way.
+  ASSERT_GE(end.trials, 50u) << end.reason;
+  const uint32_t trials = end.trials;
+  live.wait_idle();
+
+  const auto status = nlohmann::json::parse(http_get(server->port(), "/api/status").body);
+  EXPECT_EQ(status["state"], "finished");
+  EXPECT_EQ(status["session_id"], 42);
+  EXPECT_EQ(status["trials"], trials);
+  EXPECT_EQ(status["trial_log"].size(), trials);
+  EXPECT_EQ(status["trial_log"].back()["number"], trials);
+  EXPECT_EQ(status["totals"]["trials"], trials);
+  EXPECT_EQ(status["end"]["reason"], end.reason);
+  EXPECT_EQ(status["water"]["daily_target_ul"], 1000.0);
+  EXPECT_DOUBLE_EQ(status["water"]["today_ul"].get<double>(),
+                   100.0 + status["water"]["session_ul"].get<double>());
+  EXPECT_FALSE(status["fit"].is_null());
+  EXPECT_EQ(status["fit"]["weights"].size(), 4u);
+  EXPECT_FALSE(status["indices"].empty());
+  EXPECT_LE(status["wheel"]["t_ms"].size(), app::kWheelTracePoints);
+  EXPECT_EQ(status["wheel"]["t_ms"].size(), status["wheel"]["position_ticks"].size());
+  EXPECT_TRUE(status["link"]["counters"].contains("frames_received"));
+
+  std::promise<void> stopped;
+  boost::asio::post(io, [&] {
+    server->stop();
+    stopped.set_value();
+  });
+  stopped.get_future().wait();
+  work.reset();
+  io_thread.join();
+}
+
+TEST(MonitorSession, WheelTracesAreDecimatedToTheLimit) {
+  std::vector<device::WheelSamples> batches(10);
+  for (int b = 0; b < 10; ++b) {
+    batches[b].t0_us = 1'000'000 + b * 100'000;
+    batches[b].period_us = 1000;
+    for (int i = 0; i < 100; ++i) batches[b].position_ticks.push_back(b * 100 + i);
+  }
+  const auto trace = app::decimated_wheel(batches, 200);
+  ASSERT_EQ(trace["t_ms"].size(), 200u);
+  EXPECT_EQ(trace["t_ms"][0], 0.0);
+  EXPECT_EQ(trace["t_ms"][1], 5.0);
+  EXPECT_EQ(trace["position_ticks"][199], 995);
+  EXPECT_TRUE(app::decimated_wheel({}, 200)["t_ms"].empty());
+}
