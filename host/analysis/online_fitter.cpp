@@ -1,5 +1,7 @@
 #include "host/analysis/online_fitter.hpp"
 
+#include <algorithm>
+
 #include <utility>
 
 namespace rig::analysis {
@@ -49,6 +51,8 @@ std::uint64_t OnlineFitter::fits_completed() const {
 }
 
 void OnlineFitter::run() {
+  FitOptions options = options_;
+  options.tolerance = std::max(options.tolerance, kOnlineTolerance);
   DesignBuilder builder(options_.lags);
   std::shared_ptr<const HistoryFit> previous;
   std::uint64_t trials_seen = 0;
@@ -64,7 +68,7 @@ void OnlineFitter::run() {
     for (const auto& trial : batch) builder.add(trial);
     trials_seen += batch.size();
     batch.clear();
-    auto fit = std::make_shared<const HistoryFit>(fit_history(builder.design(), options_, previous.get()));
+    auto fit = std::make_shared<const HistoryFit>(fit_history(builder.design(), options, previous.get()));
     if (on_result_) on_result_(*fit, trials_seen);
     previous = fit;
     {

@@ -28,6 +28,11 @@ class OnlineFitter {
   // Must not call back into this OnlineFitter's wait_idle() or destructor.
   using ResultCallback = std::function<void(const HistoryFit& fit, std::uint64_t trials_seen)>;
 
+  // Online fits stop once a Newton step is below this relative size (unless options.tolerance is looser):
+  // warm-started after one new trial, the second step is already ~1e-10, so the estimate is as exact as the
+  // reference fit's while a third, confirming step is saved.
+  static constexpr double kOnlineTolerance = 1e-8;
+
   // Starts the worker. `options.l2` > 0 is advised: early in training the unpenalised fit is often separated.
   // Throws std::invalid_argument on bad options, std::system_error if the thread cannot start.
   explicit OnlineFitter(FitOptions options, ResultCallback on_result = {});
