@@ -24,6 +24,10 @@ std::string immutable_uri(const std::string& path) {
 }  // namespace
 
 Connection::Connection(const std::string& path, bool read_only, bool immutable) : path_(path) {
+  // SQLite's memory statistics take a global mutex on every allocation; nothing here reads them. Must run
+  // before SQLite initialises (the first open); later calls are refused harmlessly.
+  static const int memstatus_off = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)memstatus_off;
   const int flags = read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   const std::string name = read_only && immutable ? immutable_uri(path) : path;
   const int rc = sqlite3_open_v2(name.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, nullptr);
