@@ -4,29 +4,15 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <chrono>
-#include <cmath>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <functional>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <random>
-#include <sstream>
 #include <unistd.h>
 
-#include "agent_chooser.hpp"
 #include "command_registry.hpp"
-#include "device_factory.hpp"
-#include "host/analysis/crt.hpp"
-#include "host/analysis/fit_json.hpp"
 #include "host/store/store.hpp"
-#include "host/task/compatibility.hpp"
-#include "host/task/engine_state.hpp"
-#include "host/task/protocol.hpp"
-#include "host/task/rig_config.hpp"
-#include "host/task/subject.hpp"
 #include "live_fit.hpp"
 #if defined(RIG_HAVE_MONITOR)
 #include "host/monitor/monitor_server.hpp"
@@ -34,8 +20,8 @@
 #include "monitor_observer.hpp"
 #endif
 #include "run_support.hpp"
+#include "session_host.hpp"
 #include "session_runner.hpp"
-#include "store_recorder.hpp"
 
 namespace rig::app {
 namespace {
@@ -128,65 +114,28 @@ class ProgressLine : public SessionObserver {
 };
 
 int run(const RunOptions& o) {
-  RunInputs in = load_run_inputs(o.config, o.subjects, o.subject, o.protocol);
-  if (o.max_trials > 0) in.protocol.limits.max_trials = o.max_trials;
-  for (const auto& w : task::stale_calibration_warnings(in.rig, today())) std::fprintf(stderr, "rig: warning: %s\n", w.c_str());
-
-  const std::string db_path = o.db.empty() ? store::Store::default_path() : o.db;
-  store::Store db = store::Store::open(db_path);
-  for (int64_t id : db.mark_interrupted_sessions()) {
-    std::fprintf(stderr, "rig: session %lld had been interrupted; it is marked as such\n", static_cast<long long>(id));
-  }
-
-  SessionConfig config;
-  config.protocol = in.protocol;
-  config.rig_config = in.rig;
-  config.subject = in.subject;
-  config.speed = o.speed;
-  config.seed = o.seed ? o.seed : std::random_device{}() | (static_cast<uint64_t>(std::random_device{}()) << 32);
-  RecordingContext recording{in.protocol_path, in.protocol_text, in.rig_path, in.rig_text, in.rig, in.subject,
-                             "", RIG_HOST_VERSION, std::nullopt};
-  if (o.resume) {
-    const auto last = db.latest_session(in.subject.id);
-    if (!last) throw InputError("no session of " + in.subject.id + " to resume in " + db_path);
-    const store::ResumePoint point = db.resume_point(last->session_id);
-    if (point.protocol_sha256 != store::sha256_hex(in.protocol_text)) {
-      throw InputError("session " + std::to_string(last->session_id) + " ran " + point.protocol_path +
-                       " with different contents; resume it with the same protocol file");
-    }
-    config.resume = task::engine_state_from_json(point.state_json);
-    config.seed = point.rng_seed;
-    recording.resume_session_id = last->session_id;
-    std::fprintf(stderr, "rig: resuming session %lld after trial %u\n", static_cast<long long>(last->session_id),
-                 point.last_trial_number);
-  } else {
-    config.water_before_session_ul = db.water_today_ul(in.subject.id, today());
-  }
-
-  std::vector<analysis::TrialRecord> history;
-  for (const auto& t : db.subject_trials(in.subject.id)) history.push_back(to_analysis_record(t));
-
+  SessionHostOptions options{o.subject, o.protocol, o.config, o.subjects, o.device, o.speed, o.max_trials,
+                             o.db,      o.resume,   o.seed,   o.crt};
+  const auto notice = [](const std::string& text) { std::fprintf(stderr, "rig: %s\n", text.c_str()); };
   boost::asio::io_context io;
-  DeviceRequest request = device_request(o.device, in.rig, o.speed, config.seed);
-  recording.device_kind = device_kind_name(request.kind);
-  if (request.kind != DeviceChoice::kSerial) {
-    request.chooser = std::make_unique<AgentChooser>(agent_params_for(in.subject, in.subjects_path),
-                                                     in.subject.controllable, config.seed ^ 0x9E3779B97F4A7C15ull);
-  }
-  request.simavr_program = sibling_program("rig-simavr");
-  auto device = make_device(io, std::move(request));
-  config.device_description = device->describe();
-
-  StoreRecorder recorder(io, std::move(db), recording);
-  LiveFit live(std::move(history), recording.resume_session_id.value_or(-1));
-  ProgressLine progress(live, !o.quiet && !o.json_summary);
-  auto runner = SessionRunner::create(io, device->rig(), config, recorder);
-  runner->add_observer(&live);
-  runner->add_observer(&progress);
 
 #if defined(RIG_HAVE_MONITOR)
-  std::unique_ptr<MonitorObserver> monitor_view;
   std::shared_ptr<monitor::MonitorServer> server;
+  SessionHost::Publish publish;
+  if (o.serve) {
+    publish = [&server](std::string text) {
+      if (server) server->publish(std::move(text));
+    };
+  }
+  SessionHost host(io, options, notice, std::move(publish));
+#else
+  if (o.serve) throw InputError("--serve: this rig was built without the monitor (host/monitor)");
+  SessionHost host(io, options, notice);
+#endif
+  ProgressLine progress(host.live_fit(), !o.quiet && !o.json_summary);
+  host.add_observer(&progress);
+
+#if defined(RIG_HAVE_MONITOR)
   if (o.serve) {
     monitor::ServerOptions server_options;
     server_options.port = static_cast<uint16_t>(o.port);
@@ -198,22 +147,18 @@ int run(const RunOptions& o) {
         throw InputError(e.what());
       }
     }
-    MonitorContext context{in.subject.id, in.protocol.name, in.subject.daily_water_target_ml * 1000.0,
-                           config.water_before_session_ul, [&device] { return device->rig().link_stats(); },
-                           [&recorder] { return recorder.session_id(); }};
-    monitor_view = std::make_unique<MonitorObserver>(live, context, [&server](std::string text) {
-      if (server) server->publish(std::move(text));
-    });
     monitor::ApiHandlers api;
-    api.status = [&] { return monitor_view->status(); };
-    api.websocket_hello = [&] { return monitor_view->status().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); };
-    api.sessions = [db_path] { return monitor::ApiReply{200, session_list_json(db_path)}; };
-    api.start = [](const nlohmann::json&) {
-      return monitor::ApiReply{409, {{"error", "this is `rig run`: it runs its one session; start sessions with rigd"}}};
+    api.status = [&host] { return host.status(); };
+    api.websocket_hello = [&host] {
+      return host.status().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     };
-    api.stop = [runner] {
-      if (!runner->running()) return monitor::ApiReply{409, {{"error", "no session is running"}}};
-      runner->request_stop("stopped from the dashboard");
+    api.sessions = [db_path = host.db_path()] { return monitor::ApiReply{200, session_list_json(db_path)}; };
+    api.start = [](const nlohmann::json&, const std::function<void(monitor::ApiReply)>& reply) {
+      reply({409, {{"error", "this is `rig run`: it runs its one session; start sessions with rigd"}}});
+    };
+    api.stop = [&host] {
+      if (!host.running()) return monitor::ApiReply{409, {{"error", "no session is running"}}};
+      host.request_stop("stopped from the dashboard");
       return monitor::ApiReply{202, {{"stopping", true}}};
     };
     try {
@@ -225,31 +170,31 @@ int run(const RunOptions& o) {
       server_options.port = 0;
       server = monitor::MonitorServer::start(io, server_options, api);
     }
-    runner->add_observer(monitor_view.get());
     std::fprintf(stderr, "rig: dashboard at %s\n", server->url().c_str());
   }
   const auto stop_serving = [&] {
     if (server) server->stop();
   };
 #else
-  if (o.serve) throw InputError("--serve: this rig was built without the monitor (host/monitor)");
   const auto stop_serving = [] {};
 #endif
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   std::optional<SessionEnd> end;
+  nlohmann::json report;
   std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec, int) {
     if (ec) return;
     if (end) {  // --hold: the session is over, Ctrl-C ends the serving
       stop_serving();
       return;
     }
-    runner->request_stop("stopped by the operator");
+    host.request_stop("stopped by the operator");
     if (o.hold) signals.async_wait(on_signal);
   };
   signals.async_wait(on_signal);
-  runner->start([&](const SessionEnd& e) {
+  host.start([&](const SessionEnd& e, const nlohmann::json& r) {
     end = e;
+    report = r;
     if (o.serve && o.hold) {
       std::fprintf(stderr, "rig: session over; the dashboard stays up until Ctrl-C\n");
       return;
@@ -260,9 +205,6 @@ int run(const RunOptions& o) {
   io.run();
   if (!end) throw std::runtime_error("the session ended without a result");
 
-  live.wait_idle();
-  const nlohmann::json report = session_report(*end, live.trials(), o.crt, config.seed, in.subject.id,
-                                               recorder.session_id(), recorder.path());
   if (o.json_summary) {
     std::cout << report.dump(2) << std::endl;
   } else {

@@ -80,7 +80,8 @@ struct MonitorServer::Impl : std::enable_shared_from_this<MonitorServer::Impl> {
   void track(const std::shared_ptr<Connection>& connection);
   void publish(std::string text);
   void stop();
-  Response handle(const Request& req);
+  // The answer to `req`, or nullopt when it comes later through `later` (io thread, exactly once).
+  std::optional<Response> handle(const Request& req, const std::function<void(Response)>& later);
   std::optional<Response> refuse_without_token(const Request& req) const;
   Response static_file(const Request& req) const;
 
@@ -231,7 +232,8 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
       write(error_response(req, 404, "no WebSocket here; use /ws"));
       return;
     }
-    write(server_->handle(req));
+    auto answer = server_->handle(req, [self = shared_from_this()](Response res) { self->write(std::move(res)); });
+    if (answer) write(std::move(*answer));
   }
 
   void write(Response res) {
@@ -330,7 +332,7 @@ Response Impl::static_file(const Request& req) const {
   return make_response(req, http::status::ok, std::move(contents).str(), content_type_for(*file));
 }
 
-Response Impl::handle(const Request& req) {
+std::optional<Response> Impl::handle(const Request& req, const std::function<void(Response)>& later) {
   const std::string_view target = view(req.target());
   const std::string_view path = target.substr(0, target.find('?'));
   if (path == "/ws") return error_response(req, 426, "/ws is a WebSocket");
@@ -352,7 +354,12 @@ Response Impl::handle(const Request& req) {
         body = nlohmann::json::parse(req.body(), nullptr, false);
         if (body.is_discarded() || !body.is_object()) return error_response(req, 400, "the body must be a JSON object");
       }
-      return reply(handlers.start(body));
+      // Only what json_response() reads of the request outlives it.
+      Request head;
+      head.version(req.version());
+      head.keep_alive(req.keep_alive());
+      handlers.start(body, [head = std::move(head), later](const ApiReply& r) { later(json_response(head, r.status, r.body)); });
+      return std::nullopt;
     }
     if (path == "/api/sessions/current/stop") {
       if (req.method() != http::verb::post) return error_response(req, 405, "use POST");

@@ -26,7 +26,9 @@ struct ApiReply {
 struct ApiHandlers {
   std::function<nlohmann::json()> status;                        // GET /api/status
   std::function<ApiReply()> sessions;                            // GET /api/sessions
-  std::function<ApiReply(const nlohmann::json& request)> start;  // POST /api/sessions (token required)
+  // POST /api/sessions (token required). Calls `reply` exactly once on the io thread, possibly later (the
+  // handler may prepare the session elsewhere and post back); the connection waits for it.
+  std::function<void(const nlohmann::json& request, std::function<void(ApiReply)> reply)> start;
   std::function<ApiReply()> stop;                                // POST /api/sessions/current/stop (token)
   // The first message each new WebSocket client gets (the current state); empty = none.
   std::function<std::string()> websocket_hello;

@@ -49,16 +49,27 @@ std::string default_rig_config_path() {
   return std::string(RIG_SOURCE_DIR) + "/config/rig.sim.yaml";
 }
 
+RigFiles load_rig_files(const std::string& config, const std::string& subjects) {
+  RigFiles files;
+  files.rig_path = config.empty() ? default_rig_config_path() : config;
+  files.rig_text = read_file(files.rig_path);
+  files.rig = take(task::parse_rig_config(files.rig_text, files.rig_path), "rig config");
+  files.subjects_path = subjects.empty()
+                            ? (std::filesystem::path(files.rig_path).parent_path() / "subjects.yaml").string()
+                            : subjects;
+  files.subjects = take(task::parse_subjects(read_file(files.subjects_path), files.subjects_path), "subjects file");
+  return files;
+}
+
 RunInputs load_run_inputs(const std::string& config, const std::string& subjects, const std::string& subject_id,
                           const std::string& protocol) {
+  RigFiles files = load_rig_files(config, subjects);
   RunInputs in;
-  in.rig_path = config.empty() ? default_rig_config_path() : config;
-  in.rig_text = read_file(in.rig_path);
-  in.rig = take(task::parse_rig_config(in.rig_text, in.rig_path), "rig config");
-  in.subjects_path = subjects.empty()
-                         ? (std::filesystem::path(in.rig_path).parent_path() / "subjects.yaml").string()
-                         : subjects;
-  const task::SubjectList list = take(task::parse_subjects(read_file(in.subjects_path), in.subjects_path), "subjects file");
+  in.rig_path = std::move(files.rig_path);
+  in.rig_text = std::move(files.rig_text);
+  in.rig = std::move(files.rig);
+  in.subjects_path = std::move(files.subjects_path);
+  const task::SubjectList& list = files.subjects;
   const task::Subject* subject = list.find(subject_id);
   if (!subject) {
     std::string known;

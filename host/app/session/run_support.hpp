@@ -38,6 +38,18 @@ struct RunInputs {
 // example shipped with the sources. Reads the environment; thread-safe.
 std::string default_rig_config_path();
 
+// The rig config and the subjects file, read and checked.
+struct RigFiles {
+  std::string rig_path, rig_text;
+  task::RigConfig rig;
+  std::string subjects_path;
+  task::SubjectList subjects;
+};
+
+// Loads the rig config (default: default_rig_config_path()) and the subjects file (default: subjects.yaml
+// beside the rig config). Reads the files; thread-safe. Throws InputError with every FILE:LINE:COL diagnostic.
+RigFiles load_rig_files(const std::string& config, const std::string& subjects);
+
 // Loads the rig config, the subjects file (default: subjects.yaml beside the rig config), the subject and its
 // protocol (default: its stage), and checks they fit together. Throws InputError with every
 // FILE:LINE:COL diagnostic.

@@ -16,6 +16,7 @@
 
 #include "host/task/calibration.hpp"
 #include "host/task/rig_config.hpp"
+#include "support/run_command.hpp"
 
 namespace rig::app {
 namespace {
@@ -72,10 +73,7 @@ std::string with_cherry_lines(const std::string& config, const std::string& date
   return out;
 }
 
-struct CommandRun {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
+using rig::testing::CommandRun;
 
 class RigCalibrate : public ::testing::Test {
  protected:
@@ -95,14 +93,7 @@ class RigCalibrate : public ::testing::Test {
   CommandRun calibrate(const std::string& args) const {
     const std::string command = std::string(RIG_EXECUTABLE) + " calibrate " + args + " --config '" + config().string() +
                                 "' </dev/null 2>&1";
-    CommandRun run;
-    FILE* pipe = popen(command.c_str(), "r");
-    if (!pipe) return run;
-    std::array<char, 4096> buffer{};
-    while (const auto n = std::fread(buffer.data(), 1, buffer.size(), pipe)) run.output.append(buffer.data(), n);
-    const int status = pclose(pipe);
-    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return run;
+    return rig::testing::run_command(command);
   }
 
   fs::path weights(const std::string& text) const {

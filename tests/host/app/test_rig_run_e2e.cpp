@@ -8,23 +8,12 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include "support/run_command.hpp"
 
 namespace {
 
-struct Command {
-  int exit_code;
-  std::string out;
-};
-
-Command run(const std::string& command) {
-  std::array<char, 4096> buffer{};
-  std::string out;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (!pipe) return {-1, ""};
-  while (size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) out.append(buffer.data(), n);
-  const int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using Command = rig::testing::CommandRun;
+Command run(const std::string& command) { return rig::testing::run_command(command); }
 
 std::string e2e(const std::string& file) { return std::string(RIG_SOURCE_DIR) + "/tests/host/app/e2e/" + file; }
 
@@ -43,8 +32,8 @@ class RigRunE2e : public ::testing::Test {
     const Command c = run(std::string(RIG_BINARY) + " run --config " + e2e("rig.yaml") + " --subjects " +
                           e2e("subjects.yaml") + " --subject " + subject + " --device sim --speed 50 --max-trials " +
                           std::to_string(trials) + " --seed 7 --crt 0 --db " + db_ + " --json-summary");
-    EXPECT_EQ(c.exit_code, 0) << c.out;
-    return nlohmann::json::parse(c.out);
+    EXPECT_EQ(c.exit_code, 0) << c.output;
+    return nlohmann::json::parse(c.output);
   }
 
   std::filesystem::path dir_;
@@ -70,9 +59,9 @@ TEST_F(RigRunE2e, SavvyMouseCreditsTheControllableRewardNotTheDistractor) {
   // The store holds the session and every trial.
   const Command export_csv = run(std::string(RIG_BINARY) + " export --db " + db_ + " --session " +
                                  std::to_string(s["session_id"].get<int>()) + " --format csv");
-  ASSERT_EQ(export_csv.exit_code, 0) << export_csv.out;
+  ASSERT_EQ(export_csv.exit_code, 0) << export_csv.output;
   size_t lines = 0;
-  for (char c : export_csv.out) lines += c == '\n';
+  for (char c : export_csv.output) lines += c == '\n';
   EXPECT_EQ(lines, 401u);  // header + one row per trial
 }
 
@@ -88,6 +77,6 @@ TEST_F(RigRunE2e, BadSubjectIsAClearErrorWithExitTwo) {
   const Command c = run(std::string(RIG_BINARY) + " run --config " + e2e("rig.yaml") + " --subjects " +
                         e2e("subjects.yaml") + " --subject NOBODY --db " + db_ + " 2>&1");
   EXPECT_EQ(c.exit_code, 2);
-  EXPECT_NE(c.out.find("no subject 'NOBODY'"), std::string::npos) << c.out;
-  EXPECT_NE(c.out.find("SAVVY"), std::string::npos) << "the message lists the known subjects";
+  EXPECT_NE(c.output.find("no subject 'NOBODY'"), std::string::npos) << c.output;
+  EXPECT_NE(c.output.find("SAVVY"), std::string::npos) << "the message lists the known subjects";
 }

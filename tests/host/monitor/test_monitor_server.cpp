@@ -124,9 +124,9 @@ TEST_F(MonitorServerTest, NeverServesAPathOutsideTheDashboard) {
 TEST_F(MonitorServerTest, StartingAndStoppingNeedTheToken) {
   std::atomic<int> starts = 0, stops = 0;
   ApiHandlers h = status_only();
-  h.start = [&](const nlohmann::json& request) {
+  h.start = [&](const nlohmann::json& request, const std::function<void(ApiReply)>& reply) {
     ++starts;
-    return ApiReply{201, {{"subject", request.value("subject", "")}}};
+    reply(ApiReply{201, {{"subject", request.value("subject", "")}}});
   };
   h.stop = [&] {
     ++stops;
@@ -150,6 +150,29 @@ TEST_F(MonitorServerTest, StartingAndStoppingNeedTheToken) {
   EXPECT_EQ(http_request(port(), http::verb::post, "/api/sessions/current/stop", "", auth).status, 202u);
   EXPECT_EQ(starts, 1);
   EXPECT_EQ(stops, 1);
+}
+
+TEST_F(MonitorServerTest, AStartAnsweredLaterKeepsItsConnectionWaitingWhileOthersAreServed) {
+  std::function<void(ApiReply)> pending;
+  std::promise<void> received;
+  ApiHandlers h = status_only();
+  h.start = [&](const nlohmann::json&, std::function<void(ApiReply)> reply) {
+    pending = std::move(reply);
+    received.set_value();
+  };
+  start(h);
+  const std::map<std::string, std::string> auth{{"Authorization", std::string("Bearer ") + kToken}};
+  auto started = std::async(std::launch::async, [&] {
+    return http_request(port(), http::verb::post, "/api/sessions", R"({"subject":"SIM001"})", auth);
+  });
+  ASSERT_EQ(received.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  // The io thread is free while the start is being prepared elsewhere.
+  EXPECT_EQ(http_get(port(), "/api/status").status, 200u);
+  EXPECT_EQ(started.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
+  boost::asio::post(io_, [&] { pending(ApiReply{202, {{"run", 1}}}); });
+  const auto res = started.get();
+  EXPECT_EQ(res.status, 202u);
+  EXPECT_EQ(nlohmann::json::parse(res.body)["run"], 1);
 }
 
 TEST_F(MonitorServerTest, ControlIsRefusedWhenNoTokenIsConfigured) {

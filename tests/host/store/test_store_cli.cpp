@@ -9,27 +9,17 @@
 
 #include "host/store/export.hpp"
 #include "store_test_support.hpp"
+#include "support/run_command.hpp"
 
 namespace rig::store {
 namespace {
 
-struct Run {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
+using Run = rig::testing::CommandRun;
 
 // Runs the built `rig` (RIG_EXECUTABLE; the environment variable of that name may point to another build).
 Run run_rig(const std::string& arguments) {
   const char* override_path = std::getenv("RIG_EXECUTABLE");
-  const std::string command = std::string(override_path ? override_path : RIG_EXECUTABLE) + " " + arguments + " 2>&1";
-  Run run;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (!pipe) return run;
-  char buffer[4096];
-  for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) run.output.append(buffer, n);
-  const int status = ::pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
+  return rig::testing::run_command(std::string(override_path ? override_path : RIG_EXECUTABLE) + " " + arguments + " 2>&1");
 }
 
 class StoreCommands : public ::testing::Test {

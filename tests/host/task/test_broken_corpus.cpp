@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "host/task/check.hpp"
+#include "support/run_command.hpp"
 
 namespace rig::task {
 namespace {
@@ -39,13 +40,8 @@ std::string read_file(const fs::path& path) {
 
 // Runs `command` through the shell; returns its exit code and its standard output.
 std::pair<int, std::string> run(const std::string& command) {
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return {-1, ""};
-  std::string output;
-  std::array<char, 4096> buffer{};
-  while (const auto n = std::fread(buffer.data(), 1, buffer.size(), pipe)) output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+  auto r = rig::testing::run_command(command);
+  return {r.exit_code, std::move(r.output)};
 }
 
 // Paths in the corpus and its expectations are relative to the test folder.

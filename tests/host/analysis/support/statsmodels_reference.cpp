@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "host/analysis/trial_csv.hpp"
+#include "support/run_command.hpp"
 
 namespace rig::analysis::test_support {
 namespace {
@@ -18,13 +19,9 @@ namespace {
 constexpr const char* kPython = "/usr/bin/python3";
 
 std::string run(const std::string& command, int& status) {
-  std::string out;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) throw std::runtime_error("cannot run: " + command);
-  std::array<char, 4096> buffer{};
-  for (std::size_t n; (n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0;) out.append(buffer.data(), n);
-  status = ::pclose(pipe);
-  return out;
+  auto r = rig::testing::run_command(command);
+  status = r.exit_code;
+  return std::move(r.output);
 }
 
 std::string exact(double x) {

@@ -1,0 +1,363 @@
+// rigd: the daemon that owns the rig for the day. It serves the dashboard and the API all the time and runs
+// one session at a time when asked (POST /api/sessions), through the same SessionHost as `rig run`.
+// Logs go to stderr, one line per event, without colours unless stderr is a terminal (journald-friendly).
+#include <CLI/CLI.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <string>
+#include <unistd.h>
+
+#include "command_registry.hpp"
+#include "host/monitor/monitor_server.hpp"
+#include "host/monitor/static_files.hpp"
+#include "host/task/diagnostics.hpp"
+#include "monitor_observer.hpp"
+#include "run_support.hpp"
+#include "session_host.hpp"
+
+namespace rig::app {
+namespace {
+
+constexpr int kDefaultCrtSurrogates = 1000;
+// Trials between two progress lines in the log.
+constexpr uint32_t kLogEveryTrials = 50;
+
+struct DaemonOptions {
+  std::string config;
+  std::string subjects;
+  std::string listen = "127.0.0.1:8765";
+  std::string token_file;
+  std::string url_file;  // written with the dashboard's URL once bound (tests, scripts)
+  std::string db;
+  std::string device;
+  double speed = 1.0;
+  int crt = kDefaultCrtSurrogates;
+};
+
+// Splits "ADDRESS:PORT" (the port 0..65535). Pure. Throws InputError naming the text.
+std::pair<std::string, uint16_t> parse_listen(const std::string& text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) {
+    throw InputError("--listen " + text + ": expected ADDRESS:PORT, e.g. 127.0.0.1:8765");
+  }
+  const std::string port_text = text.substr(colon + 1);
+  if (port_text.find_first_not_of("0123456789") != std::string::npos || port_text.size() > 5 ||
+      std::stoul(port_text) > 65535) {
+    throw InputError("--listen " + text + ": the port must be a number from 0 to 65535");
+  }
+  return {text.substr(0, colon), static_cast<uint16_t>(std::stoul(port_text))};
+}
+
+// The session's events as log lines: start, link changes, faults, progress every kLogEveryTrials, the end.
+class SessionLog : public SessionObserver {
+ public:
+  void on_started(const SessionStartInfo& info) override {
+    spdlog::info("session started for {} on {} (firmware {})", info.subject_id, info.device_description,
+                 info.device.firmware_build_id);
+  }
+  void on_link(const link::LinkStatus& status) override {
+    if (status.state == link::LinkState::kConnected || status.state == link::LinkState::kHandshaking) return;
+    spdlog::warn("link {}: {}", link::link_state_name(status.state), status.reason);
+  }
+  void on_fault(const wire::Fault& fault, int64_t) override { spdlog::warn("device fault: {}", fault_text(fault.fault_bit)); }
+  void on_trial(const CompletedTrial& trial) override {
+    ++trials_;
+    if (trial.update.choice) {
+      ++choices_;
+      high_ += trial.update.chose_high ? 1 : 0;
+    }
+    if (trials_ % kLogEveryTrials == 0) {
+      spdlog::info("trial {}: high side chosen {:.0f}%, block {}", trials_, choices_ ? 100.0 * high_ / choices_ : 0.0,
+                   trial.update.block_index);
+    }
+  }
+  void on_finished(const SessionEnd& end) override {
+    if (end.error) {
+      spdlog::error("session ended: {} ({} trials)", end.reason, end.trials);
+    } else {
+      spdlog::info("session ended: {} ({} trials)", end.reason, end.trials);
+    }
+  }
+
+ private:
+  uint32_t trials_ = 0, choices_ = 0, high_ = 0;
+};
+
+// Owns the server and at most one session. Everything runs on the io thread.
+class Daemon {
+ public:
+  // `on_closed` runs (io thread) once the server has stopped for good, after a shutdown.
+  Daemon(boost::asio::io_context& io, DaemonOptions options, std::function<void()> on_closed)
+      : io_(io), options_(std::move(options)), on_closed_(std::move(on_closed)) {}
+
+  // Checks the rig config and the subjects file, binds and serves. Throws InputError (bad --listen, a bad
+  // config or subjects file with FILE:LINE:COL, unreadable token file), std::runtime_error (bind).
+  void start() {
+    // Sessions read the files again when they start (edits are picked up); this catches a bad file at boot.
+    const RigFiles files = load_rig_files(options_.config, options_.subjects);
+    spdlog::info("rig config {} ({} subjects in {})", files.rig_path, files.subjects.subjects.size(), files.subjects_path);
+    monitor::ServerOptions server_options;
+    std::tie(server_options.address, server_options.port) = parse_listen(options_.listen);
+    server_options.web_root = monitor::default_web_root();
+    if (!options_.token_file.empty()) {
+      try {
+        server_options.token = monitor::read_token_file(options_.token_file);
+      } catch (const std::runtime_error& e) {
+        throw InputError(e.what());
+      }
+    } else {
+      spdlog::warn("no --token-file: starting and stopping sessions is refused (403)");
+    }
+    monitor::ApiHandlers api;
+    api.status = [this] { return status(); };
+    api.websocket_hello = [this] { return status().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); };
+    api.sessions = [this] {
+      return monitor::ApiReply{200, session_list_json(options_.db.empty() ? store::Store::default_path() : options_.db)};
+    };
+    api.start = [this](const nlohmann::json& request, std::function<void(monitor::ApiReply)> reply) {
+      start_session(request, std::move(reply));
+    };
+    api.stop = [this] { return stop_session("stopped from the API"); };
+    server_ = monitor::MonitorServer::start(io_, server_options, api);
+    spdlog::info("listening on {}", server_->url());
+    if (!options_.url_file.empty()) {
+      const std::string partial = options_.url_file + ".partial";
+      std::ofstream(partial) << server_->url() << "\n";
+      std::filesystem::rename(partial, options_.url_file);
+    }
+  }
+
+  // SIGTERM/SIGINT: a running session is stopped cleanly, then the server closes and io.run() returns.
+  void shut_down(int signal_number) {
+    if (shutting_down_) {
+      spdlog::info("still stopping the session; waiting for it to end");
+      return;
+    }
+    shutting_down_ = true;
+    spdlog::info("signal {}: shutting down", signal_number);
+    if (host_ && host_->running()) {
+      host_->request_stop("stopped: rigd is shutting down");
+    } else if (!host_) {
+      close();  // a session being prepared is dropped when it comes back (launch())
+    }
+    // Otherwise the session's report is being computed; finish_session() closes the server.
+  }
+
+ private:
+  // POST /api/sessions: checks the request, prepares the session on the worker thread (files, database, the
+  // subject's history) and sets it up back on the io thread; `reply` gets 202 or why not.
+  void start_session(const nlohmann::json& request, std::function<void(monitor::ApiReply)> reply) {
+    if (shutting_down_) return reply({503, {{"error", "rigd is shutting down"}}});
+    if (preparing_) return reply({409, {{"error", "a session is being started"}}});
+    if (host_) {
+      return reply({409, {{"error", "a session is running (subject " + host_->subject_id() +
+                                        "); stop it first with POST /api/sessions/current/stop"}}});
+    }
+    SessionHostOptions options;
+    if (!request.contains("subject") || !request["subject"].is_string() || request["subject"].get<std::string>().empty()) {
+      return reply({400, {{"error", "the request needs \"subject\": the subject's id"}}});
+    }
+    options.subject = request["subject"].get<std::string>();
+    if (request.contains("protocol")) {
+      if (!request["protocol"].is_string()) return reply({400, {{"error", "\"protocol\" must be a protocol file's path"}}});
+      options.protocol = request["protocol"].get<std::string>();
+    }
+    if (request.contains("max_trials")) {
+      if (!request["max_trials"].is_number_integer() || request["max_trials"].get<int64_t>() <= 0) {
+        return reply({400, {{"error", "\"max_trials\" must be a positive integer"}}});
+      }
+      options.max_trials = request["max_trials"].get<int64_t>();
+    }
+    options.config = options_.config;
+    options.subjects = options_.subjects;
+    options.device = options_.device;
+    options.speed = options_.speed;
+    options.db = options_.db;
+    options.crt = options_.crt;
+    preparing_ = true;
+    boost::asio::post(preparer_, [this, options, reply = std::move(reply)]() mutable {
+      auto plan = std::make_shared<std::optional<SessionPlan>>();
+      monitor::ApiReply refusal{500, {}};
+      try {
+        plan->emplace(SessionHost::prepare(options, [](const std::string& text) { spdlog::warn("{}", text); }));
+      } catch (const task::ConfigError& e) {
+        nlohmann::json diagnostics = nlohmann::json::array();
+        for (const auto& d : e.diagnostics()) diagnostics.push_back(task::format_diagnostic(d));
+        refusal = {400, {{"error", e.what()}, {"diagnostics", diagnostics}}};
+      } catch (const InputError& e) {
+        refusal = {400, {{"error", e.what()}}};
+      } catch (const std::exception& e) {
+        refusal = {500, {{"error", e.what()}}};
+      }
+      boost::asio::post(io_, [this, plan, refusal = std::move(refusal), subject = options.subject,
+                              reply = std::move(reply)] { launch(subject, std::move(*plan), refusal, reply); });
+    });
+  }
+
+  // Back on the io thread: sets up and starts the prepared session, or tells why it could not be prepared.
+  void launch(const std::string& subject, std::optional<SessionPlan> plan, const monitor::ApiReply& refusal,
+              const std::function<void(monitor::ApiReply)>& reply) {
+    preparing_ = false;
+    if (!plan) {
+      if (refusal.status == 400) {
+        spdlog::warn("refused a session for {}: {}", subject, refusal.body.value("error", ""));
+      } else {
+        spdlog::error("could not start a session for {}: {}", subject, refusal.body.value("error", ""));
+      }
+      return reply(refusal);
+    }
+    if (shutting_down_) return reply({503, {{"error", "rigd is shutting down"}}});
+    try {
+      host_ = std::make_unique<SessionHost>(io_, std::move(*plan), [this](std::string text) { server_->publish(std::move(text)); });
+    } catch (const std::exception& e) {
+      spdlog::error("could not start a session for {}: {}", subject, e.what());
+      return reply({500, {{"error", e.what()}}});
+    }
+    ++runs_;
+    host_->add_observer(&log_);
+    host_->start([this](const SessionEnd& end, const nlohmann::json& report) { finish_session(end, report); });
+    spdlog::info("run {}: starting a session for {} ({}, seed {})", runs_, host_->subject_id(), host_->protocol_name(),
+                 host_->seed());
+    reply({202,
+           {{"run", runs_},
+            {"subject", host_->subject_id()},
+            {"protocol", host_->protocol_name()},
+            {"session_id", host_->session_id() > 0 ? nlohmann::json(host_->session_id()) : nlohmann::json(nullptr)},
+            {"status", "/api/status"}}});
+  }
+
+  monitor::ApiReply stop_session(const std::string& reason) {
+    if (!host_ || !host_->running()) return {409, {{"error", "no session is running"}}};
+    spdlog::info("stopping the session: {}", reason);
+    host_->request_stop(reason);
+    return {202, {{"stopping", true}, {"session_id", host_->session_id()}}};
+  }
+
+  void finish_session(const SessionEnd& end, const nlohmann::json& report) {
+    spdlog::info("session {} recorded in {}: {}", report.value("session_id", nlohmann::json()).dump(), host_->db_path(),
+                 end.reason);
+    last_status_ = host_->status();
+    last_report_ = report;
+    // Not from inside the host's own callback: the host goes once this handler has returned.
+    boost::asio::post(io_, [this] {
+      host_.reset();
+      if (server_) server_->publish(status().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      if (shutting_down_) close();
+    });
+  }
+
+  void close() {
+    server_->stop();
+    spdlog::info("stopped serving; bye");
+    if (on_closed_) on_closed_();
+  }
+
+  // {type:"status", state:"idle", daemon:"rigd", run, last_report} between sessions (with the last session's
+  // dashboard fields, so the dashboard keeps showing it), else the running session's status with run.
+  nlohmann::json status() const {
+    nlohmann::json s;
+    if (host_) {
+      s = host_->status();
+    } else {
+      s = last_status_.is_object() ? last_status_ : nlohmann::json{{"type", "status"}, {"trials", 0}};
+      s["state"] = preparing_ ? "starting" : "idle";
+      s["last_report"] = last_report_;
+    }
+    s["daemon"] = "rigd";
+    s["run"] = runs_;
+    return s;
+  }
+
+  boost::asio::io_context& io_;
+  DaemonOptions options_;
+  std::function<void()> on_closed_;
+  std::shared_ptr<monitor::MonitorServer> server_;
+  std::unique_ptr<SessionHost> host_;
+  SessionLog log_;
+  int64_t runs_ = 0;
+  bool shutting_down_ = false;
+  bool preparing_ = false;
+  nlohmann::json last_status_;
+  nlohmann::json last_report_;
+  // Prepares sessions (file and database reads) off the io thread. Last member: joined first on destruction,
+  // while everything its work posts back to still exists.
+  boost::asio::thread_pool preparer_{1};
+};
+
+void setup_logging() {
+  spdlog::sink_ptr sink;
+  if (::isatty(2)) {
+    sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+    sink->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+  } else {
+    // journald stamps each line itself.
+    sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+    sink->set_pattern("%l: %v");
+  }
+  auto logger = std::make_shared<spdlog::logger>("rigd", sink);
+  logger->flush_on(spdlog::level::trace);
+  spdlog::set_default_logger(logger);
+}
+
+int run(const DaemonOptions& options) {
+  boost::asio::io_context io;
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  bool closed = false;
+  Daemon daemon(io, options, [&] {
+    closed = true;
+    signals.cancel();
+  });
+  daemon.start();
+  std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec,
+                                                                              int signal_number) {
+    if (ec) return;
+    daemon.shut_down(signal_number);
+    // Until the server has closed, later signals are noted; after that nothing may keep io.run() going.
+    if (!closed) signals.async_wait(on_signal);
+  };
+  signals.async_wait(on_signal);
+  io.run();
+  return kExitOk;
+}
+
+}  // namespace
+}  // namespace rig::app
+
+int main(int argc, char** argv) {
+  rig::app::DaemonOptions options;
+  CLI::App app{"rigd: the daemon that owns the rig for the day (dashboard, API, one session at a time)"};
+  app.add_option("--config", options.config, "Rig config YAML")->required();
+  app.add_option("--subjects", options.subjects, "Subjects YAML (default: subjects.yaml beside the rig config)");
+  app.add_option("--listen", options.listen, "ADDRESS:PORT to serve on (port 0: any free port)")->capture_default_str();
+  app.add_option("--token-file", options.token_file, "File holding the token that may start and stop sessions");
+  app.add_option("--url-file", options.url_file, "Write the dashboard's URL to this file once listening");
+  app.add_option("--db", options.db, "Session database (default: " + rig::store::Store::default_path() + ")");
+  app.add_option("--device", options.device, "sim | simavr | serial[:PATH] (default: the rig config's device)");
+  app.add_option("--speed", options.speed, "Simulated devices: device time per wall time")
+      ->capture_default_str()->check(CLI::Range(0.1, 1000.0));
+  app.add_option("--crt", options.crt, "Surrogates of the randomization test in each session's report (0: none)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  CLI11_PARSE(app, argc, argv);
+  rig::app::setup_logging();
+  try {
+    return rig::app::run(options);
+  } catch (const rig::app::InputError& e) {
+    spdlog::critical("{}", e.what());
+    return rig::app::kExitInvalid;
+  } catch (const std::exception& e) {
+    spdlog::critical("{}", e.what());
+    return rig::app::kExitFailure;
+  }
+}

@@ -1,0 +1,116 @@
+#include "session_host.hpp"
+
+#include <boost/asio/post.hpp>
+#include <random>
+
+#include "agent_chooser.hpp"
+#include "host/task/compatibility.hpp"
+#include "host/task/engine_state.hpp"
+
+namespace rig::app {
+
+SessionPlan SessionHost::prepare(const SessionHostOptions& options, const Notice& notice) {
+  SessionPlan plan;
+  plan.options = options;
+  plan.inputs = load_run_inputs(options.config, options.subjects, options.subject, options.protocol);
+  RunInputs& in = plan.inputs;
+  if (options.max_trials > 0) in.protocol.limits.max_trials = options.max_trials;
+  for (const auto& w : task::stale_calibration_warnings(in.rig, today())) notice("warning: " + w);
+
+  plan.db_path = options.db.empty() ? store::Store::default_path() : options.db;
+  store::Store& db = plan.db.emplace(store::Store::open(plan.db_path));
+  for (int64_t id : db.mark_interrupted_sessions()) {
+    notice("session " + std::to_string(id) + " had been interrupted; it is marked as such");
+  }
+
+  SessionConfig& config = plan.config;
+  config.protocol = in.protocol;
+  config.rig_config = in.rig;
+  config.subject = in.subject;
+  config.speed = options.speed;
+  config.seed = options.seed ? options.seed
+                             : std::random_device{}() | (static_cast<uint64_t>(std::random_device{}()) << 32);
+  plan.recording = RecordingContext{in.protocol_path, in.protocol_text, in.rig_path, in.rig_text, in.rig, in.subject,
+                                    "", RIG_HOST_VERSION, std::nullopt};
+  if (options.resume) {
+    const auto last = db.latest_session(in.subject.id);
+    if (!last) throw InputError("no session of " + in.subject.id + " to resume in " + plan.db_path);
+    const store::ResumePoint point = db.resume_point(last->session_id);
+    if (point.protocol_sha256 != store::sha256_hex(in.protocol_text)) {
+      throw InputError("session " + std::to_string(last->session_id) + " ran " + point.protocol_path +
+                       " with different contents; resume it with the same protocol file");
+    }
+    config.resume = task::engine_state_from_json(point.state_json);
+    config.seed = point.rng_seed;
+    plan.recording.resume_session_id = last->session_id;
+    notice("resuming session " + std::to_string(last->session_id) + " after trial " +
+           std::to_string(point.last_trial_number));
+  } else {
+    config.water_before_session_ul = db.water_today_ul(in.subject.id, today());
+  }
+  for (const auto& t : db.subject_trials(in.subject.id)) plan.history.push_back(to_analysis_record(t));
+
+  plan.device = device_request(options.device, in.rig, options.speed, config.seed);
+  plan.recording.device_kind = device_kind_name(plan.device.kind);
+  if (plan.device.kind != DeviceChoice::kSerial) {
+    plan.device.chooser = std::make_unique<AgentChooser>(agent_params_for(in.subject, in.subjects_path),
+                                                         in.subject.controllable, config.seed ^ 0x9E3779B97F4A7C15ull);
+  }
+  plan.device.simavr_program = sibling_program("rig-simavr");
+  return plan;
+}
+
+SessionHost::SessionHost(boost::asio::io_context& io, SessionPlan plan, Publish publish)
+    : io_(io), options_(std::move(plan.options)), inputs_(std::move(plan.inputs)), db_path_(std::move(plan.db_path)),
+      config_(std::move(plan.config)) {
+  const RunInputs& in = inputs_;
+  RecordingContext recording = std::move(plan.recording);
+  device_ = make_device(io, std::move(plan.device));
+  config_.device_description = device_->describe();
+
+  const int64_t fit_session_id = recording.resume_session_id.value_or(-1);
+  recorder_ = std::make_unique<StoreRecorder>(io, std::move(*plan.db), std::move(recording));
+  live_ = std::make_unique<LiveFit>(std::move(plan.history), fit_session_id);
+  runner_ = SessionRunner::create(io, device_->rig(), config_, *recorder_);
+  runner_->add_observer(live_.get());
+
+#if defined(RIG_HAVE_MONITOR)
+  if (publish) {
+    MonitorContext context{in.subject.id, in.protocol.name, in.subject.daily_water_target_ml * 1000.0,
+                           config_.water_before_session_ul, [this] { return device_->rig().link_stats(); },
+                           [this] { return recorder_->session_id(); }};
+    monitor_view_ = std::make_unique<MonitorObserver>(*live_, std::move(context), std::move(publish));
+  }
+#else
+  (void)publish;
+#endif
+}
+
+SessionHost::~SessionHost() {
+  if (reporter_.joinable()) reporter_.join();
+}
+
+void SessionHost::start(Done done) {
+#if defined(RIG_HAVE_MONITOR)
+  if (monitor_view_) runner_->add_observer(monitor_view_.get());
+#endif
+  runner_->start([this, done = std::move(done)](const SessionEnd& end) {
+    // The report's final fit and randomization test take a while: a worker computes them and posts back.
+    const int64_t session_id = recorder_->session_id();
+    std::weak_ptr<int> alive = alive_;
+    reporter_ = std::thread([this, end, session_id, alive, done] {
+      live_->wait_idle();
+      nlohmann::json report = session_report(end, live_->trials(), options_.crt, config_.seed,
+                                             inputs_.subject.id, session_id, recorder_->path());
+      boost::asio::post(io_, [alive, end, done, report = std::move(report)] {
+        if (alive.lock()) done(end, report);
+      });
+    });
+  });
+}
+
+#if defined(RIG_HAVE_MONITOR)
+nlohmann::json SessionHost::status() const { return monitor_view_ ? monitor_view_->status() : nlohmann::json(); }
+#endif
+
+}  // namespace rig::app

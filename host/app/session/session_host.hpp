@@ -1,0 +1,123 @@
+// One session with everything around it, as `rig run` and rigd both need it: the checked inputs, the store
+// (interrupted sessions marked, resume), the device, the store recorder, the live fit, the dashboard's view of
+// the session (when a publisher is given) and, when the session ends, the end-of-session report.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "device_factory.hpp"
+#include "live_fit.hpp"
+#include "run_support.hpp"
+#include "session_runner.hpp"
+#include "store_recorder.hpp"
+#if defined(RIG_HAVE_MONITOR)
+#include "monitor_observer.hpp"
+#endif
+
+namespace rig::app {
+
+// What one session runs with. Empty strings take the same defaults as `rig run`.
+struct SessionHostOptions {
+  std::string subject;     // subject id (required)
+  std::string protocol;    // protocol YAML; "": the subject's current stage
+  std::string config;      // rig config YAML; "": default_rig_config_path()
+  std::string subjects;    // subjects YAML; "": subjects.yaml beside the rig config
+  std::string device;      // sim | simavr | serial[:PATH]; "": the rig config's device
+  double speed = 1.0;      // simulated devices: device time per wall time
+  int64_t max_trials = 0;  // > 0: overrides the protocol's limit
+  std::string db;          // session database; "": store::Store::default_path()
+  bool resume = false;     // continue the subject's last session
+  uint64_t seed = 0;       // trial draws; 0: random (recorded)
+  int crt = 1000;          // randomization-test surrogates in the report (0: none)
+};
+
+// What a session needs from the files and the database, read before the session is set up on the io thread.
+struct SessionPlan {
+  SessionHostOptions options;
+  RunInputs inputs;
+  std::string db_path;
+  std::optional<store::Store> db;
+  SessionConfig config;
+  RecordingContext recording;
+  std::vector<analysis::TrialRecord> history;  // the subject's earlier trials (the live fit starts from them)
+  DeviceRequest device;                        // what make_device() sets up (the simulated mouse included)
+};
+
+class SessionHost {
+ public:
+  // Called with each notice worth telling the operator (stale calibration, interrupted sessions marked,
+  // resuming), in plain words without a prefix.
+  using Notice = std::function<void(const std::string& text)>;
+  // Receives each dashboard event as JSON text (io thread; must not block). Empty: no dashboard view.
+  using Publish = std::function<void(std::string text)>;
+  // The session's end and its report (session_report()'s JSON), on the io thread.
+  using Done = std::function<void(const SessionEnd& end, const nlohmann::json& report)>;
+
+  // Loads and checks the inputs (the simulated mouse's too), opens the store (marking interrupted sessions),
+  // prepares a resume and reads the subject's history. Blocks for the file and database reads; any thread (`notice` is called on it).
+  // Throws InputError or task::ConfigError for bad input (FILE:LINE:COL diagnostics), store errors, std::runtime_error for a bad
+  // simulated agent.
+  static SessionPlan prepare(const SessionHostOptions& options, const Notice& notice);
+  // Sets up the device, the recorder, the live fit and the dashboard's view for a prepared session; the
+  // session itself starts with start(). Call on the io context's thread (or before it runs). Throws
+  // std::runtime_error when the device cannot be set up.
+  SessionHost(boost::asio::io_context& io, SessionPlan plan, Publish publish = {});
+  // prepare() then the above, on the io thread (for `rig run`, which has nothing else to serve meanwhile).
+  SessionHost(boost::asio::io_context& io, const SessionHostOptions& options, const Notice& notice,
+              Publish publish = {})
+      : SessionHost(io, prepare(options, notice), std::move(publish)) {}
+  // Waits for a report still being computed. Destroy it on the io thread, never from inside its own Done.
+  ~SessionHost();
+  SessionHost(const SessionHost&) = delete;
+  SessionHost& operator=(const SessionHost&) = delete;
+
+  // Adds an observer after the live fit and before the dashboard's view. Before start(); io thread.
+  void add_observer(SessionObserver* observer) { runner_->add_observer(observer); }
+  // Runs the session. `done` runs once on the io thread after the session ended and its report (with the
+  // randomization test, computed on a worker thread so the io thread keeps serving) is ready. Call once.
+  void start(Done done);
+  // Ends the session cleanly (the trial in flight aborted and recorded as such); no-op once it ended.
+  // io thread.
+  void request_stop(const std::string& reason) { runner_->request_stop(reason); }
+
+  // True from start() until the session ended. io thread.
+  bool running() const { return runner_->running(); }
+  // The store's id of the session, 0 until the device connected and the store has the row. io thread.
+  int64_t session_id() const { return recorder_->session_id(); }
+  const std::string& subject_id() const { return inputs_.subject.id; }
+  const std::string& protocol_name() const { return inputs_.protocol.name; }
+  const std::string& db_path() const { return db_path_; }
+  uint64_t seed() const { return config_.seed; }
+  // The live fit (thread-safe reads, see LiveFit).
+  const LiveFit& live_fit() const { return *live_; }
+#if defined(RIG_HAVE_MONITOR)
+  // The dashboard's status snapshot (MonitorObserver::status()); null without a publisher. io thread.
+  nlohmann::json status() const;
+#endif
+
+ private:
+  boost::asio::io_context& io_;
+  SessionHostOptions options_;
+  RunInputs inputs_;
+  std::string db_path_;
+  SessionConfig config_;
+  std::unique_ptr<DeviceHandle> device_;
+  std::unique_ptr<StoreRecorder> recorder_;
+  std::unique_ptr<LiveFit> live_;
+#if defined(RIG_HAVE_MONITOR)
+  std::unique_ptr<MonitorObserver> monitor_view_;
+#endif
+  std::shared_ptr<SessionRunner> runner_;
+  std::thread reporter_;
+  // Expires with the host, so a report posted after the host is gone is dropped.
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+};
+
+}  // namespace rig::app

@@ -1,0 +1,272 @@
+// rigd end to end: the real daemon on a free port with a simulated rig, driven by the real `rig start|stop|status`
+// clients and by raw HTTP; checks the API's answers, the sessions in the store and a clean SIGTERM.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <sstream>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <spawn.h>
+#include <string>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+#include "../monitor/monitor_client.hpp"
+#include "host/store/store.hpp"
+#include "support/run_command.hpp"
+
+extern char** environ;
+
+namespace {
+
+using rig::monitor::testing::http_get;
+using rig::monitor::testing::http_request;
+namespace http = boost::beast::http;
+
+constexpr auto kPatience = std::chrono::seconds(120);
+
+using Command = rig::testing::CommandRun;
+// Standard output and standard error.
+Command run(const std::string& command) { return rig::testing::run_command(command + " 2>&1"); }
+
+std::string e2e(const std::string& file) { return std::string(RIG_SOURCE_DIR) + "/tests/host/app/e2e/" + file; }
+
+class Rigd : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("rigd-e2e-" + std::to_string(::getpid()) + "-" +
+                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    db_ = (dir_ / "rig.sqlite").string();
+    token_file_ = (dir_ / "token").string();
+    std::ofstream(token_file_) << "s3cret-token\n";
+    start_rigd();
+  }
+
+  void TearDown() override {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    std::filesystem::remove_all(dir_);
+  }
+
+  // rigd on 127.0.0.1:0 at speed 50; returns once it has written its URL.
+  void start_rigd() {
+    const std::string url_file = (dir_ / "url").string();
+    std::vector<std::string> argv = {RIGD_BINARY, "--config", e2e("rig.yaml"), "--subjects", e2e("subjects.yaml"),
+                                     "--listen", "127.0.0.1:0", "--url-file", url_file, "--token-file", token_file_,
+                                     "--db", db_, "--device", "sim", "--speed", "50", "--crt", "0"};
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    const std::string log = (dir_ / "rigd.log").string();
+    posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ASSERT_EQ(posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ), 0);
+    posix_spawn_file_actions_destroy(&actions);
+    const auto deadline = std::chrono::steady_clock::now() + kPatience;
+    while (!std::filesystem::exists(url_file)) {
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "rigd never wrote its URL";
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    std::ifstream(url_file) >> url_;
+    while (!url_.empty() && url_.back() == '/') url_.pop_back();
+    port_ = static_cast<uint16_t>(std::stoi(url_.substr(url_.rfind(':') + 1)));
+  }
+
+  Command rig(const std::string& arguments) { return run(std::string(RIG_BINARY) + " " + arguments + " --url " + url_); }
+  Command rig_control(const std::string& arguments) { return rig(arguments + " --token-file " + token_file_); }
+
+  nlohmann::json status() { return nlohmann::json::parse(http_get(port_, "/api/status").body); }
+
+  // Polls /api/status until `done` holds.
+  nlohmann::json wait_status(const std::function<bool(const nlohmann::json&)>& done) {
+    const auto deadline = std::chrono::steady_clock::now() + kPatience;
+    for (;;) {
+      nlohmann::json s = status();
+      if (done(s)) return s;
+      if (std::chrono::steady_clock::now() > deadline) {
+        ADD_FAILURE() << "timed out; last status " << s.dump().substr(0, 400);
+        return s;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  static bool idle_after_a_session(const nlohmann::json& s) {
+    return s["state"] == "idle" && s.contains("last_report") && s["last_report"].is_object();
+  }
+
+  int terminate_rigd() {
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+  std::vector<rig::store::SessionInfo> stored_sessions(const std::string& subject) {
+    auto store = rig::store::Store::open(db_, rig::store::OpenOptions::reading());
+    return store.sessions(subject);
+  }
+
+  std::filesystem::path dir_;
+  std::string db_, token_file_, url_;
+  uint16_t port_ = 0;
+  pid_t pid_ = -1;
+};
+
+}  // namespace
+
+TEST_F(Rigd, StartsASessionOnRequestShowsItInStatusAndStoresIt) {
+  EXPECT_EQ(status()["state"], "idle");
+  const Command started = rig_control("start --subject SAVVY --max-trials 20");
+  ASSERT_EQ(started.exit_code, 0) << started.output;
+
+  const Command shown = rig("status");
+  EXPECT_EQ(shown.exit_code, 0) << shown.output;
+  EXPECT_NE(shown.output.find("SAVVY"), std::string::npos) << shown.output;
+
+  const auto s = wait_status(idle_after_a_session);
+  EXPECT_EQ(s["last_report"]["end_reason"], "max_trials reached") << s["last_report"].dump();
+  EXPECT_EQ(s["last_report"]["trials"], 20);
+
+  const auto sessions = stored_sessions("SAVVY");
+  ASSERT_EQ(sessions.size(), 1u);
+  EXPECT_EQ(sessions[0].trial_count, 20);
+  EXPECT_EQ(sessions[0].end_reason, "max_trials reached");
+
+  // Between sessions rigd stays up, and the next session starts as the first did.
+  EXPECT_NE(rig("status").output.find("idle"), std::string::npos);
+  ASSERT_EQ(rig_control("start --subject NAIVE --max-trials 5").exit_code, 0);
+  wait_status([](const nlohmann::json& j) { return j["state"] == "idle" && j["run"] == 2; });
+  EXPECT_EQ(stored_sessions("NAIVE").size(), 1u);
+  EXPECT_EQ(terminate_rigd(), 0);
+}
+
+TEST_F(Rigd, ControlWithoutTheTokenIsRefusedAndReadingIsNot) {
+  EXPECT_EQ(http_request(port_, http::verb::post, "/api/sessions", R"({"subject":"SAVVY"})").status, 401u);
+  EXPECT_EQ(http_request(port_, http::verb::post, "/api/sessions/current/stop").status, 401u);
+  EXPECT_EQ(http_request(port_, http::verb::post, "/api/sessions", R"({"subject":"SAVVY"})",
+                         {{"Authorization", "Bearer wrong"}})
+                .status,
+            403u);
+  EXPECT_EQ(http_get(port_, "/api/status").status, 200u);
+  const Command refused = rig("start --subject SAVVY");
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.output.find("401"), std::string::npos) << refused.output;
+  EXPECT_NE(refused.output.find("--token-file"), std::string::npos) << refused.output;
+  EXPECT_FALSE(std::filesystem::exists(db_)) << "no session was begun, so no database was even opened";
+}
+
+TEST_F(Rigd, BadInputIsA400NamingTheProblem) {
+  const auto r = http_request(port_, http::verb::post, "/api/sessions", R"({"subject":"NOBODY"})",
+                              {{"Authorization", "Bearer s3cret-token"}});
+  EXPECT_EQ(r.status, 400u);
+  EXPECT_NE(r.body.find("NOBODY"), std::string::npos) << r.body;
+  const Command c = rig_control("start --subject NOBODY");
+  EXPECT_EQ(c.exit_code, 2);
+  EXPECT_NE(c.output.find("no subject 'NOBODY'"), std::string::npos) << c.output;
+  EXPECT_EQ(status()["state"], "idle");
+}
+
+TEST_F(Rigd, SecondStartWhileOneRunsIsA409AndStopEndsTheFirstCleanly) {
+  ASSERT_EQ(rig_control("start --subject SAVVY --max-trials 100000").exit_code, 0);
+  const Command second = rig_control("start --subject NAIVE");
+  EXPECT_EQ(second.exit_code, 1);
+  EXPECT_NE(second.output.find("409"), std::string::npos) << second.output;
+
+  wait_status([](const nlohmann::json& s) { return s["state"] == "running" && s["trials"].get<int>() >= 3; });
+  const Command stopped = rig_control("stop");
+  EXPECT_EQ(stopped.exit_code, 0) << stopped.output;
+  const auto s = wait_status(idle_after_a_session);
+  EXPECT_EQ(s["last_report"]["end_reason"], "stopped from the API");
+  const auto sessions = stored_sessions("SAVVY");
+  ASSERT_EQ(sessions.size(), 1u);
+  EXPECT_EQ(sessions[0].end_reason, "stopped from the API");
+  EXPECT_FALSE(sessions[0].interrupted);
+  EXPECT_TRUE(stored_sessions("NAIVE").empty());
+  EXPECT_EQ(rig_control("stop").exit_code, 1) << "nothing left to stop";
+}
+
+TEST_F(Rigd, SigtermDuringASessionStopsItCleanlyAndExitsZero) {
+  ASSERT_EQ(rig_control("start --subject SAVVY --max-trials 100000").exit_code, 0);
+  wait_status([](const nlohmann::json& s) { return s["state"] == "running" && s["trials"].get<int>() >= 3; });
+  EXPECT_EQ(terminate_rigd(), 0);
+  const auto sessions = stored_sessions("SAVVY");
+  ASSERT_EQ(sessions.size(), 1u);
+  ASSERT_TRUE(sessions[0].end_reason.has_value());
+  EXPECT_EQ(*sessions[0].end_reason, "stopped: rigd is shutting down");
+  EXPECT_FALSE(sessions[0].interrupted);
+  EXPECT_GE(sessions[0].trial_count, 3);
+}
+
+TEST_F(Rigd, WatchPrintsTheSessionsEventsUntilItEnds) {
+  std::future<Command> watched = std::async(std::launch::async, [this] { return rig("watch"); });
+  // The watcher's WebSocket is open once rigd counts it; give it a moment rather than racing the start.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_EQ(rig_control("start --subject SAVVY --max-trials 20").exit_code, 0);
+  ASSERT_EQ(watched.wait_for(kPatience), std::future_status::ready) << "rig watch never ended";
+  const Command c = watched.get();
+  EXPECT_EQ(c.exit_code, 0) << c.output;
+  // Under load the watcher may connect after the first trials; each trial event carries its number.
+  int trial_events = 0;
+  int64_t last_trial = 0;
+  bool finished = false;
+  std::istringstream lines(c.output);
+  for (std::string line; std::getline(lines, line);) {
+    const auto event = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_FALSE(event.is_discarded()) << "not JSON: " << line;
+    if (event.value("type", "") == "trial") {
+      ++trial_events;
+      last_trial = event["trial"]["number"].get<int64_t>();
+    }
+    finished = finished || event.value("type", "") == "finished";
+  }
+  EXPECT_GT(trial_events, 0);
+  EXPECT_EQ(last_trial, 20);
+  EXPECT_TRUE(finished);
+}
+
+TEST(RigdStartup, RefusesABadRigConfigNamingTheFileLineAndField) {
+  const auto dir = std::filesystem::temp_directory_path() / ("rigd-bad-config-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ifstream in(e2e("rig.yaml"));
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string yaml = text.str();
+  const auto at = yaml.find("ticks_per_rev: 4096");
+  ASSERT_NE(at, std::string::npos);
+  yaml.replace(at, std::string("ticks_per_rev: 4096").size(), "ticks_per_rev: 4095");
+  std::ofstream(dir / "rig.yaml") << yaml;
+  const Command c = run(std::string(RIGD_BINARY) + " --config " + (dir / "rig.yaml").string() + " --subjects " +
+                        e2e("subjects.yaml") + " --listen 127.0.0.1:0 --db " + (dir / "db.sqlite").string());
+  std::filesystem::remove_all(dir);
+  EXPECT_EQ(c.exit_code, 2) << c.output;
+  EXPECT_NE(c.output.find("rig.yaml:10:"), std::string::npos) << c.output;
+  EXPECT_NE(c.output.find("ticks_per_rev"), std::string::npos) << c.output;
+  EXPECT_EQ(c.output.find("listening"), std::string::npos) << "a bad config must stop rigd before it serves";
+}
+
+TEST(RigdClients, SayClearlyWhenNoRigdAnswers) {
+  // A port nobody listens on: bound, noted, closed.
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor acceptor(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  const auto port = acceptor.local_endpoint().port();
+  acceptor.close();
+  const std::string url = "http://127.0.0.1:" + std::to_string(port);
+  const Command c = run(std::string(RIG_BINARY) + " status --url " + url);
+  EXPECT_EQ(c.exit_code, 1);
+  EXPECT_NE(c.output.find("no rigd answering at " + url), std::string::npos) << c.output;
+}
