@@ -622,9 +622,10 @@ std::vector<StoredEvent> Store::events(std::int64_t session_id) const {
 
 std::vector<SubjectTrial> Store::subject_trials(const std::string& subject_id) const {
   auto select = impl_->connection.prepare(
-      "SELECT session_id, trial_number, choice, free_choice, controllable_delivered, distractor_delivered, "
-      "p_controllable_left, p_controllable_right, p_distractor FROM trials INDEXED BY trials_by_subject "
-      "WHERE subject_id = ? ORDER BY session_id, trial_number");
+      "SELECT t.session_id, t.trial_number, t.choice, t.free_choice, t.controllable_delivered, "
+      "t.distractor_delivered, t.p_controllable_left, t.p_controllable_right, t.p_distractor "
+      "FROM sessions s INDEXED BY sessions_by_subject JOIN trials t ON t.session_id = s.session_id "
+      "WHERE s.subject_id = ? ORDER BY s.session_id, t.trial_number");
   select.bind(1, subject_id);
   std::vector<SubjectTrial> out;
   while (select.step("read the trials of subject " + subject_id)) {
@@ -645,8 +646,11 @@ std::vector<SubjectTrial> Store::subject_trials(const std::string& subject_id) c
 double Store::water_today_ul(const std::string& subject_id, std::chrono::year_month_day local_date) const {
   const auto next = std::chrono::year_month_day(std::chrono::sys_days(local_date) + std::chrono::days(1));
   auto select = impl_->connection.prepare(
-      "SELECT COALESCE(SUM(delivered_cherry_ul + delivered_grape_ul), 0) FROM trials INDEXED BY "
-      "trials_by_subject_time WHERE subject_id = ? AND committed_at_unix_us >= ? AND committed_at_unix_us < ?");
+      "SELECT COALESCE(SUM(t.delivered_cherry_ul + t.delivered_grape_ul), 0) "
+      "FROM sessions s INDEXED BY sessions_by_subject JOIN trials t ON t.session_id = s.session_id "
+      "WHERE s.subject_id = ?1 AND (s.ended_at_unix_us IS NULL OR s.ended_at_unix_us >= ?2) "
+      "AND t.committed_at_unix_us >= ?2 AND t.committed_at_unix_us < ?3");
+  // Sessions that ended before the day are not read (an interrupted or resumed one has no end yet).
   select.bind(1, subject_id).bind(2, local_midnight_unix_us(local_date)).bind(3, local_midnight_unix_us(next));
   select.step("sum today's water of " + subject_id);
   return select.real(0);

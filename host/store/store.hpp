@@ -33,7 +33,7 @@
 
 namespace rig::store {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 inline constexpr int kBusyTimeoutMs = 5000;
 inline constexpr const char* kInterruptedReason = "interrupted (host stopped without ending the session)";
 

@@ -56,6 +56,28 @@ TEST(Store, ReopeningIsIdempotentAndKeepsData) {
   }
 }
 
+TEST(Store, AVersionOneDatabaseIsMigratedWithItsTrialsReadableAfterwards) {
+  TempDir dir;
+  const auto path = dir.file("rig.sqlite");
+  const auto session_id = testing::store_unended_session(path, 3);
+  {
+    // Back to what schema version 1 left: its two trial indices, no version 2 row.
+    auto store = Store::open(path);
+    store.connection().exec(
+        "CREATE INDEX trials_by_subject ON trials (subject_id, session_id, trial_number);"
+        "CREATE INDEX trials_by_subject_time ON trials (subject_id, committed_at_unix_us);"
+        "DELETE FROM schema_version WHERE version = 2",
+        "test");
+  }
+  auto store = Store::open(path);
+  EXPECT_EQ(store.schema_version(), 2);
+  EXPECT_EQ(count(store, "SELECT COUNT(*) FROM sqlite_master WHERE name LIKE 'trials_by_%'"), 0);
+  const std::string subject = store.sessions().front().subject_id;
+  EXPECT_EQ(store.subject_trials(subject).size(), 3u);
+  EXPECT_EQ(store.trials(session_id).size(), 3u);
+  EXPECT_EQ(store.integrity_check(), "ok");
+}
+
 TEST(Store, ReadOnlyOpenReadsButRefusesWritesNamingTheFile) {
   TempDir dir;
   const auto path = dir.file("rig.sqlite");
@@ -420,10 +442,12 @@ TEST(Store, SubjectHistoryIsEveryTrialAcrossSessionsInOrderThroughTheIndex) {
     EXPECT_EQ(history[i].p_distractor, trials[i].p_distractor);
   }
   auto plan = store.connection().prepare(
-      "EXPLAIN QUERY PLAN SELECT session_id FROM trials WHERE subject_id = 'M1' ORDER BY session_id, trial_number");
+      "EXPLAIN QUERY PLAN SELECT t.session_id FROM sessions s INDEXED BY sessions_by_subject JOIN trials t ON "
+      "t.session_id = s.session_id WHERE s.subject_id = 'M1' ORDER BY s.session_id, t.trial_number");
   std::string detail;
   while (plan.step("plan")) detail += plan.text(3) + ";";
-  EXPECT_NE(detail.find("INDEX trials_by_subject (subject_id=?)"), std::string::npos) << detail;
+  EXPECT_NE(detail.find("INDEX sessions_by_subject (subject_id=?)"), std::string::npos) << detail;
+  EXPECT_NE(detail.find("INDEX sqlite_autoindex_trials_1 (session_id=?)"), std::string::npos) << detail;
   EXPECT_EQ(detail.find("USE TEMP B-TREE"), std::string::npos) << detail;
 }
 
