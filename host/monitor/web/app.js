@@ -1,6 +1,10 @@
 // The rig's dashboard: loads /api/status, then follows the WebSocket /ws (one JSON event per message:
 // status | started | trial | link | fault | finished). When events were dropped (a slow tab), the trial
 // numbers show a gap and the page reloads the whole state from /api/status.
+//
+// Test hooks (read by tests/browser/dashboard.test.mjs; plain data-* attributes, no globals): <body data-trials>
+// is the trial count the page shows; each plot's element (#indices-plot, #weights-plot, #wheel-plot) carries
+// data-points (x values plotted) and data-series (y series with at least one finite value), set by setPlotData.
 "use strict";
 
 const kOutcomeTypes = ["none", "controllable", "distractor", "both"];
@@ -14,12 +18,31 @@ const fmt = (v, digits = 2) => (v === null || v === undefined || !Number.isFinit
 
 function plotWidth(el) { return Math.max(300, el.clientWidth || 400); }
 
+// The index plot's y range covers zero and the index ± SE of the fits that say something (SE at most
+// kReadableSe log-odds). The first fits, on a few dozen choices, can have SEs in the thousands; scaled to them
+// the rest of the curve would be a flat line. Their bands are clipped at the plot's edge instead.
+const kReadableSe = 10;
+function indexRange(u, dataMin, dataMax) {
+  let lo = 0, hi = 0, readable = false;
+  for (const [value, upper, lower] of [[1, 2, 3], [4, 5, 6]]) {
+    u.data[value].forEach((v, i) => {
+      const up = u.data[upper][i], down = u.data[lower][i];
+      if (!Number.isFinite(v) || !Number.isFinite(up) || !Number.isFinite(down) || up - v > kReadableSe) return;
+      lo = Math.min(lo, down); hi = Math.max(hi, up); readable = true;
+    });
+  }
+  if (!readable) { lo = Math.min(0, dataMin ?? -1); hi = Math.max(0, dataMax ?? 1); }
+  const pad = 0.08 * (hi - lo || 2);
+  return [lo - pad, hi + pad];
+}
+
 function makeIndicesPlot() {
   const el = $("indices-plot");
-  const band = (color) => ({ stroke: "transparent", fill: color, points: { show: false } });
+  // The ±SE series only carry the bands: class "se" keeps them out of the legend (style.css).
+  const band = (color) => ({ stroke: "transparent", fill: color, points: { show: false }, class: "se" });
   return new uPlot({
     width: plotWidth(el), height: 240,
-    scales: { x: { time: false } },
+    scales: { x: { time: false }, y: { range: indexRange } },
     axes: [{ label: "trial" }, { label: "index (log-odds)" }],
     series: [
       {},
@@ -41,8 +64,8 @@ function makeWeightsPlot() {
   for (const type of kOutcomeTypes) {
     const at = series.length;
     series.push({ label: type, stroke: kTypeColors[type], width: 2, points: { show: true, size: 6 } });
-    series.push({ label: type + " +SE", stroke: "transparent", points: { show: false } });
-    series.push({ label: type + " −SE", stroke: "transparent", points: { show: false } });
+    series.push({ label: type + " +SE", stroke: "transparent", points: { show: false }, class: "se" });
+    series.push({ label: type + " −SE", stroke: "transparent", points: { show: false }, class: "se" });
     bands.push({ series: [at + 1, at + 2], fill: kTypeColors[type] + "26" });
   }
   return new uPlot({
@@ -63,6 +86,14 @@ function makeWheelPlot() {
   }, [[], []], el);
 }
 
+// Sets a plot's data and records what it holds in the test hooks (see the top of this file).
+function setPlotData(name, data) {
+  plots[name].setData(data);
+  const el = $(name + "-plot");
+  el.dataset.points = data[0].length;
+  el.dataset.series = data.slice(1).filter((ys) => ys.some((y) => Number.isFinite(y))).length;
+}
+
 function updateIndices() {
   const xs = [], c = [], cu = [], cl = [], d = [], du = [], dl = [];
   for (const p of state.indices) {
@@ -71,7 +102,7 @@ function updateIndices() {
     c.push(ci ? ci.value : null); cu.push(ci ? ci.value + ci.se : null); cl.push(ci ? ci.value - ci.se : null);
     d.push(di ? di.value : null); du.push(di ? di.value + di.se : null); dl.push(di ? di.value - di.se : null);
   }
-  plots.indices.setData([xs, c, cu, cl, d, du, dl]);
+  setPlotData("indices", [xs, c, cu, cl, d, du, dl]);
 }
 
 function updateFit(fit) {
@@ -81,8 +112,10 @@ function updateFit(fit) {
   $("dist-index").textContent = fit ? fmt(fit.distractor_index) : "–";
   $("dist-se").textContent = fit && fit.distractor_index_se != null ? fit.distractor_index_se.toFixed(2) : "–";
   $("fit-n").textContent = fit ? fit.n_trials : 0;
-  const weightsEl = $("weights-plot");
-  if (!fit) return;
+  if (!fit) {  // no fit yet (a new session): no weights from an earlier one
+    setPlotData("weights", [[], ...Array(12).fill([])]);
+    return;
+  }
   const lags = Array.from({ length: fit.lags }, (_, i) => i + 1);
   const data = [lags];
   for (const type of kOutcomeTypes) {
@@ -91,8 +124,7 @@ function updateFit(fit) {
     data.push(lags.map((_, i) => (w[i] != null && se[i] != null ? w[i] + se[i] : null)));
     data.push(lags.map((_, i) => (w[i] != null && se[i] != null ? w[i] - se[i] : null)));
   }
-  plots.weights.setData(data);
-  weightsEl.dataset.controllableLag1 = fit.weights.controllable && fit.weights.controllable[0] != null ? fit.weights.controllable[0] : "";
+  setPlotData("weights", data);
 }
 
 function drawRaster() {
@@ -167,7 +199,7 @@ function updateLink(link) {
   const el = $("link");
   el.textContent = "link " + (link.state === "connected" ? "ok" : link.state);
   el.className = "pill " + (link.state === "connected" ? "ok" : link.state === "stopped" ? "" : "warn");
-  $("link-detail").textContent = "Link: " + link.state + (link.reason ? " — " + link.reason : "");
+  $("link-detail").textContent = "Link: " + link.state + (link.reason && link.reason !== link.state ? " — " + link.reason : "");
   const c = link.counters;
   $("link-counters").textContent = c ? `frames sent ${c.frames_sent}, received ${c.frames_received}, dropped ${c.dropped}, ` +
     `resent ${c.retransmitted}, reconnects ${c.reconnects}, device restarts ${c.device_resets}, failed commands ${c.commands_failed}` : "";
@@ -185,7 +217,7 @@ function addFault(fault) {
 function updateWheel(wheel) {
   if (!wheel || !wheel.t_ms) return;
   $("wheel-trial").textContent = wheel.trial ?? "–";
-  plots.wheel.setData([wheel.t_ms, wheel.position_ticks]);
+  setPlotData("wheel", [wheel.t_ms, wheel.position_ticks]);
 }
 
 function updateState(name, end) {
@@ -229,9 +261,19 @@ async function reload() {
 function onEvent(e) {
   switch (e.type) {
     case "status": applyStatus(e); break;
-    case "started": updateState("running"); $("session-id").textContent = e.session_id ?? "–"; break;
+    case "started":
+      // A new session (rigd runs one after another): show its subject now and replace the previous session's
+      // log, plots and totals with the new session's state.
+      updateState("running");
+      $("subject").textContent = e.subject || "–";
+      $("session-id").textContent = e.session_id ?? "–";
+      reload();
+      break;
     case "trial": {
-      if (state.lastTrial && e.trial.number !== state.lastTrial + 1) { reload(); return; }
+      // Not the next trial (events dropped, a duplicate of one already in a reloaded snapshot, or a new session):
+      // the snapshot from /api/status is the truth. Also with no trial yet, so that a snapshot that raced with
+      // the first events cannot leave a gap.
+      if (e.trial.number !== state.lastTrial + 1) { reload(); return; }
       state.lastTrial = e.trial.number;
       state.trialLog.push(e.trial);
       if (state.trialLog.length > 5000) state.trialLog.shift();

@@ -1,0 +1,318 @@
+// The dashboard in a real browser (CTest `browser.dashboard`, label `browser`).
+//
+// Starts rigd on a free port with a simulated rig, opens the dashboard in Debian's headless Chromium (driven by
+// playwright-core; no browser is downloaded) while rigd is idle, starts a session with the `rig start` thin
+// client, waits for live trials over the WebSocket, checks the page against /api/status (subject, index values
+// as the page rounds them, the index and weights-by-lag plots, the link health), saves a screenshot, stops the
+// session with `rig stop`, checks the page's final state against the idle status, and shuts rigd down with
+// SIGTERM. Any page error or console error fails the test. Every wait has a deadline; a watchdog kills
+// everything after RIG_BROWSER_TIMEOUT_S seconds (default 100).
+//
+//   node dashboard.test.mjs --rigd PATH --rig PATH --source DIR --out DIR
+//
+// Environment:
+//   RIG_SCREENSHOT_OUT=FILE   also save the screenshot there (a relative FILE is relative to the source tree),
+//                             after RIG_BROWSER_TRIALS trials (default 200); this is how docs/img/dashboard.png
+//                             is made (docs/operator-guide.md)
+//   RIG_BROWSER_TRIALS=N      trials to wait for before checking (default 60, or 200 with RIG_SCREENSHOT_OUT), and
+//                             until the fit gives both indices
+//   RIG_CHROMIUM=PATH         the browser (default /usr/bin/chromium)
+//   RIG_BROWSER_KEEP=1        keep the temporary directory (database, rigd's log)
+import { spawn, execFile } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { chromium } from "playwright-core";
+
+const kSubject = "SIM002";  // config/subjects.yaml: a structure-savvy simulated mouse
+const kSpeed = "30";        // about 5 trials a second here: live updates for the whole test
+const kMaxTrials = 600;     // more than the test waits for; the session is stopped with `rig stop`
+const kViewport = { width: 1400, height: 1000 };
+const kPlots = ["indices-plot", "weights-plot"];
+const kMinColouredPixels = 500;  // the series and bands of a plot with data cover thousands
+
+let dir = null;          // the temporary directory: database, token, URL file, rigd's log
+let rigdLog = null;
+let rigd = null;         // the rigd child process
+let rigdExit = null;     // its exit once it has ended: { code, signal }
+let shuttingDown = false;
+let browser = null;
+const pageProblems = [];  // page errors and console errors, reported and failed on
+const t0 = Date.now();
+
+const { values: args } = parseArgs({
+  options: { rigd: { type: "string" }, rig: { type: "string" }, source: { type: "string" }, out: { type: "string" } },
+});
+for (const name of ["rigd", "rig", "source", "out"]) {
+  if (!args[name]) fail(`--${name} is required (usage: node dashboard.test.mjs --rigd PATH --rig PATH --source DIR --out DIR)`);
+}
+const screenshotOut = process.env.RIG_SCREENSHOT_OUT ? resolve(args.source, process.env.RIG_SCREENSHOT_OUT) : null;
+const wantTrials = Number(process.env.RIG_BROWSER_TRIALS || (screenshotOut ? 200 : 60));
+const chromiumPath = process.env.RIG_CHROMIUM || "/usr/bin/chromium";
+const timeoutS = Number(process.env.RIG_BROWSER_TIMEOUT_S || 100);
+
+dir = mkdtempSync(join(tmpdir(), "rig-browser-"));
+rigdLog = join(dir, "rigd.log");
+const tokenFile = join(dir, "token");
+const urlFile = join(dir, "url");
+writeFileSync(tokenFile, "browser-test-token\n", { mode: 0o600 });
+
+function log(message) { console.log(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${message}`); }
+
+// Ends the test: kills what is still running, prints rigd's log, exits 1. Never returns.
+function fail(message) {
+  console.error(`browser.dashboard FAILED: ${message}`);
+  for (const p of pageProblems) console.error(`  page: ${p}`);
+  if (rigd && rigdExit === null) rigd.kill("SIGKILL");
+  if (rigdLog && existsSync(rigdLog)) {
+    const lines = readFileSync(rigdLog, "utf8").trimEnd().split("\n");
+    console.error(`--- rigd log (last ${Math.min(40, lines.length)} lines) ---\n${lines.slice(-40).join("\n")}`);
+  }
+  cleanUp();
+  // The browser is killed with this process (playwright's exit handler) when closing it did not finish.
+  process.exit(1);
+}
+
+function cleanUp() {
+  if (!dir) return;
+  if (process.env.RIG_BROWSER_KEEP) console.error(`kept ${dir}`);
+  else rmSync(dir, { recursive: true, force: true });
+}
+
+const watchdog = setTimeout(() => fail(`timed out after ${timeoutS} s`), timeoutS * 1000);
+process.on("unhandledRejection", (e) => fail(e && e.stack ? e.stack : String(e)));
+process.on("uncaughtException", (e) => fail(e && e.stack ? e.stack : String(e)));
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Polls `probe` (async, returns a truthy value when done) every `everyMs` until `timeoutMs`; fails with `what`.
+async function waitFor(what, probe, timeoutMs = 30000, everyMs = 100) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    last = await probe();
+    if (last) return last;
+    if (Date.now() > deadline) fail(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+// Runs `rig ARGS --url URL` with a deadline; fails unless it exits 0. Returns its stdout.
+function rigClient(url, ...rigArgs) {
+  return new Promise((done) => {
+    execFile(args.rig, [...rigArgs, "--url", url], { timeout: 20000 }, (error, stdout, stderr) => {
+      if (error) fail(`rig ${rigArgs.join(" ")} failed (${error.code ?? error.signal}): ${stderr || stdout}`);
+      done(stdout);
+    });
+  });
+}
+
+async function getStatus(url) {
+  const res = await fetch(url + "/api/status", { signal: AbortSignal.timeout(5000) });
+  if (!res.ok) fail(`GET /api/status answered ${res.status}`);
+  return res.json();
+}
+
+// What the page shows for an index value: app.js's fmt() (sign, two decimals; "–" when missing).
+function shown(v) {
+  return v === null || v === undefined || !Number.isFinite(v) ? "–" : (v >= 0 ? "+" : "") + v.toFixed(2);
+}
+
+// The page's numbers and plot hooks, read in one go.
+function readPage(page) {
+  return page.evaluate(() => {
+    const text = (id) => document.getElementById(id).textContent.trim();
+    const plot = (id) => {
+      const el = document.getElementById(id);
+      const canvas = el.querySelector("canvas");
+      return {
+        points: Number(el.dataset.points ?? -1),
+        series: Number(el.dataset.series ?? -1),
+        canvas: canvas ? { width: canvas.width, height: canvas.height, shownWidth: canvas.clientWidth } : null,
+      };
+    };
+    return {
+      trials: Number(document.body.dataset.trials ?? 0),
+      trialsText: text("trials"),
+      subject: text("subject"),
+      state: text("state"),
+      feed: text("feed"),
+      ctrl: text("ctrl-index"), ctrlSe: text("ctrl-se"),
+      dist: text("dist-index"), distSe: text("dist-se"),
+      fitN: Number(text("fit-n")),
+      link: text("link"), linkDetail: text("link-detail"), linkCounters: text("link-counters"),
+      indicesPlot: plot("indices-plot"),
+      weightsPlot: plot("weights-plot"),
+    };
+  });
+}
+
+// How many pixels of a plot's canvas carry colour (saturated, not the black and grey of axes, grid and text):
+// the series lines and their ± SE bands (red, purple, green; translucent bands count too). Which line or band is
+// on top, and whether early fits are clipped, depends on the data: counting all coloured ink does not.
+function colouredPixels(page, plotId) {
+  return page.evaluate((id) => {
+    const canvas = document.getElementById(id).querySelector("canvas");
+    const { data } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
+    let n = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      if (data[i + 3] > 20 && Math.max(data[i], data[i + 1], data[i + 2]) - Math.min(data[i], data[i + 1], data[i + 2]) > 40) ++n;
+    }
+    return n;
+  }, plotId);
+}
+
+function expect(condition, message) { if (!condition) fail(message); }
+
+async function main() {
+  // rigd, idle, on a free port; it serves the dashboard from the source tree.
+  rigd = spawn(args.rigd, [
+    "--config", join(args.source, "config/rig.sim.yaml"), "--subjects", join(args.source, "config/subjects.yaml"),
+    "--listen", "127.0.0.1:0", "--url-file", urlFile, "--token-file", tokenFile, "--db", join(dir, "rig.sqlite"),
+    "--device", "sim", "--speed", kSpeed, "--crt", "0",
+  ], {
+    stdio: ["ignore", "ignore", openSync(rigdLog, "w")],
+    env: { ...process.env, RIG_MONITOR_WEB_DIR: join(args.source, "host/monitor/web") },
+  });
+  rigd.on("exit", (code, signal) => {
+    rigdExit = { code, signal };
+    if (!shuttingDown) fail(`rigd exited unexpectedly (code ${code}, signal ${signal})`);
+  });
+  const url = (await waitFor("rigd to write its URL", () => existsSync(urlFile) && readFileSync(urlFile, "utf8").trim(), 20000, 20))
+    .replace(/\/+$/, "");
+  log(`rigd at ${url}`);
+
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    timeout: 30000,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  const page = await browser.newPage({ viewport: kViewport });
+  page.setDefaultTimeout(15000);
+  page.on("pageerror", (e) => pageProblems.push(`pageerror: ${e.message}`));
+  page.on("console", (m) => { if (m.type() === "error") pageProblems.push(`console.error: ${m.text()} (${m.location().url || "no url"})`); });
+  page.on("response", (r) => { if (r.status() >= 400) pageProblems.push(`HTTP ${r.status()} for ${r.url()}`); });
+  page.on("requestfailed", (r) => pageProblems.push(`request failed: ${r.url()} (${r.failure() && r.failure().errorText})`));
+  const checkPage = (when) => expect(pageProblems.length === 0, `the page reported errors ${when}`);
+
+  // The page first, while rigd is idle: the session then arrives over the live feed.
+  const response = await page.goto(url + "/", { waitUntil: "load" });
+  expect(response && response.ok(), `GET / answered ${response && response.status()}`);
+  await waitFor("the live feed to be on", async () => (await readPage(page)).feed === "live feed on", 10000);
+  log("page loaded, live feed on");
+  for (const id of kPlots) {  // the pixel check below must not pass on empty plots
+    const n = await colouredPixels(page, id);
+    expect(n < kMinColouredPixels, `#${id} has ${n} coloured pixels before any data`);
+  }
+
+  const started = await rigClient(url, "start", "--subject", kSubject, "--protocol", join(args.source, "protocols/distractor.yaml"),
+    "--max-trials", String(kMaxTrials), "--token-file", tokenFile);
+  log(`rig start: ${started.trim().split("\n")[0]}`);
+
+  // Live trials: the counter goes up while the page stays loaded (nothing reloads the page).
+  const first = await waitFor("the first trials on the page", async () => {
+    const p = await readPage(page);
+    return p.trials >= 3 && p;
+  }, 30000);
+  const live = await waitFor(`${wantTrials} trials and both indices on the page`, async () => {
+    const p = await readPage(page);
+    return p.trials >= wantTrials && p.fitN > 0 && p.ctrl !== "–" && p.dist !== "–" && p;
+  }, 30000 + wantTrials * 300);
+  expect(live.trials > first.trials, `the trial counter did not increase (${first.trials} -> ${live.trials})`);
+  expect(live.trialsText === String(live.trials), `the header shows ${live.trialsText} trials, the page's state ${live.trials}`);
+  expect(live.subject === kSubject, `the header shows subject "${live.subject}", expected ${kSubject}`);
+  expect(live.state === "running", `the state pill shows "${live.state}", expected running`);
+  log(`live: ${first.trials} -> ${live.trials} trials`);
+  checkPage("during the session");
+
+  // The screenshot, during the session (before the checks, so that a failure has a picture too).
+  const png = join(args.out, "dashboard.png");
+  await page.screenshot({ path: png, fullPage: true, timeout: 15000 });
+  log(`screenshot ${png} (${Math.round(statSync(png).size / 1024)} kB)`);
+
+  // The indices against /api/status. The session is live, so compare when both come from a fit on the same
+  // number of choices (a fit is a function of its choices: same n, same values).
+  let compared = null;
+  await waitFor("the page and /api/status to show a fit on the same choices", async () => {
+    const before = await readPage(page);
+    const status = await getStatus(url);
+    if (!status.fit || status.fit.n_trials !== before.fitN) return false;
+    compared = { page: before, status };
+    return true;
+  }, 20000, 20);
+  const { page: p, status: s } = compared;
+  const checks = [
+    ["controllable index", p.ctrl, shown(s.fit.controllable_index)],
+    ["distractor index", p.dist, shown(s.fit.distractor_index)],
+    ["controllable SE", p.ctrlSe, s.fit.controllable_index_se == null ? "–" : s.fit.controllable_index_se.toFixed(2)],
+    ["distractor SE", p.distSe, s.fit.distractor_index_se == null ? "–" : s.fit.distractor_index_se.toFixed(2)],
+  ];
+  for (const [what, onPage, inStatus] of checks) {
+    expect(onPage === inStatus, `${what}: the page shows "${onPage}", /api/status has ${inStatus} (fit on ${p.fitN} choices)`);
+  }
+  expect(p.ctrl !== "–" && p.dist !== "–", `no index values shown (controllable "${p.ctrl}", distractor "${p.dist}")`);
+  log(`indices match /api/status at ${p.fitN} choices: controllable ${p.ctrl} ± ${p.ctrlSe}, distractor ${p.dist} ± ${p.distSe}`);
+
+  // The plots: drawn at a real size, holding the data the status implies, with the series actually painted.
+  for (const [name, plot] of [["index plot", p.indicesPlot], ["weights-by-lag plot", p.weightsPlot]]) {
+    expect(plot.canvas && plot.canvas.width > 100 && plot.canvas.height > 100 && plot.canvas.shownWidth > 100,
+      `the ${name} has no canvas of a real size (${JSON.stringify(plot.canvas)})`);
+  }
+  expect(p.weightsPlot.points === s.fit.lags, `the weights-by-lag plot has ${p.weightsPlot.points} lags, the fit ${s.fit.lags}`);
+  expect(p.weightsPlot.series === 12, `the weights-by-lag plot has ${p.weightsPlot.series} of 12 series (4 outcome types, ± SE) with data`);
+  // The page was read before the status: it must plot exactly the status's index points up to its own trial.
+  const indexPoints = s.indices.filter((point) => point.trial <= p.trials).length;
+  expect(indexPoints > 0 && p.indicesPlot.points === indexPoints,
+    `the index plot has ${p.indicesPlot.points} points at trial ${p.trials}, /api/status ${indexPoints} up to that trial`);
+  expect(p.indicesPlot.series === 6, `the index plot has ${p.indicesPlot.series} of 6 series with data`);
+  const ink = {};
+  for (const id of kPlots) {
+    ink[id] = await colouredPixels(page, id);
+    expect(ink[id] >= kMinColouredPixels, `no series drawn in #${id}: ${ink[id]} coloured pixels`);
+  }
+  log(`plots: ${p.indicesPlot.points} index points, ${p.weightsPlot.points} lags x ${p.weightsPlot.series} series; ` +
+      `coloured pixels ${kPlots.map((id) => `${id} ${ink[id]}`).join(", ")}`);
+
+  // Link health.
+  expect(s.link && s.link.state === "connected", `/api/status says the link is ${s.link && s.link.state}`);
+  expect(p.link === "link ok", `the link pill shows "${p.link}", expected "link ok"`);
+  expect(p.linkDetail.startsWith("Link: connected"), `the link detail shows "${p.linkDetail}"`);
+  expect(/frames sent \d+, received \d+/.test(p.linkCounters), `the link counters show "${p.linkCounters}"`);
+  checkPage("while checking");
+
+  // Stop; the page follows to the idle state and then agrees with the final status exactly.
+  await rigClient(url, "stop", "--token-file", tokenFile);
+  const idle = await waitFor("rigd to be idle after `rig stop`", async () => {
+    const st = await getStatus(url);
+    return st.state === "idle" && st.last_report && st;
+  }, 20000);
+  const end = await waitFor("the page to show the idle state", async () => {
+    const q = await readPage(page);
+    return q.state === "idle" && q.trials === idle.trials && q;
+  }, 10000);
+  expect(end.ctrl === shown(idle.fit && idle.fit.controllable_index) && end.dist === shown(idle.fit && idle.fit.distractor_index),
+    `after the session the page shows controllable ${end.ctrl}, distractor ${end.dist}; the status ${JSON.stringify(idle.fit && [idle.fit.controllable_index, idle.fit.distractor_index])}`);
+  log(`stopped after ${idle.trials} trials; page and status agree`);
+  checkPage("after the session");
+
+  await browser.close();
+  browser = null;
+
+  shuttingDown = true;
+  rigd.kill("SIGTERM");
+  const exit = await waitFor("rigd to exit after SIGTERM", async () => rigdExit, 15000, 50);
+  expect(exit.code === 0, `rigd exited with code ${exit.code}, signal ${exit.signal} after SIGTERM`);
+  clearTimeout(watchdog);
+  cleanUp();
+  if (screenshotOut) {
+    mkdirSync(dirname(screenshotOut), { recursive: true });
+    copyFileSync(png, screenshotOut);
+    log(`screenshot copied to ${screenshotOut}`);
+  }
+  log("passed");
+}
+
+main().catch((e) => fail(e && e.stack ? e.stack : String(e)));
