@@ -57,14 +57,6 @@ struct CalibrateOptions {
   bool dry_run = false;
 };
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path + ": cannot read");
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // Writes `text` to `path` so that a reader sees either the old or the new file, never a part: a temporary
 // file beside it with the same permissions, flushed to disk, renamed over it. Throws std::runtime_error.
 void write_atomically(const fs::path& path, const std::string& text) {
@@ -338,7 +330,7 @@ void print_comparison(const task::CalibrationTable& old_table, const task::Calib
 void write_table(const std::string& path, const std::string& original, wire::Valve valve,
                  const task::RigConfig& old_config, const task::CalibrationTable& table) {
   const std::string paste = "\nThe new table, to paste under valves: by hand:\n" + task::format_valve_calibration(valve, table);
-  if (read_text(path) != original) {
+  if (read_file(path) != original) {
     throw std::runtime_error(path + " changed during the calibration; it was not written." + paste);
   }
   std::string rewritten;
@@ -381,7 +373,7 @@ int calibrate(const CalibrateOptions& o) {
   }
 
   const std::string config_path = o.config.empty() ? default_rig_config_path() : o.config;
-  const std::string original = read_text(config_path);
+  const std::string original = read_file(config_path);
   const auto loaded = task::parse_rig_config(original, config_path);
   if (!loaded.ok()) {
     std::string message = "invalid rig config:";
@@ -400,7 +392,7 @@ int calibrate(const CalibrateOptions& o) {
   std::optional<std::vector<task::WeighedPulses>> given;
   if (!o.weights.empty()) {
     try {
-      given = task::measurements_from_weights(plan, task::parse_weights(read_text(o.weights), o.weights));
+      given = task::measurements_from_weights(plan, task::parse_weights(read_file(o.weights), o.weights));
     } catch (const std::invalid_argument& e) {
       throw InputError(std::string("--weights: ") + e.what());
     }

@@ -33,14 +33,6 @@ struct FitArguments {
   bool json = false;
 };
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::invalid_argument("cannot open " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 std::string cell(const std::optional<analysis::Estimate>& e) {
   if (!e) return "      --           ";
   char buffer[64];
@@ -75,14 +67,17 @@ int run_fit(const FitArguments& args) {
   try {
     analysis::validated(options);
     if (!args.csv_path.empty()) {
-      trials = analysis::parse_trials_csv(read_file(args.csv_path));
+      trials = analysis::parse_trials_csv(rig::app::read_file(args.csv_path));
     } else {
       const auto db = rig::store::Store::open(args.db_path, rig::store::OpenOptions{.read_only = true, .clock_unix_us = {}});
-      for (const auto& t : db.subject_trials(args.subject)) trials.push_back(rig::app::to_analysis_record(t));
+      trials = rig::app::subject_history(db, args.subject);
       if (trials.empty()) throw std::invalid_argument("no trials of subject '" + args.subject + "'");
     }
   } catch (const std::invalid_argument& e) {
     std::fprintf(stderr, "rig fit: %s: %s\n", source.c_str(), e.what());
+    return rig::app::kExitInvalid;
+  } catch (const rig::app::InputError& e) {
+    std::fprintf(stderr, "rig fit: %s\n", e.what());
     return rig::app::kExitInvalid;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "rig fit: %s\n", e.what());

@@ -38,13 +38,10 @@ struct ReportArguments {
 };
 
 analysis::SubjectFit fit_subject(const std::string& path, const analysis::FitOptions& options) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::invalid_argument("cannot open " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
+  const std::string text = rig::app::read_file(path);
   try {
     return {std::filesystem::path(path).stem().string(),
-            analysis::fit_history(analysis::parse_trials_csv(text.str()), options)};
+            analysis::fit_history(analysis::parse_trials_csv(text), options)};
   } catch (const std::invalid_argument& e) {
     throw std::invalid_argument(path + ": " + e.what());
   }
@@ -78,13 +75,15 @@ int run_report(const ReportArguments& args) {
         }
       }
       for (const auto& id : ids) {
-        std::vector<analysis::TrialRecord> trials;
-        for (const auto& t : db.subject_trials(id)) trials.push_back(rig::app::to_analysis_record(t));
+        const std::vector<analysis::TrialRecord> trials = rig::app::subject_history(db, id);
         if (trials.empty()) throw std::invalid_argument(args.db_path + ": no trials of subject '" + id + "'");
         subjects.push_back({id, analysis::fit_history(trials, options)});
       }
     }
   } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "rig report: %s\n", e.what());
+    return rig::app::kExitInvalid;
+  } catch (const rig::app::InputError& e) {
     std::fprintf(stderr, "rig report: %s\n", e.what());
     return rig::app::kExitInvalid;
   } catch (const std::exception& e) {

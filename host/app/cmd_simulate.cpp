@@ -51,26 +51,14 @@ int simulate(const SimulateOptions& o) {
   if (o.protocol.empty()) throw InputError("--protocol is required (e.g. protocols/distractor.yaml)");
   // A subject file is not needed: the simulated subject is described by the options.
   RunInputs in;
-  in.rig_path = o.config.empty() ? default_rig_config_path() : o.config;
-  {
-    auto loaded = task::load_rig_config_file(in.rig_path);
-    if (!loaded.ok()) {
-      std::string message = "invalid rig config:";
-      for (const auto& d : loaded.diagnostics) message += "\n  " + task::format_diagnostic(d);
-      throw InputError(message);
-    }
-    in.rig = *loaded.value;
-  }
-  in.protocol_path = o.protocol;
-  {
-    auto loaded = task::load_protocol_file(o.protocol);
-    if (!loaded.ok()) {
-      std::string message = "invalid protocol:";
-      for (const auto& d : loaded.diagnostics) message += "\n  " + task::format_diagnostic(d);
-      throw InputError(message);
-    }
-    in.protocol = *loaded.value;
-  }
+  auto rig = load_rig_config_checked(o.config.empty() ? default_rig_config_path() : o.config);
+  in.rig_path = std::move(rig.path);
+  in.rig_text = std::move(rig.text);
+  in.rig = std::move(rig.value);
+  auto protocol = load_protocol_checked(o.protocol, in.rig);
+  in.protocol_path = std::move(protocol.path);
+  in.protocol_text = std::move(protocol.text);
+  in.protocol = std::move(protocol.value);
   in.protocol.limits.max_trials = o.trials;
   in.protocol.limits.max_minutes.reset();
   in.protocol.limits.max_volume_per_spout_ul.reset();
@@ -83,11 +71,6 @@ int simulate(const SimulateOptions& o) {
 
   const std::string db_path = o.db.empty() ? store::Store::default_path() : o.db;
   store::Store db = store::Store::open(db_path);
-  std::string protocol_text;
-  {
-    std::ifstream f(o.protocol, std::ios::binary);
-    protocol_text.assign(std::istreambuf_iterator<char>(f), {});
-  }
 
   const auto t0 = std::chrono::steady_clock::now();
   uint64_t total = 0;
@@ -101,8 +84,9 @@ int simulate(const SimulateOptions& o) {
     store::SessionStart start;
     start.subject = in.subject;
     start.protocol_path = o.protocol;
-    start.protocol_text = protocol_text;
+    start.protocol_text = in.protocol_text;
     start.rig_config_path = in.rig_path;
+    start.rig_config_text = in.rig_text;
     start.valve_calibration_json = store::calibration_json(in.rig);
     start.device_kind = "simulate";
     start.host_version = RIG_HOST_VERSION;

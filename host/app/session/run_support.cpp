@@ -16,14 +16,6 @@
 namespace rig::app {
 namespace {
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path + ": cannot read");
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 template <typename T>
 T take(task::Loaded<T> loaded, const std::string& what) {
   if (loaded.ok()) return std::move(*loaded.value);
@@ -40,6 +32,38 @@ nlohmann::json estimate_json(const std::optional<analysis::Estimate>& e) {
 
 }  // namespace
 
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path + ": cannot read");
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+CheckedFile<task::RigConfig> load_rig_config_checked(const std::string& path) {
+  CheckedFile<task::RigConfig> file{path, read_file(path), {}};
+  file.value = take(task::parse_rig_config(file.text, path), "rig config");
+  return file;
+}
+
+CheckedFile<task::Protocol> load_protocol_checked(const std::string& path, const task::RigConfig& rig) {
+  CheckedFile<task::Protocol> file{path, read_file(path), {}};
+  file.value = take(task::parse_protocol(file.text, path), "protocol");
+  const auto problems = task::check_compatibility(file.value, rig);
+  if (!problems.empty()) {
+    std::string message = "the protocol cannot run on this rig:";
+    for (const auto& d : problems) message += "\n  " + task::format_diagnostic(d);
+    throw InputError(message);
+  }
+  return file;
+}
+
+std::vector<analysis::TrialRecord> subject_history(const store::Store& db, const std::string& subject_id) {
+  std::vector<analysis::TrialRecord> history;
+  for (const auto& t : db.subject_trials(subject_id)) history.push_back(to_analysis_record(t));
+  return history;
+}
+
 std::string default_rig_config_path() {
   if (const char* env = std::getenv("RIG_CONFIG"); env && *env) return env;
   if (const char* home = std::getenv("HOME"); home && *home) {
@@ -51,9 +75,10 @@ std::string default_rig_config_path() {
 
 RigFiles load_rig_files(const std::string& config, const std::string& subjects) {
   RigFiles files;
-  files.rig_path = config.empty() ? default_rig_config_path() : config;
-  files.rig_text = read_file(files.rig_path);
-  files.rig = take(task::parse_rig_config(files.rig_text, files.rig_path), "rig config");
+  auto rig = load_rig_config_checked(config.empty() ? default_rig_config_path() : config);
+  files.rig_path = std::move(rig.path);
+  files.rig_text = std::move(rig.text);
+  files.rig = std::move(rig.value);
   files.subjects_path = subjects.empty()
                             ? (std::filesystem::path(files.rig_path).parent_path() / "subjects.yaml").string()
                             : subjects;
@@ -77,15 +102,11 @@ RunInputs load_run_inputs(const std::string& config, const std::string& subjects
     throw InputError(in.subjects_path + ": no subject '" + subject_id + "' (known: " + known + ")");
   }
   in.subject = *subject;
-  in.protocol_path = protocol.empty() ? task::resolve_relative(in.subjects_path, in.subject.stage) : protocol;
-  in.protocol_text = read_file(in.protocol_path);
-  in.protocol = take(task::parse_protocol(in.protocol_text, in.protocol_path), "protocol");
-  const auto problems = task::check_compatibility(in.protocol, in.rig);
-  if (!problems.empty()) {
-    std::string message = "the protocol cannot run on this rig:";
-    for (const auto& d : problems) message += "\n  " + task::format_diagnostic(d);
-    throw InputError(message);
-  }
+  auto loaded = load_protocol_checked(
+      protocol.empty() ? task::resolve_relative(in.subjects_path, in.subject.stage) : protocol, in.rig);
+  in.protocol_path = std::move(loaded.path);
+  in.protocol_text = std::move(loaded.text);
+  in.protocol = std::move(loaded.value);
   return in;
 }
 

@@ -38,6 +38,22 @@ struct RunInputs {
 // example shipped with the sources. Reads the environment; thread-safe.
 std::string default_rig_config_path();
 
+// The contents of `path`. Reads the file; thread-safe. Throws InputError "PATH: cannot read".
+std::string read_file(const std::string& path);
+
+// A file, its text and what it was read as.
+template <typename T>
+struct CheckedFile {
+  std::string path, text;
+  T value;
+};
+
+// Reads and checks a rig config. Thread-safe. Throws InputError with every FILE:LINE:COL diagnostic.
+CheckedFile<task::RigConfig> load_rig_config_checked(const std::string& path);
+// Reads and checks a protocol, and that it can run on `rig`. Thread-safe. Throws InputError with every
+// FILE:LINE:COL diagnostic.
+CheckedFile<task::Protocol> load_protocol_checked(const std::string& path, const task::RigConfig& rig);
+
 // The rig config and the subjects file, read and checked.
 struct RigFiles {
   std::string rig_path, rig_text;
@@ -64,6 +80,9 @@ std::string sibling_program(const std::string& name);
 
 std::chrono::year_month_day today();
 analysis::TrialRecord to_analysis_record(const store::SubjectTrial& trial);
+// Every trial of the subject in `db`, in order, as the fitter reads them. Reads the database; throws
+// store::StoreError.
+std::vector<analysis::TrialRecord> subject_history(const store::Store& db, const std::string& subject_id);
 // Plain words for a device fault bit.
 std::string fault_text(uint16_t fault_bit);
 

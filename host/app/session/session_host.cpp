@@ -48,7 +48,7 @@ SessionPlan SessionHost::prepare(const SessionHostOptions& options, const Notice
   } else {
     config.water_before_session_ul = db.water_today_ul(in.subject.id, today());
   }
-  for (const auto& t : db.subject_trials(in.subject.id)) plan.history.push_back(to_analysis_record(t));
+  plan.history = subject_history(db, in.subject.id);
 
   plan.device = device_request(options.device, in.rig, options.speed, config.seed);
   plan.recording.device_kind = device_kind_name(plan.device.kind);
