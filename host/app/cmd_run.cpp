@@ -9,6 +9,7 @@
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <unistd.h>
 
 #include "command_registry.hpp"
@@ -45,6 +46,7 @@ struct RunOptions {
   bool port_given = false;
   std::string token_file;    // control token for POST .../stop (none: control refused)
   bool hold = false;         // keep serving after the session ends, until Ctrl-C
+  std::string latency_log;   // hidden, benchmarks: per-trial host-path timing (LatencyLog)
 };
 
 // The live status line: trials, high-side choices, rewards and volume per flavour, block, indices, link.
@@ -113,6 +115,43 @@ class ProgressLine : public SessionObserver {
   std::chrono::steady_clock::time_point last_print_{};
 };
 
+// --latency-log FILE (hidden; tests/bench/host_path.py, docs/performance.md): one line per trial,
+// "trial_number received_ns committed_ns published_ns" in steady-clock nanoseconds (TrialTiming; published is 0
+// without --serve). A trial's line is written when the next trial arrives (or at the end), because the
+// dashboard's view, which stamps published_ns, sees each trial after this observer.
+class LatencyLog : public SessionObserver {
+ public:
+  explicit LatencyLog(const std::string& path) : out_(std::fopen(path.c_str(), "w")) {
+    if (!out_) throw InputError("--latency-log: cannot write " + path);
+  }
+  ~LatencyLog() override { std::fclose(out_); }
+  LatencyLog(const LatencyLog&) = delete;
+  LatencyLog& operator=(const LatencyLog&) = delete;
+
+  void on_trial(const CompletedTrial& t) override {
+    write_pending();
+    pending_ = t.timing;
+    pending_number_ = t.plan.trial_number;
+  }
+  void on_finished(const SessionEnd&) override {
+    write_pending();
+    std::fflush(out_);
+  }
+
+ private:
+  void write_pending() {
+    if (!pending_) return;
+    std::fprintf(out_, "%lld %lld %lld %lld\n", static_cast<long long>(pending_number_),
+                 static_cast<long long>(pending_->received_ns), static_cast<long long>(pending_->committed_ns.load()),
+                 static_cast<long long>(pending_->published_ns.load()));
+    pending_.reset();
+  }
+
+  std::FILE* out_;
+  std::shared_ptr<TrialTiming> pending_;
+  int64_t pending_number_ = 0;
+};
+
 int run(const RunOptions& o) {
   SessionHostOptions options{o.subject, o.protocol, o.config, o.subjects, o.device, o.speed, o.max_trials,
                              o.db,      o.resume,   o.seed,   o.crt};
@@ -127,13 +166,19 @@ int run(const RunOptions& o) {
       if (server) server->publish(std::move(text));
     };
   }
-  SessionHost host(io, options, notice, std::move(publish));
+#endif
+  SessionPlan plan = SessionHost::prepare(options, notice);
+  plan.config.time_trials = !o.latency_log.empty();
+#if defined(RIG_HAVE_MONITOR)
+  SessionHost host(io, std::move(plan), std::move(publish));
 #else
   if (o.serve) throw InputError("--serve: this rig was built without the monitor (host/monitor)");
-  SessionHost host(io, options, notice);
+  SessionHost host(io, std::move(plan));
 #endif
   ProgressLine progress(host.live_fit(), !o.quiet && !o.json_summary);
   host.add_observer(&progress);
+  std::optional<LatencyLog> latency_log;
+  if (!o.latency_log.empty()) host.add_observer(&latency_log.emplace(o.latency_log));
 
 #if defined(RIG_HAVE_MONITOR)
   if (o.serve) {
@@ -238,6 +283,8 @@ const CommandRegistration kRegistration{
                        ->capture_default_str()->check(CLI::Range(0, 65535));
       command.add_option("--token-file", o->token_file, "File holding the token that may stop the session from the API");
       command.add_flag("--hold", o->hold, "With --serve: keep serving after the session ends, until Ctrl-C");
+      command.add_option("--latency-log", o->latency_log, "Benchmarks: per-trial host-path timing to this file")
+          ->group("");  // hidden: tests/bench/host_path.py
       return [o, port] {
         o->port_given = port->count() > 0;
         o->serve = o->serve || o->port_given;

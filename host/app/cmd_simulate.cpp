@@ -70,7 +70,9 @@ int simulate(const SimulateOptions& o) {
   const analysis::AgentParams params = agent_params(o.agent);
 
   const std::string db_path = o.db.empty() ? store::Store::default_path() : o.db;
-  store::Store db = store::Store::open(db_path);
+  store::OpenOptions open_options;
+  open_options.cache_kib = 32 * 1024;  // bulk inserts: the table's and the key's pages stay in memory
+  store::Store db = store::Store::open(db_path, open_options);
 
   const auto t0 = std::chrono::steady_clock::now();
   uint64_t total = 0;

@@ -193,8 +193,7 @@ Store Store::open(const std::string& path, OpenOptions options) {
   auto& db = store.impl_->connection;
   db.exec("PRAGMA busy_timeout = " + std::to_string(kBusyTimeoutMs), "set busy timeout");
   db.exec("PRAGMA foreign_keys = ON", "enable foreign keys");
-  // 32 MB of page cache (default 2 MB): bulk inserts (rig simulate) keep the index pages in memory.
-  db.exec("PRAGMA cache_size = -32768", "set cache size");
+  db.exec("PRAGMA cache_size = -" + std::to_string(std::max(64, store.impl_->options.cache_kib)), "set cache size");
   // The first read of the file: a corrupt or foreign file fails here with "file is not a database".
   bool versioned = false;
   {

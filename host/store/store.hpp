@@ -41,6 +41,9 @@ struct OpenOptions {
   bool read_only = false;  // never creates, migrates or writes; for export and listing
   // Wall clock in microseconds since the Unix epoch (UTC), for commit and end times; tests substitute one.
   std::function<std::int64_t()> clock_unix_us;
+  // SQLite's page cache for this connection, in KiB (SQLite's default, 2 MB). A session's store stays within
+  // it however long the session; a bulk loader (rig simulate) raises it to keep its index pages in memory.
+  int cache_kib = 2048;
 
   static OpenOptions reading() {
     OpenOptions options;

@@ -81,8 +81,11 @@ nlohmann::json decimated_wheel(const std::vector<device::WheelSamples>& batches,
 MonitorObserver::MonitorObserver(const LiveFit& fit, MonitorContext context, std::function<void(std::string)> publish)
     : fit_(fit), context_(std::move(context)), publish_(std::move(publish)) {}
 
-void MonitorObserver::emit(const nlohmann::json& event) {
-  if (publish_) publish_(event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+void MonitorObserver::emit(const nlohmann::json& event, TrialTiming* timing) {
+  if (!publish_) return;
+  std::string text = event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (timing) timing->published_ns = steady_now_ns();
+  publish_(std::move(text));
 }
 
 void MonitorObserver::on_started(const SessionStartInfo& info) {
@@ -148,7 +151,8 @@ void MonitorObserver::on_trial(const CompletedTrial& t) {
         {"fit", fit},
         {"index_point", indices_.empty() ? nlohmann::json(nullptr) : indices_.back()},
         {"wheel", wheel_},
-        {"link", link_json()}});
+        {"link", link_json()}},
+       t.timing.get());
 }
 
 void MonitorObserver::on_link(const link::LinkStatus& status) {

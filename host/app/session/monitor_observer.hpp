@@ -17,8 +17,9 @@ namespace rig::app {
 
 // At most this many points in a trial's wheel trace sent to the dashboard.
 inline constexpr std::size_t kWheelTracePoints = 200;
-// The status keeps this many trials (the most recent) for the raster and the indices' history.
-inline constexpr std::size_t kStatusTrialLimit = 5000;
+// The status keeps this many trials (the most recent) for the raster and the indices' history: a day's
+// session, while the memory of a session of any length stays bounded (about 2 kB per trial as JSON).
+inline constexpr std::size_t kStatusTrialLimit = 1500;
 inline constexpr std::size_t kStatusFaultLimit = 50;
 
 struct MonitorContext {
@@ -53,7 +54,8 @@ class MonitorObserver : public SessionObserver {
   nlohmann::json water_json() const;
   nlohmann::json link_json() const;
   nlohmann::json session_id_json() const;
-  void emit(const nlohmann::json& event);
+  // `timing`: stamps its published_ns at the hand-off to publish.
+  void emit(const nlohmann::json& event, TrialTiming* timing = nullptr);
 
   const LiveFit& fit_;
   MonitorContext context_;

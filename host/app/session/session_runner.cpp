@@ -56,11 +56,13 @@ void SessionRunner::start(std::function<void(const SessionEnd&)> done) {
   events.on_device = [self](const link::DeviceInfo& info, bool reset) { self->on_device(info, reset); };
   events.on_trial_result = [self](const wire::TrialResult& r, const device::TrialTimes& t) { self->on_result(r, t); };
   events.on_fault = [self](const wire::Fault& f, int64_t t_us) {
+    if (f.fault_bit == wire::kFaultEventOverflow) self->events_lost_ = true;
     for (auto* o : self->observers_) o->on_fault(f, t_us);
     self->recorder_.event("fault", t_us,
                           "{\"fault_bit\":" + std::to_string(f.fault_bit) + ",\"latched\":" +
                               std::to_string(f.latched_faults) + ",\"detail\":" + std::to_string(f.detail) + "}");
   };
+  events.on_status = [self](const wire::DeviceStatus& status) { self->on_device_status(status); };
   events.on_wheel = [self](const device::WheelSamples& samples) {
     if (self->in_flight_) self->wheel_.push_back(samples);
     for (auto* o : self->observers_) o->on_wheel(samples);
@@ -109,15 +111,31 @@ void SessionRunner::on_device(const link::DeviceInfo& info, bool reset) {
   configure_device();  // a restarted device has forgotten its settings
   if (reset) {
     recorder_.event("device_reset", session_now_us(), "{\"boot_id\":" + std::to_string(info.boot_id) + "}");
-    if (in_flight_) {
-      // The trial died with the MCU: record it as aborted so numbering and the schedule stay exact.
-      wire::TrialResult lost{};
-      lost.trial_id = in_flight_->arm.trial_id;
-      lost.kind = in_flight_->arm.kind;
-      lost.outcome = static_cast<uint8_t>(wire::TrialOutcome::kAborted);
-      device::TrialTimes times;
-      on_result(lost, times);
-    }
+    events_lost_ = false;  // a new boot, a new queue
+    // The trial died with the MCU: record it as aborted so numbering and the schedule stay exact.
+    if (in_flight_) record_lost_trial();
+  }
+}
+
+void SessionRunner::record_lost_trial() {
+  wire::TrialResult lost{};
+  lost.trial_id = in_flight_->arm.trial_id;
+  lost.kind = in_flight_->arm.kind;
+  lost.outcome = static_cast<uint8_t>(wire::TrialOutcome::kAborted);
+  on_result(lost, device::TrialTimes{}, true);
+}
+
+void SessionRunner::on_device_status(const wire::DeviceStatus& status) {
+  // After an event-queue overflow the device queued nothing until the host's acknowledgements emptied the
+  // queue. Once it is empty every event it kept has arrived: a trial in flight that the device no longer runs
+  // lost its result. Record it as aborted (what it delivered is unknown) so the session goes on.
+  if (!events_lost_ || status.queue_depth != 0 || finished_) return;
+  events_lost_ = false;
+  rig_.clear_faults(wire::kFaultEventOverflow);  // so that a later overflow is reported again
+  if (in_flight_ && in_flight_armed_ && status.armed_trial_id != in_flight_->arm.trial_id) {
+    recorder_.event("trial_lost", session_now_us(),
+                    "{\"trial\":" + std::to_string(in_flight_->trial_number) + ",\"cause\":\"event_overflow\"}");
+    record_lost_trial();
   }
 }
 
@@ -152,13 +170,16 @@ void SessionRunner::next_trial() {
     return;
   }
   in_flight_ = plan;
+  in_flight_armed_ = false;
   wheel_.clear();
   auto self = shared_from_this();
   const uint32_t id = plan->arm.trial_id;
   rig_.arm_trial(plan->arm, [self, id](const device::CommandResult& r) {
     if (!self->in_flight_ || self->in_flight_->arm.trial_id != id || self->finished_) return;
     if (!r.acknowledged) return;  // a device reset: on_device records the trial as aborted
-    if (r.status != wire::AckStatus::kOk && r.status != wire::AckStatus::kClamped) {
+    if (r.status == wire::AckStatus::kOk || r.status == wire::AckStatus::kClamped) {
+      self->in_flight_armed_ = true;
+    } else {
       self->finish("the device refused trial " + std::to_string(id) + " (status " +
                        std::to_string(static_cast<int>(r.status)) + ", detail " + std::to_string(r.detail) + ")",
                    true);
@@ -166,12 +187,20 @@ void SessionRunner::next_trial() {
   });
 }
 
-void SessionRunner::on_result(const wire::TrialResult& result, const device::TrialTimes& times) {
+void SessionRunner::on_result(const wire::TrialResult& result, const device::TrialTimes& times, bool synthesized) {
+  // A device's result arrives here inside the link's read handler, right after it decoded the frame: the
+  // trial's receive time (for a trial the host synthesized, the time it did so).
+  const int64_t received_ns = config_.time_trials ? steady_now_ns() : 0;
   if (!in_flight_ || result.trial_id != in_flight_->arm.trial_id || finished_) return;  // a stale replay
   CompletedTrial trial;
+  if (config_.time_trials) {
+    trial.timing = std::make_shared<TrialTiming>();
+    trial.timing->received_ns = received_ns;
+  }
   trial.plan = *in_flight_;
   trial.result = result;
   trial.times = times;
+  trial.synthesized = synthesized;
   trial.wheel = std::move(wheel_);
   wheel_.clear();
   try {

@@ -4,6 +4,7 @@
 // and posts back.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
@@ -22,6 +23,21 @@
 
 namespace rig::app {
 
+// Steady-clock nanoseconds (std::chrono::steady_clock's epoch), the unit of TrialTiming.
+inline int64_t steady_now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// When one trial passed each step of the host path (steady_now_ns(); 0: not reached), for latency
+// measurement (`rig run --latency-log`, docs/performance.md). Shared by every copy of the CompletedTrial; each
+// stamp is written once, by the thread that does that step.
+struct TrialTiming {
+  int64_t received_ns = 0;               // the link delivered the device's TrialResult (io thread)
+  std::atomic<int64_t> committed_ns{0};  // the trial's store transaction returned (recorder thread)
+  std::atomic<int64_t> published_ns{0};  // its dashboard event was handed to publish (io thread)
+};
+
 // One finished trial with everything the store and the observers need.
 struct CompletedTrial {
   task::TrialPlan plan;
@@ -30,7 +46,9 @@ struct CompletedTrial {
   task::TrialUpdate update;
   std::vector<device::WheelSamples> wheel;
   task::EngineState state_after;
-  bool synthesized = false;  // the device restarted mid-trial: the host recorded the trial as aborted
+  bool synthesized = false;  // the device restarted mid-trial or lost the result (event queue overflow):
+                             // the host recorded the trial as aborted
+  std::shared_ptr<TrialTiming> timing;  // only when SessionConfig::time_trials
 };
 
 struct SessionStartInfo {
@@ -89,6 +107,7 @@ struct SessionConfig {
   std::optional<task::EngineState> resume;    // continue a session exactly
   std::string device_description;
   std::chrono::seconds connect_timeout{20};
+  bool time_trials = false;                   // stamp each CompletedTrial's TrialTiming (benchmarks)
 };
 
 // Not thread-safe: the io_context thread only (request_stop may be posted from a signal handler's strand).
@@ -114,7 +133,10 @@ class SessionRunner : public std::enable_shared_from_this<SessionRunner> {
   void on_device(const link::DeviceInfo& info, bool reset);
   void configure_device();
   void next_trial();
-  void on_result(const wire::TrialResult& result, const device::TrialTimes& times);
+  void on_result(const wire::TrialResult& result, const device::TrialTimes& times, bool synthesized = false);
+  void on_device_status(const wire::DeviceStatus& status);
+  // Records the trial in flight as aborted by the host: its result cannot come any more.
+  void record_lost_trial();
   void after_commit();
   void finish(const std::string& reason, bool error);
 
@@ -136,6 +158,8 @@ class SessionRunner : public std::enable_shared_from_this<SessionRunner> {
   bool stop_requested_ = false;
   std::string stop_reason_;
   std::optional<task::TrialPlan> in_flight_;
+  bool in_flight_armed_ = false;  // the device acknowledged arming the trial in flight
+  bool events_lost_ = false;      // the device reported kFaultEventOverflow and its queue has not emptied since
   std::vector<device::WheelSamples> wheel_;
   SessionEnd tally_;
   link::DeviceInfo device_;

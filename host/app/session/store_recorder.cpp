@@ -114,6 +114,7 @@ void StoreRecorder::commit(const CompletedTrial& trial, std::function<void(std::
                         "{\"after_trial\":" + std::to_string(trial.plan.trial_number) + ",\"block\":" +
                             std::to_string(trial.update.block_index) + "}");
       }
+      if (trial.timing) trial.timing->committed_ns = steady_now_ns();
     } catch (const std::exception& e) {
       error = e.what();
     }

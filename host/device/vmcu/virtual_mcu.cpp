@@ -62,7 +62,14 @@ VirtualMcuCounters VirtualMcu::counters() const {
   c.device_frames_dropped = device_frames_dropped_.load();
   c.bytes_corrupted = bytes_corrupted_.load();
   c.garbage_bytes = garbage_bytes_.load();
+  c.last_host_byte_us = last_host_byte_us_.load();
+  c.acks_withheld = acks_withheld_.load();
   return c;
+}
+
+std::vector<hal::SimValvePulse> VirtualMcu::valve_pulses() const {
+  std::lock_guard<std::mutex> lock(valve_mutex_);
+  return valve_pulses_;
 }
 
 void VirtualMcu::inject_corruption(LineDirection direction, double probability_per_byte) {
@@ -83,6 +90,60 @@ void VirtualMcu::delay_device_output(uint64_t delay_us) {
   faults_.delay_us = delay_us;
 }
 
+VirtualMcu::Pending VirtualMcu::pending_for(FaultMoment when) {
+  switch (when) {
+    case FaultMoment::kNextGoCue: return Pending::kAtGoCue;
+    case FaultMoment::kNextValveOpen: return Pending::kAtValveOpen;
+    case FaultMoment::kNow: break;
+  }
+  return Pending::kOn;
+}
+
+void VirtualMcu::cut_line(LineDirection direction, FaultMoment when) {
+  std::lock_guard<std::mutex> lock(faults_mutex_);
+  (direction == LineDirection::kToHost ? faults_.cut_to_host : faults_.cut_to_device) = pending_for(when);
+}
+
+void VirtualMcu::restore_line(LineDirection direction) {
+  std::lock_guard<std::mutex> lock(faults_mutex_);
+  (direction == LineDirection::kToHost ? faults_.cut_to_host : faults_.cut_to_device) = Pending::kOff;
+}
+
+void VirtualMcu::withhold_event_acks(bool on) {
+  std::lock_guard<std::mutex> lock(faults_mutex_);
+  faults_.withhold_acks = on;
+}
+
+void VirtualMcu::halt(FaultMoment when) {
+  std::lock_guard<std::mutex> lock(faults_mutex_);
+  faults_.halt = pending_for(when);
+}
+
+void VirtualMcu::fire_pending(bool cue_rose, bool valve_opened) {
+  if (!cue_rose && !valve_opened) return;
+  const auto fire = [&](Pending& p) {
+    if ((p == Pending::kAtGoCue && cue_rose) || (p == Pending::kAtValveOpen && valve_opened)) p = Pending::kOn;
+  };
+  std::lock_guard<std::mutex> lock(faults_mutex_);
+  fire(faults_.cut_to_host);
+  fire(faults_.cut_to_device);
+  fire(faults_.halt);
+}
+
+void VirtualMcu::sync_valve_log() {
+  const auto& log = board_.hal().valve_log();
+  if (valve_final_ == log.size()) return;
+  std::lock_guard<std::mutex> lock(valve_mutex_);
+  valve_pulses_.resize(log.size());
+  // Entries from the first one still open may change; those before it are final.
+  size_t first_open = log.size();
+  for (size_t i = valve_final_; i < log.size(); ++i) {
+    valve_pulses_[i] = log[i];
+    if (log[i].close_us == 0 && first_open == log.size()) first_open = i;
+  }
+  valve_final_ = first_open;
+}
+
 VirtualMcu::Faults VirtualMcu::take_faults() {
   std::lock_guard<std::mutex> lock(faults_mutex_);
   const Faults now = faults_;
@@ -97,7 +158,13 @@ void VirtualMcu::run() {
   uint64_t sim0_us = board_.now_us();
   while (!stop_) {
     const Faults faults = take_faults();
+    if (faults.halt == Pending::kOn) {
+      halted_ = true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      continue;
+    }
     feed_device(faults);
+    const size_t valves_before = board_.hal().valve_log().size();
     const uint64_t until_us = board_.now_us() + options_.slice_us;
     if (mouse_) {
       mouse_->run_until(until_us);
@@ -107,6 +174,10 @@ void VirtualMcu::run() {
     }
     sim_time_us_ = board_.now_us();
     device_frames_dropped_ = board_.device().rx_drops().total();
+    const bool cue_on = board_.hal().cue_on();
+    fire_pending(cue_on && !cue_was_on_, board_.hal().valve_log().size() > valves_before);
+    cue_was_on_ = cue_on;
+    sync_valve_log();
     send_to_host(faults);
     if (options_.speed > 0) {
       const auto due = wall0 + std::chrono::microseconds(
@@ -124,11 +195,21 @@ void VirtualMcu::run() {
 
 void VirtualMcu::feed_device(const Faults& faults) {
   uint8_t buf[512];
+  if (withholding_ && !faults.withhold_acks) {
+    to_device_.insert(to_device_.end(), partial_frame_.begin(), partial_frame_.end());
+    partial_frame_.clear();
+  }
+  withholding_ = faults.withhold_acks;
   while (to_device_.size() < kMaxQueuedToDevice) {
     const size_t n = pty_.read(buf, sizeof(buf));
     if (n == 0) break;
     bytes_from_host_ += n;
-    to_device_.insert(to_device_.end(), buf, buf + n);
+    if (faults.cut_to_device == Pending::kOn) continue;  // lost on the cut line
+    if (withholding_) {
+      filter_event_acks(buf, n);
+    } else {
+      to_device_.insert(to_device_.end(), buf, buf + n);
+    }
   }
   if (faults.garbage_to_device > 0) {
     const auto junk = garbage(faults.garbage_to_device);
@@ -141,6 +222,27 @@ void VirtualMcu::feed_device(const Faults& faults) {
   to_device_.erase(to_device_.begin(), to_device_.begin() + static_cast<std::ptrdiff_t>(bytes.size()));
   corrupt(bytes, faults.corrupt_to_device, rng_to_device_);
   board_.hal().host_send(bytes.data(), bytes.size());
+  if (!bytes.empty()) last_host_byte_us_ = board_.now_us();
+}
+
+void VirtualMcu::filter_event_acks(const uint8_t* bytes, size_t size) {
+  for (size_t i = 0; i < size; ++i) {
+    partial_frame_.push_back(bytes[i]);
+    if (bytes[i] != wire::kDelimiter) continue;
+    // A whole frame (or garbage up to a delimiter): decode it on its own to see its type.
+    wire::FrameDecoder decoder;
+    wire::FrameView frame{};
+    bool is_ack = false;
+    for (uint8_t b : partial_frame_) {
+      if (decoder.push(b, frame) == wire::FrameDecoder::Status::kFrame) is_ack = frame.type == wire::EventAck::kId;
+    }
+    if (is_ack) {
+      ++acks_withheld_;
+    } else {
+      to_device_.insert(to_device_.end(), partial_frame_.begin(), partial_frame_.end());
+    }
+    partial_frame_.clear();
+  }
 }
 
 void VirtualMcu::send_to_host(const Faults& faults) {
@@ -150,6 +252,7 @@ void VirtualMcu::send_to_host(const Faults& faults) {
     const auto junk = garbage(faults.garbage_to_host);
     out.insert(out.end(), junk.begin(), junk.end());
   }
+  if (faults.cut_to_host == Pending::kOn) out.clear();  // lost on the cut line
   const uint64_t now_us = board_.now_us();
   if (!out.empty()) held_.push_back(HeldOutput{now_us + faults.delay_us, std::move(out)});
   while (!held_.empty() && held_.front().release_us <= now_us) {

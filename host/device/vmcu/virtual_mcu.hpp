@@ -1,7 +1,9 @@
 // The virtual MCU: the firmware core on the simulated HAL (a sim::SimBoard), behind a private pseudo-terminal,
 // running in its own thread, with an optional simulated mouse turning its wheel. A host opens path() like a
 // USB serial port. Simulated time is paced against wall time by `speed`. Faults can be injected on the
-// simulated serial line for tests: bit flips, bursts of garbage, a delayed device output.
+// simulated serial line for tests: bit flips, bursts of garbage, a delayed device output, a cut line (a pulled
+// cable, a host gone silent), withheld event acknowledgements; the MCU can be halted (a hang or power loss).
+// Every valve opening is logged for tests.
 #pragma once
 
 #include <atomic>
@@ -39,10 +41,16 @@ struct VirtualMcuCounters {
   uint64_t device_frames_dropped = 0;  // frames the firmware rejected, all reasons
   uint64_t bytes_corrupted = 0;        // bytes given a flipped bit, both directions
   uint64_t garbage_bytes = 0;          // injected garbage bytes, both directions
+  uint64_t last_host_byte_us = 0;      // simulated time the last byte from the host reached the UART (0: none)
+  uint64_t acks_withheld = 0;          // EventAck frames from the host dropped by withhold_event_acks
 };
 
 // Which way an injected fault travels on the simulated serial line.
 enum class LineDirection : uint8_t { kToHost, kToDevice };
+
+// When an injected fault takes effect: at once (from the next slice), or at the end of the loop slice in
+// which the board next turns its go cue on, or next opens a valve (within one slice of it).
+enum class FaultMoment : uint8_t { kNow, kNextGoCue, kNextValveOpen };
 
 class VirtualMcu {
  public:
@@ -78,26 +86,53 @@ class VirtualMcu {
   // Holds every byte the device sends for `delay_us` of simulated time before it reaches the pty (0 turns
   // it off; bytes already held keep their time). Order is always preserved.
   void delay_device_output(uint64_t delay_us);
+  // Cuts the line in `direction` from `when` on: every byte travelling that way is lost (read from the pty
+  // and discarded, or taken from the UART and discarded) until restore_line(). A replaced pending cut is
+  // forgotten.
+  void cut_line(LineDirection direction, FaultMoment when = FaultMoment::kNow);
+  void restore_line(LineDirection direction);
+  // While on, every EventAck frame from the host is dropped before it reaches the firmware (other frames
+  // pass): a host that stops acknowledging events. Turning it off passes a frame held half-read.
+  void withhold_event_acks(bool on);
+  // The MCU stops running from `when` on (a hang, or the power gone): simulated time stops, nothing is
+  // read or sent. Irreversible; stop() still ends the thread. halted() tells once it happened.
+  void halt(FaultMoment when = FaultMoment::kNow);
+  bool halted() const { return halted_.load(); }
+
+  // Every valve opening so far, in order (close_us 0 while still open), as of the end of the last slice.
+  // Thread-safe copy.
+  std::vector<hal::SimValvePulse> valve_pulses() const;
 
   // The host->device line rate: 250000 baud 8N1 is 40 us per byte.
   static constexpr uint32_t kUsPerByte = 40;
 
  private:
+  // A line cut or halt: off, waiting for its moment, or in effect.
+  enum class Pending : uint8_t { kOff, kAtGoCue, kAtValveOpen, kOn };
   struct Faults {
     double corrupt_to_host = 0;
     double corrupt_to_device = 0;
     size_t garbage_to_host = 0;
     size_t garbage_to_device = 0;
     uint64_t delay_us = 0;
+    Pending cut_to_host = Pending::kOff;
+    Pending cut_to_device = Pending::kOff;
+    Pending halt = Pending::kOff;
+    bool withhold_acks = false;
   };
   struct HeldOutput {
     uint64_t release_us;
     std::vector<uint8_t> bytes;
   };
 
+  static Pending pending_for(FaultMoment when);
   void run();
   Faults take_faults();
+  // After a slice: fires the pending cuts and halt whose moment came (a cue turned on, a valve opened).
+  void fire_pending(bool cue_rose, bool valve_opened);
   void feed_device(const Faults& faults);
+  void filter_event_acks(const uint8_t* bytes, size_t size);
+  void sync_valve_log();
   void send_to_host(const Faults& faults);
   void corrupt(std::vector<uint8_t>& bytes, double probability, std::mt19937_64& rng);
   std::vector<uint8_t> garbage(size_t bytes);
@@ -114,6 +149,13 @@ class VirtualMcu {
   std::mt19937_64 rng_to_host_;
   std::mt19937_64 rng_to_device_;
   std::mt19937_64 rng_garbage_;
+  std::vector<uint8_t> partial_frame_;  // host bytes since the last delimiter, while acks are withheld
+  bool withholding_ = false;
+  bool cue_was_on_ = false;
+  size_t valve_final_ = 0;  // valve log entries before this one are closed and copied
+
+  mutable std::mutex valve_mutex_;
+  std::vector<hal::SimValvePulse> valve_pulses_;
 
   mutable std::mutex faults_mutex_;
   Faults faults_;
@@ -127,6 +169,9 @@ class VirtualMcu {
   std::atomic<uint64_t> device_frames_dropped_{0};
   std::atomic<uint64_t> bytes_corrupted_{0};
   std::atomic<uint64_t> garbage_bytes_{0};
+  std::atomic<uint64_t> last_host_byte_us_{0};
+  std::atomic<uint64_t> acks_withheld_{0};
+  std::atomic<bool> halted_{false};
 };
 
 }  // namespace rig::device

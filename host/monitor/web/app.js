@@ -276,7 +276,7 @@ function onEvent(e) {
       if (e.trial.number !== state.lastTrial + 1) { reload(); return; }
       state.lastTrial = e.trial.number;
       state.trialLog.push(e.trial);
-      if (state.trialLog.length > 5000) state.trialLog.shift();
+      if (state.trialLog.length > 1500) state.trialLog.shift();  // as the host keeps (kStatusTrialLimit)
       if (e.index_point) state.indices.push(e.index_point);
       updateTotals(e.totals, e.water);
       updateLink(e.link);

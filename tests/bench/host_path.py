@@ -1,0 +1,335 @@
+#!/usr/bin/python3
+"""Host-path benchmarks of issue 9 (docs/performance.md, "Host path (issue 9)"); prints one JSON object.
+
+  host_path.py latency  [--speed 50] [--trials 10000]   device event -> committed -> published, time-compressed
+  host_path.py realtime [--minutes 15]                 the same at speed 1, device in its own rig-vmcu process,
+                                                       plus the rig process's CPU (% of one core) and RSS
+  host_path.py soak     [--speed 200] [--hours 8]      RSS and CPU time per trial over a long simulated session
+  host_path.py soak --build build/<asan> --hours 1     the same under AddressSanitizer/LeakSanitizer
+  add --quick to any mode for a run of a few seconds (the smoke check)
+
+Every run uses `rig run ... --serve --port 0 --latency-log FILE` with the benchmark subject and protocol copies
+in tests/bench/host_path/ (no daily water cap, no session volume cap, 600-minute limit; the real-time copy has a
+200 ms ITI), a fresh database in a temporary directory, and one WebSocket client connected to the dashboard so
+every trial's event is really sent. The latency log has one line per trial: trial number and steady-clock
+nanoseconds when the link delivered the result (t0), when its store transaction returned (t1) and when its
+dashboard event was handed to publish (t2); see TrialTiming in host/app/session/session_runner.hpp.
+"""
+import argparse
+import base64
+import json
+import os
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def proc_sample(pid):
+    """(monotonic ns, CPU seconds user+system, RSS MB) of a process, from /proc."""
+    now = time.monotonic_ns()
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    cpu = (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime (fields 14, 15)
+    with open(f"/proc/{pid}/status") as f:
+        rss_kb = int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+    return now, cpu, rss_kb / 1024.0
+
+
+def percentile(sorted_values, q):
+    """Nearest-rank percentile of an ascending list."""
+    if not sorted_values:
+        return None
+    k = max(0, min(len(sorted_values) - 1, int(-(-q * len(sorted_values) // 100)) - 1))
+    return sorted_values[k]
+
+
+def stats_ms(values_ns):
+    v = sorted(values_ns)
+    ms = lambda x: None if x is None else round(x / 1e6, 3)
+    return {"n": len(v), "p50_ms": ms(percentile(v, 50)), "p99_ms": ms(percentile(v, 99)),
+            "max_ms": ms(v[-1] if v else None)}
+
+
+def read_latency_log(path):
+    rows = []
+    with open(path) as f:
+        for line in f:
+            trial, t0, t1, t2 = (int(x) for x in line.split())
+            rows.append((trial, t0, t1, t2))
+    return rows
+
+
+def latency_summary(rows):
+    commit = [t1 - t0 for _, t0, t1, _ in rows if t0 and t1]
+    publish = [t2 - t0 for _, t0, _, t2 in rows if t0 and t2]
+    return {"commit_t1_minus_t0": stats_ms(commit), "publish_t2_minus_t0": stats_ms(publish)}
+
+
+def watch_dashboard(port, stop):
+    """A WebSocket client on /ws that reads and discards every frame (so publish really sends)."""
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        key = base64.b64encode(os.urandom(16)).decode()
+        s.sendall((f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                   f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+        s.settimeout(0.5)
+        received = 0
+        while not stop.is_set():
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                continue
+            if not chunk:
+                break
+            received += len(chunk)
+        stop.bytes = received
+        s.close()
+    except OSError as e:
+        stop.error = str(e)
+
+
+def db_health(db_path):
+    """Trial outcomes and event kinds of the (only) session in the database."""
+    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    outcomes = dict(con.execute("SELECT outcome, count(*) FROM trials GROUP BY outcome").fetchall())
+    events = dict(con.execute("SELECT kind, count(*) FROM events GROUP BY kind").fetchall())
+    faults = [row[0] for row in con.execute("SELECT detail_json FROM events WHERE kind = 'fault' LIMIT 10")]
+    con.close()
+    return {"outcomes": outcomes, "events": events, "faults": faults}
+
+
+class RigRun:
+    """`rig run` in the background with the benchmark inputs, sampled from /proc."""
+
+    def __init__(self, args, workdir, device, speed, protocol, max_trials=1000000):
+        self.log = os.path.join(workdir, "latency.log")
+        self.db = os.path.join(workdir, "bench.sqlite")
+        self.stderr_path = os.path.join(workdir, "rig.stderr")
+        cmd = [os.path.join(args.build, "host", "rig"), "run", "--subject", "BENCH001",
+               "--subjects", os.path.join(HERE, "host_path", "subjects.yaml"),
+               "--protocol", os.path.join(HERE, "host_path", protocol), "--device", device,
+               "--speed", str(speed), "--max-trials", str(max_trials), "--db", self.db, "--seed", "9",
+               "--crt", "0", "--serve", "--port", "0", "--quiet", "--json-summary", "--latency-log", self.log]
+        self.command = " ".join(cmd)
+        self.stderr = open(self.stderr_path, "w")
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self.stderr, text=True)
+        self.samples = []
+        self.watch_stop = threading.Event()
+        self.watcher = None
+        port = self._dashboard_port()
+        if port:
+            self.watcher = threading.Thread(target=watch_dashboard, args=(port, self.watch_stop), daemon=True)
+            self.watcher.start()
+
+    def _dashboard_port(self):
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            with open(self.stderr_path) as f:
+                m = re.search(r"dashboard at http://[^:]+:(\d+)", f.read())
+            if m:
+                return int(m.group(1))
+            time.sleep(0.05)
+        return None
+
+    def sample(self):
+        try:
+            self.samples.append(proc_sample(self.proc.pid))
+        except (OSError, AttributeError):
+            pass
+
+    def run_for(self, wall_seconds, sample_every, until_exit=False):
+        """Samples every `sample_every` s; after `wall_seconds` stops the session with SIGINT (unless it ended)."""
+        start = time.monotonic()
+        while self.proc.poll() is None:
+            self.sample()
+            if not until_exit and time.monotonic() - start >= wall_seconds:
+                self.proc.send_signal(signal.SIGINT)
+                break
+            time.sleep(sample_every if until_exit else
+                       max(0.0, min(sample_every, wall_seconds - (time.monotonic() - start))))
+        return self.finish()
+
+    def finish(self):
+        out, _ = self.proc.communicate(timeout=600)
+        self.watch_stop.set()
+        if self.watcher:
+            self.watcher.join(5)
+        self.stderr.close()
+        try:
+            summary = json.loads(out)
+        except ValueError:
+            summary = {"unparsed_stdout": out[-2000:]}
+        with open(self.stderr_path) as f:
+            err = f.read()
+        rows = read_latency_log(self.log) if os.path.exists(self.log) else []
+        return {"exit_code": self.proc.returncode, "summary": summary, "stderr_tail": err[-3000:], "rows": rows,
+                "dashboard_bytes": getattr(self.watch_stop, "bytes", None),
+                "dashboard_error": getattr(self.watch_stop, "error", None)}
+
+
+def session_facts(result, db):
+    s = result["summary"]
+    facts = {"exit_code": result["exit_code"], "end_reason": s.get("end_reason"), "trials": s.get("trials"),
+             "misses": s.get("misses"), "link": s.get("link"), "dashboard_bytes_received": result["dashboard_bytes"]}
+    if result["dashboard_error"]:
+        facts["dashboard_error"] = result["dashboard_error"]
+    if os.path.exists(db):
+        facts.update(db_health(db))
+    return facts
+
+
+def cpu_rss_window(samples, rows, skip_s=0.0):
+    """CPU % of one core and RSS over the samples taken while trials ran (after `skip_s` of warm-up)."""
+    if not rows:
+        return {}
+    first_trial = rows[0][1] + int(skip_s * 1e9)
+    window = [s for s in samples if first_trial <= s[0] <= rows[-1][1]]
+    if len(window) < 2:
+        return {}
+    (ta, ca, _), (tb, cb, _) = window[0], window[-1]
+    rss = [s[2] for s in window]
+    trials = sum(1 for r in rows if ta <= r[1] <= tb)
+    return {"wall_s": round((tb - ta) / 1e9, 1), "cpu_s": round(cb - ca, 2),
+            "cpu_percent_of_one_core": round(100.0 * (cb - ca) / ((tb - ta) / 1e9), 2),
+            "trials": trials, "cpu_ms_per_trial": round(1000.0 * (cb - ca) / trials, 3) if trials else None,
+            "rss_mb_max": round(max(rss), 1), "rss_mb_last": round(rss[-1], 1)}
+
+
+def mode_latency(args, workdir):
+    trials = 200 if args.quick else args.trials
+    run = RigRun(args, workdir, "sim", args.speed, "protocol.yaml", max_trials=trials)
+    result = run.run_for(0, 0.5, until_exit=True)
+    out = {"mode": "latency", "command": run.command, "speed": args.speed, "device": "sim (in-process virtual MCU)"}
+    out["latency"] = latency_summary(result["rows"])
+    out["process"] = cpu_rss_window(run.samples, result["rows"])
+    out["session"] = session_facts(result, run.db)
+    return out, result
+
+
+def mode_realtime(args, workdir):
+    pty_file = os.path.join(workdir, "vmcu.pty")
+    vmcu_cmd = [os.path.join(args.build, "host", "rig-vmcu"), "--speed", "1", "--pty-file", pty_file,
+                "--mouse", "random", "--p-miss", "0", "--seed", "9"]
+    vmcu = subprocess.Popen(vmcu_cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 10
+        while not os.path.exists(pty_file) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        with open(pty_file) as f:
+            pty = f.read().strip()
+        minutes = 0.25 if args.quick else args.minutes
+        run = RigRun(args, workdir, "serial:" + pty, 1, "protocol-realtime.yaml")
+        result = run.run_for(minutes * 60, 1.0)
+    finally:
+        vmcu.send_signal(signal.SIGINT)
+        _, vmcu_err = vmcu.communicate(timeout=30)
+    out = {"mode": "realtime", "command": run.command, "vmcu_command": " ".join(vmcu_cmd), "minutes": minutes}
+    out["latency"] = latency_summary(result["rows"])
+    # CPU and RSS of the rig process alone, from its first trial on (the connection and set-up excluded).
+    out["process"] = cpu_rss_window(run.samples, result["rows"])
+    out["session"] = session_facts(result, run.db)
+    out["vmcu_stderr_tail"] = vmcu_err[-500:]
+    return out, result
+
+
+def mode_soak(args, workdir):
+    hours = 0.05 if args.quick else args.hours
+    wall = hours * 3600.0 / args.speed
+    sample_every = 600.0 / args.speed  # every 10 simulated minutes
+    run = RigRun(args, workdir, "sim", args.speed, "protocol.yaml")
+    start_ns = time.monotonic_ns()
+    result = run.run_for(wall, sample_every)
+    rows = result["rows"]
+    # Each sample with its simulated time and the trials completed by then (from the latency log's t0).
+    series = []
+    t0s = [r[1] for r in rows]
+    j = 0
+    for t, cpu, rss in run.samples:
+        while j < len(t0s) and t0s[j] <= t:
+            j += 1
+        series.append({"sim_min": round((t - start_ns) / 1e9 * args.speed / 60.0, 1), "cpu_s": round(cpu, 2),
+                       "rss_mb": round(rss, 1), "trials": j})
+
+    def at_sim_hour(h):
+        candidates = [s for s in series if s["sim_min"] >= h * 60.0]
+        return candidates[0] if candidates else series[-1]
+
+    out = {"mode": "soak", "command": run.command, "speed": args.speed, "simulated_hours": hours,
+           "wall_s": round(wall, 1), "sample_every_simulated_min": 10}
+    running = [s for s in series if s["trials"] > 0]  # from the first trial on: start-up is not a trial's cost
+    if running:
+        first, last = running[0], running[-1]
+        span_min = 60.0 if hours >= 2 else hours * 60.0 / 4  # an hour (shorter runs: a quarter of the run)
+
+        def at(sim_min):
+            return next((s for s in running if s["sim_min"] >= sim_min), last)
+
+        def cpu_per_trial(a, b):
+            trials = b["trials"] - a["trials"]
+            return round(1000.0 * (b["cpu_s"] - a["cpu_s"]) / trials, 3) if trials else None
+
+        hour1 = at(span_min)
+        last_start = at(last["sim_min"] - span_min)
+        out["rss_mb_after_hour_1"] = hour1["rss_mb"]
+        out["rss_mb_end"] = last["rss_mb"]
+        out["rss_growth_mb_after_hour_1"] = round(last["rss_mb"] - hour1["rss_mb"], 1)
+        out["cpu_ms_per_trial_first_hour"] = cpu_per_trial(first, hour1)
+        out["cpu_ms_per_trial_last_hour"] = cpu_per_trial(last_start, last)
+        out["trials_first_hour"] = hour1["trials"] - first["trials"]
+        out["trials_last_hour"] = last["trials"] - last_start["trials"]
+        out["window_minutes"] = span_min
+    out["latency"] = latency_summary(rows)
+    out["session"] = session_facts(result, run.db)
+    err = result["stderr_tail"]
+    out["leak_sanitizer"] = ("leaks reported" if "LeakSanitizer" in err else
+                             "clean" if "AddressSanitizer" not in err else "asan error")
+    out["series"] = series
+    return out, result
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("mode", choices=["latency", "realtime", "soak"])
+    p.add_argument("--build", default=os.path.join(ROOT, "build", "release"), help="build directory (Release)")
+    p.add_argument("--speed", type=float, default=None)
+    p.add_argument("--trials", type=int, default=10000, help="latency: trials")
+    p.add_argument("--minutes", type=float, default=15, help="realtime: wall minutes")
+    p.add_argument("--hours", type=float, default=8, help="soak: simulated hours")
+    p.add_argument("--quick", action="store_true", help="a few seconds (smoke check)")
+    p.add_argument("--keep", action="store_true", help="keep the work directory (database, logs)")
+    p.add_argument("--series", action="store_true", help="soak: include every sample in the output")
+    args = p.parse_args()
+    if args.speed is None:
+        args.speed = {"latency": 50.0, "soak": 200.0, "realtime": 1.0}[args.mode]
+    workdir = tempfile.mkdtemp(prefix="rig-bench-host-")
+    out, result = {"latency": mode_latency, "realtime": mode_realtime, "soak": mode_soak}[args.mode](args, workdir)
+    out["date"] = time.strftime("%Y-%m-%d")
+    if args.mode == "soak" and not args.series:
+        out["series"] = out["series"][:: max(1, len(out["series"]) // 12)]
+    if args.keep:
+        out["workdir"] = workdir
+    else:
+        subprocess.run(["rm", "-rf", workdir])
+    ok = result["exit_code"] == 0 and out["latency"]["commit_t1_minus_t0"]["n"] > 0
+    if args.mode == "soak":
+        ok = ok and out["leak_sanitizer"] == "clean"
+    if not ok:
+        out["stderr_tail"] = result["stderr_tail"]
+    out["ok"] = ok
+    print(json.dumps(out, indent=2))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
