@@ -17,7 +17,6 @@
 #include "live_fit.hpp"
 #if defined(RIG_HAVE_MONITOR)
 #include "host/monitor/monitor_server.hpp"
-#include "host/monitor/static_files.hpp"
 #include "monitor_observer.hpp"
 #endif
 #include "run_support.hpp"
@@ -182,21 +181,11 @@ int run(const RunOptions& o) {
 
 #if defined(RIG_HAVE_MONITOR)
   if (o.serve) {
-    monitor::ServerOptions server_options;
-    server_options.port = static_cast<uint16_t>(o.port);
-    server_options.web_root = monitor::default_web_root();
-    if (!o.token_file.empty()) {
-      try {
-        server_options.token = monitor::read_token_file(o.token_file);
-      } catch (const std::runtime_error& e) {
-        throw InputError(e.what());
-      }
-    }
+    monitor::ServerOptions server_options =
+        dashboard_server_options("127.0.0.1", static_cast<uint16_t>(o.port), o.token_file);
     monitor::ApiHandlers api;
     api.status = [&host] { return host.status(); };
-    api.websocket_hello = [&host] {
-      return host.status().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    };
+    api.websocket_hello = [&host] { return monitor::json_text(host.status()); };
     api.sessions = [db_path = host.db_path()] { return monitor::ApiReply{200, session_list_json(db_path)}; };
     api.start = [](const nlohmann::json&, const std::function<void(monitor::ApiReply)>& reply) {
       reply({409, {{"error", "this is `rig run`: it runs its one session; start sessions with rigd"}}});

@@ -21,7 +21,6 @@
 
 #include "command_registry.hpp"
 #include "host/monitor/monitor_server.hpp"
-#include "host/monitor/static_files.hpp"
 #include "host/task/diagnostics.hpp"
 #include "monitor_observer.hpp"
 #include "run_support.hpp"
@@ -100,7 +99,9 @@ class Daemon {
  public:
   // `on_closed` runs (io thread) once the server has stopped for good, after a shutdown.
   Daemon(boost::asio::io_context& io, DaemonOptions options, std::function<void()> on_closed)
-      : io_(io), options_(std::move(options)), on_closed_(std::move(on_closed)) {}
+      : io_(io), options_(std::move(options)), on_closed_(std::move(on_closed)) {
+    if (options_.db.empty()) options_.db = store::Store::default_path();
+  }
 
   // Checks the rig config and the subjects file, binds and serves. Throws InputError (bad --listen, a bad
   // config or subjects file with FILE:LINE:COL, unreadable token file), std::runtime_error (bind).
@@ -108,24 +109,13 @@ class Daemon {
     // Sessions read the files again when they start (edits are picked up); this catches a bad file at boot.
     const RigFiles files = load_rig_files(options_.config, options_.subjects);
     spdlog::info("rig config {} ({} subjects in {})", files.rig_path, files.subjects.subjects.size(), files.subjects_path);
-    monitor::ServerOptions server_options;
-    std::tie(server_options.address, server_options.port) = parse_listen(options_.listen);
-    server_options.web_root = monitor::default_web_root();
-    if (!options_.token_file.empty()) {
-      try {
-        server_options.token = monitor::read_token_file(options_.token_file);
-      } catch (const std::runtime_error& e) {
-        throw InputError(e.what());
-      }
-    } else {
-      spdlog::warn("no --token-file: starting and stopping sessions is refused (403)");
-    }
+    const auto [address, port] = parse_listen(options_.listen);
+    const monitor::ServerOptions server_options = dashboard_server_options(address, port, options_.token_file);
+    if (options_.token_file.empty()) spdlog::warn("no --token-file: starting and stopping sessions is refused (403)");
     monitor::ApiHandlers api;
     api.status = [this] { return status(); };
-    api.websocket_hello = [this] { return status().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); };
-    api.sessions = [this] {
-      return monitor::ApiReply{200, session_list_json(options_.db.empty() ? store::Store::default_path() : options_.db)};
-    };
+    api.websocket_hello = [this] { return monitor::json_text(status()); };
+    api.sessions = [this] { return monitor::ApiReply{200, session_list_json(options_.db)}; };
     api.start = [this](const nlohmann::json& request, std::function<void(monitor::ApiReply)> reply) {
       start_session(request, std::move(reply));
     };
@@ -253,7 +243,7 @@ class Daemon {
     // Not from inside the host's own callback: the host goes once this handler has returned.
     boost::asio::post(io_, [this] {
       host_.reset();
-      if (server_) server_->publish(status().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      if (server_) server_->publish(monitor::json_text(status()));
       if (shutting_down_) close();
     });
   }

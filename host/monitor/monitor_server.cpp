@@ -54,8 +54,7 @@ Response make_response(const Request& req, http::status status, std::string body
 }
 
 Response json_response(const Request& req, unsigned status, const nlohmann::json& body) {
-  return make_response(req, static_cast<http::status>(status),
-                       body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
+  return make_response(req, static_cast<http::status>(status), json_text(body), "application/json");
 }
 
 Response error_response(const Request& req, unsigned status, const std::string& message) {
@@ -370,6 +369,10 @@ std::optional<Response> Impl::handle(const Request& req, const std::function<voi
   } catch (const std::exception& e) {
     return error_response(req, 500, e.what());
   }
+}
+
+std::string json_text(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string read_token_file(const std::filesystem::path& path) {

@@ -43,6 +43,10 @@ struct ServerOptions {
   std::size_t max_request_body_bytes = 64 * 1024;
 };
 
+// `value` as compact JSON text, invalid UTF-8 in its strings replaced (U+FFFD) rather than thrown on: what
+// the server sends and what publishers hand to publish(). Pure; thread-safe.
+std::string json_text(const nlohmann::json& value);
+
 // The control token kept in `path` (surrounding whitespace removed). Reads the file; thread-safe. Throws
 // std::runtime_error naming the file when it cannot be read or holds no token.
 std::string read_token_file(const std::filesystem::path& path);

@@ -4,6 +4,8 @@
 #include <filesystem>
 
 #include "host/analysis/fit_json.hpp"
+#include "host/monitor/monitor_server.hpp"
+#include "host/monitor/static_files.hpp"
 #include "host/store/store.hpp"
 #include "run_support.hpp"
 
@@ -78,12 +80,27 @@ nlohmann::json decimated_wheel(const std::vector<device::WheelSamples>& batches,
   return {{"t_ms", std::move(t_ms)}, {"position_ticks", std::move(ticks)}};
 }
 
+monitor::ServerOptions dashboard_server_options(std::string address, uint16_t port, const std::string& token_file) {
+  monitor::ServerOptions options;
+  options.address = std::move(address);
+  options.port = port;
+  options.web_root = monitor::default_web_root();
+  if (!token_file.empty()) {
+    try {
+      options.token = monitor::read_token_file(token_file);
+    } catch (const std::runtime_error& e) {
+      throw InputError(e.what());
+    }
+  }
+  return options;
+}
+
 MonitorObserver::MonitorObserver(const LiveFit& fit, MonitorContext context, std::function<void(std::string)> publish)
     : fit_(fit), context_(std::move(context)), publish_(std::move(publish)) {}
 
 void MonitorObserver::emit(const nlohmann::json& event, TrialTiming* timing) {
   if (!publish_) return;
-  std::string text = event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string text = monitor::json_text(event);
   if (timing) timing->published_ns = steady_now_ns();
   publish_(std::move(text));
 }

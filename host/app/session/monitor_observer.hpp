@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "host/monitor/monitor_server.hpp"
 #include "live_fit.hpp"
 #include "session_runner.hpp"
 
@@ -21,6 +22,11 @@ inline constexpr std::size_t kWheelTracePoints = 200;
 // session, while the memory of a session of any length stays bounded (about 2 kB per trial as JSON).
 inline constexpr std::size_t kStatusTrialLimit = 1500;
 inline constexpr std::size_t kStatusFaultLimit = 50;
+
+// The dashboard server's options for `rig run --serve` and rigd: `address`:`port`, the installed dashboard
+// files, and the control token read from `token_file` ("": none, control is refused). Reads the file;
+// thread-safe. Throws InputError naming the token file when it cannot be read or is empty.
+monitor::ServerOptions dashboard_server_options(std::string address, uint16_t port, const std::string& token_file);
 
 struct MonitorContext {
   std::string subject_id;

@@ -69,10 +69,6 @@ class SessionHost {
   // session itself starts with start(). Call on the io context's thread (or before it runs). Throws
   // std::runtime_error when the device cannot be set up.
   SessionHost(boost::asio::io_context& io, SessionPlan plan, Publish publish = {});
-  // prepare() then the above, on the io thread (for `rig run`, which has nothing else to serve meanwhile).
-  SessionHost(boost::asio::io_context& io, const SessionHostOptions& options, const Notice& notice,
-              Publish publish = {})
-      : SessionHost(io, prepare(options, notice), std::move(publish)) {}
   // Waits for a report still being computed. Destroy it on the io thread, never from inside its own Done.
   ~SessionHost();
   SessionHost(const SessionHost&) = delete;
