@@ -17,6 +17,7 @@
 #include "host/task/calibration.hpp"
 #include "host/task/rig_config.hpp"
 #include "support/run_command.hpp"
+#include "program_test_support.hpp"
 
 namespace rig::app {
 namespace {
@@ -78,10 +79,7 @@ using rig::testing::CommandRun;
 class RigCalibrate : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("rig-calibrate-test-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    dir_ = rig::testing::fresh_test_dir("rig-calibrate-test");
     original_ = read_file(fs::path(RIG_SOURCE_DIR) / "config/rig.sim.yaml");
     write_file(config(), original_);
   }
@@ -91,7 +89,7 @@ class RigCalibrate : public ::testing::Test {
 
   // Runs `rig calibrate ARGS --config <copy>` with stdin from /dev/null.
   CommandRun calibrate(const std::string& args) const {
-    const std::string command = std::string(RIG_EXECUTABLE) + " calibrate " + args + " --config '" + config().string() +
+    const std::string command = std::string(RIG_BINARY) + " calibrate " + args + " --config '" + config().string() +
                                 "' </dev/null 2>&1";
     return rig::testing::run_command(command);
   }

@@ -9,21 +9,19 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include "support/run_command.hpp"
+#include "program_test_support.hpp"
 
 namespace {
 
 using Command = rig::testing::CommandRun;
 Command run(const std::string& command) { return rig::testing::run_command(command); }
 
-std::string e2e(const std::string& file) { return std::string(RIG_SOURCE_DIR) + "/tests/host/app/e2e/" + file; }
+using rig::testing::e2e;
 
 class RigRunE2e : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("rig-e2e-" + std::to_string(::getpid()) + "-" +
-                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    dir_ = rig::testing::fresh_test_dir("rig-e2e");
     db_ = (dir_ / "rig.sqlite").string();
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }

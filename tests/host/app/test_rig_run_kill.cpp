@@ -16,12 +16,13 @@
 #include <vector>
 
 #include "host/store/store.hpp"
+#include "program_test_support.hpp"
 
 extern char** environ;
 
 namespace {
 
-std::string e2e(const std::string& file) { return std::string(RIG_SOURCE_DIR) + "/tests/host/app/e2e/" + file; }
+using rig::testing::e2e;
 
 pid_t start_rig(const std::string& db, bool resume, int max_trials) {
   std::vector<std::string> argv = {RIG_BINARY, "run", "--config", e2e("rig.yaml"), "--subjects", e2e("subjects.yaml"),

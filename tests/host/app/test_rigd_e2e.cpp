@@ -23,6 +23,7 @@
 #include "../monitor/monitor_client.hpp"
 #include "host/store/store.hpp"
 #include "support/run_command.hpp"
+#include "program_test_support.hpp"
 
 extern char** environ;
 
@@ -38,15 +39,12 @@ using Command = rig::testing::CommandRun;
 // Standard output and standard error.
 Command run(const std::string& command) { return rig::testing::run_command(command + " 2>&1"); }
 
-std::string e2e(const std::string& file) { return std::string(RIG_SOURCE_DIR) + "/tests/host/app/e2e/" + file; }
+using rig::testing::e2e;
 
 class Rigd : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("rigd-e2e-" + std::to_string(::getpid()) + "-" +
-                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    dir_ = rig::testing::fresh_test_dir("rigd-e2e");
     db_ = (dir_ / "rig.sqlite").string();
     token_file_ = (dir_ / "token").string();
     std::ofstream(token_file_) << "s3cret-token\n";
