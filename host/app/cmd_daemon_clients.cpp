@@ -134,10 +134,12 @@ std::string or_dash(const nlohmann::json& v) {
   return v.is_string() ? v.get<std::string>() : v.dump();
 }
 
-int start(const ClientOptions& o, const std::string& subject, const std::string& protocol, int64_t max_trials) {
+int start(const ClientOptions& o, const std::string& subject, const std::string& protocol, int64_t max_trials,
+          uint64_t seed) {
   nlohmann::json body{{"subject", subject}};
   if (!protocol.empty()) body["protocol"] = protocol;
   if (max_trials > 0) body["max_trials"] = max_trials;
+  if (seed > 0) body["seed"] = seed;
   const Reply r = request(o, http::verb::post, "/api/sessions", &body, true);
   if (r.status == 400) {
     std::string text = "rigd refused the session: " + r.body.value("error", std::string("bad request"));
@@ -228,11 +230,16 @@ const CommandRegistration kStart{
       auto subject = std::make_shared<std::string>();
       auto protocol = std::make_shared<std::string>();
       auto max_trials = std::make_shared<int64_t>(0);
+      auto seed = std::make_shared<uint64_t>(0);
       command.add_option("--subject", *subject, "Subject id (from rigd's subjects file)")->required();
       command.add_option("--protocol", *protocol, "Protocol YAML on rigd's machine (default: the subject's stage)");
       command.add_option("--max-trials", *max_trials, "End after this many trials")->check(CLI::PositiveNumber);
+      command.add_option("--seed", *seed, "Seed of the session's trial draws (default: rigd's --seed, else random; recorded)")
+          ->check(CLI::PositiveNumber);
       add_client_options(command, *o, true);
-      return [=] { return run_with_errors("start", [&] { return start(*o, *subject, *protocol, *max_trials); }); };
+      return [=] {
+        return run_with_errors("start", [&] { return start(*o, *subject, *protocol, *max_trials, *seed); });
+      };
     }};
 
 const CommandRegistration kStop{"stop", "Ask rigd to stop the running session cleanly", [](CLI::App& command) {

@@ -43,6 +43,7 @@ struct DaemonOptions {
   std::string device;
   double speed = 1.0;
   int crt = kDefaultCrtSurrogates;
+  uint64_t seed = 0;  // the trial draws of sessions whose request gives no seed; 0: a random one each (recorded)
 };
 
 // Splits "ADDRESS:PORT" (the port 0..65535). Pure. Throws InputError naming the text.
@@ -169,6 +170,13 @@ class Daemon {
         return reply({400, {{"error", "\"max_trials\" must be a positive integer"}}});
       }
       options.max_trials = request["max_trials"].get<int64_t>();
+    }
+    options.seed = options_.seed;
+    if (request.contains("seed")) {
+      if (!request["seed"].is_number_unsigned() || request["seed"].get<uint64_t>() == 0) {
+        return reply({400, {{"error", "\"seed\" must be a positive integer"}}});
+      }
+      options.seed = request["seed"].get<uint64_t>();
     }
     options.config = options_.config;
     options.subjects = options_.subjects;
@@ -339,6 +347,9 @@ int main(int argc, char** argv) {
       ->capture_default_str()->check(CLI::Range(0.1, 1000.0));
   app.add_option("--crt", options.crt, "Surrogates of the randomization test in each session's report (0: none)")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--seed", options.seed,
+                 "Seed of the trial draws for sessions whose start request gives none (default: random, recorded)")
+      ->check(CLI::PositiveNumber);
   CLI11_PARSE(app, argc, argv);
   rig::app::setup_logging();
   try {

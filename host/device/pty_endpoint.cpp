@@ -43,20 +43,24 @@ PtyEndpoint::~PtyEndpoint() {
   if (master_ >= 0) ::close(master_);
 }
 
-size_t PtyEndpoint::read(uint8_t* out, size_t capacity) {
-  const ssize_t n = ::read(master_, out, capacity);
+size_t read_available(int fd, uint8_t* out, size_t capacity) {
+  const ssize_t n = ::read(fd, out, capacity);
   return n > 0 ? static_cast<size_t>(n) : 0;
 }
 
-void PtyEndpoint::write(const uint8_t* data, size_t size) {
+size_t write_what_fits(int fd, const uint8_t* data, size_t size) {
   size_t done = 0;
   while (done < size) {
-    const ssize_t n = ::write(master_, data + done, size - done);
+    const ssize_t n = ::write(fd, data + done, size - done);
     if (n <= 0) break;
     done += static_cast<size_t>(n);
   }
-  dropped_bytes_ += size - done;
+  return done;
 }
+
+size_t PtyEndpoint::read(uint8_t* out, size_t capacity) { return read_available(master_, out, capacity); }
+
+void PtyEndpoint::write(const uint8_t* data, size_t size) { dropped_bytes_ += size - write_what_fits(master_, data, size); }
 
 void PtyEndpoint::publish_path(const std::string& file) const {
   const std::string tmp = file + ".tmp";

@@ -8,6 +8,11 @@
 
 namespace rig::device {
 
+// Non-blocking read of what `fd` has, up to `capacity` bytes; 0 when nothing (or an error). Thread-safe.
+size_t read_available(int fd, uint8_t* out, size_t capacity);
+// Non-blocking write of as much of `data` as `fd` takes now; returns the bytes written. Thread-safe.
+size_t write_what_fits(int fd, const uint8_t* data, size_t size);
+
 // Opens a new pty pair in raw mode and keeps its slave side open too, so the master never reads EIO when
 // the host closes and reopens the port. Not thread-safe; one owner. Closes both ends on destruction.
 class PtyEndpoint {

@@ -34,9 +34,13 @@ Link::Link(asio::io_context& io, LinkOptions options, Callbacks callbacks)
       handshake_timer_(io),
       reconnect_timer_(io) {
   if (options_.time_scale <= 0) options_.time_scale = 1.0;
-  std::random_device rd;
-  while (nonce_ == 0) nonce_ = rd();
-  next_seq_ = static_cast<uint16_t>(rd());
+  if (nonce_ == 0) {
+    std::random_device rd;
+    while (nonce_ == 0) nonce_ = rd();
+  }
+  // The first command number is arbitrary (a restarted host must not look like a replay of the last one);
+  // drawn from the nonce so that a seeded host is deterministic.
+  next_seq_ = static_cast<uint16_t>(std::mt19937(nonce_)());
 }
 
 std::chrono::nanoseconds Link::wall(std::chrono::microseconds device_time, std::chrono::milliseconds floor) const {
@@ -93,7 +97,16 @@ void Link::connect() {
   if (stopping_) return;
   ++generation_;
   std::string path = options_.port_path;
-  if (path.empty() && !options_.port_path_file.empty()) {
+  if (options_.open_line) {
+    try {
+      port_ = options_.open_line();
+    } catch (const std::exception& e) {
+      set_state(LinkState::kConnecting, e.what());
+      schedule_reconnect();
+      return;
+    }
+    path = port_->path();
+  } else if (path.empty() && !options_.port_path_file.empty()) {
     path = read_path_file(options_.port_path_file);
     if (path.empty()) {
       set_state(LinkState::kConnecting, "waiting for the device to publish its port in " + options_.port_path_file);
@@ -101,13 +114,15 @@ void Link::connect() {
       return;
     }
   }
-  set_state(LinkState::kConnecting, "opening " + path);
-  try {
-    port_ = open_port(path);
-  } catch (const std::exception& e) {
-    set_state(LinkState::kConnecting, e.what());
-    schedule_reconnect();
-    return;
+  if (!port_) {
+    set_state(LinkState::kConnecting, "opening " + path);
+    try {
+      port_ = open_port(path);
+    } catch (const std::exception& e) {
+      set_state(LinkState::kConnecting, e.what());
+      schedule_reconnect();
+      return;
+    }
   }
   stream_ = std::make_unique<asio::posix::stream_descriptor>(io_, port_->release_fd());
   device_.port = path;

@@ -6,7 +6,6 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -16,6 +15,7 @@
 #include <vector>
 
 #include "firmware/wire/wire.hpp"
+#include "host_clock.hpp"
 #include "serial_port.hpp"
 
 namespace rig::link {
@@ -25,6 +25,9 @@ struct LinkOptions {
   // connection attempt, so a restarted simulator with a new pty is found again). One of the two.
   std::string port_path;
   std::string port_path_file;
+  // Or a line inside this process (a simulation on HostClock's simulated time): called at every connection
+  // attempt instead of opening a path; it throws std::runtime_error while no device is there.
+  std::function<std::unique_ptr<OpenPort>()> open_line;
   // Device seconds per wall second: a simulated device running X times faster gets every timer below
   // divided by X (floors keep the wall-clock timers sane).
   double time_scale = 1.0;
@@ -36,7 +39,9 @@ struct LinkOptions {
   std::chrono::microseconds handshake_timeout{2000000};
   std::chrono::microseconds backoff_min{100000};
   std::chrono::microseconds backoff_max{2000000};
-  uint32_t host_nonce = 0;  // 0: a random one
+  // Names this host in the handshake; it also seeds the first command number. 0: a random one. A test gives
+  // one so that every byte on the line depends only on its seed.
+  uint32_t host_nonce = 0;
 };
 
 enum class LinkState { kStopped, kConnecting, kHandshaking, kConnected, kFailed };
@@ -85,7 +90,8 @@ struct CommandResult {
 };
 using CommandDone = std::function<void(const CommandResult&)>;
 
-// Lives on one io_context; every method must be called from that io_context's thread (post() to it),
+// Lives on one io_context; its timers are HostTimers (simulated time when started on a thread that holds a
+// SimulatedTime). Every method must be called from that io_context's thread (post() to it),
 // except stats(), which is thread-safe. Callbacks run on that thread and must not block.
 class Link : public std::enable_shared_from_this<Link> {
  public:
@@ -125,7 +131,7 @@ class Link : public std::enable_shared_from_this<Link> {
  private:
   Link(boost::asio::io_context& io, LinkOptions options, Callbacks callbacks);
 
-  using Clock = std::chrono::steady_clock;
+  using Clock = HostClock;
   struct Pending {
     uint16_t seq;
     std::vector<uint8_t> frame;
@@ -163,9 +169,9 @@ class Link : public std::enable_shared_from_this<Link> {
   LinkState state_ = LinkState::kStopped;
   bool stopping_ = false;
   std::chrono::microseconds backoff_;
-  boost::asio::steady_timer tick_timer_;
-  boost::asio::steady_timer handshake_timer_;
-  boost::asio::steady_timer reconnect_timer_;
+  HostTimer tick_timer_;
+  HostTimer handshake_timer_;
+  HostTimer reconnect_timer_;
   Clock::time_point last_rx_;
 
   uint8_t read_buffer_[512];

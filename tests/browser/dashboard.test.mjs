@@ -28,6 +28,10 @@ import { chromium } from "playwright-core";
 const kSubject = "SIM002";  // config/subjects.yaml: a structure-savvy simulated mouse
 const kSpeed = "30";        // about 5 trials a second here: live updates for the whole test
 const kMaxTrials = 600;     // more than the test waits for; the session is stopped with `rig stop`
+// The session's seed (its trial draws and the simulated mouse): a fixed one, so that the fit the page shows is
+// the same on every run (a random seed once gave a mouse that chose one side 98 % of the time and a fit with
+// no standard errors).
+const kSeed = 7;
 const kViewport = { width: 1400, height: 1000 };
 const kPlots = ["indices-plot", "weights-plot"];
 const kMinColouredPixels = 500;  // the series and bands of a plot with data cover thousands
@@ -209,7 +213,7 @@ async function main() {
   }
 
   const started = await rigClient(url, "start", "--subject", kSubject, "--protocol", join(args.source, "protocols/distractor.yaml"),
-    "--max-trials", String(kMaxTrials), "--token-file", tokenFile);
+    "--max-trials", String(kMaxTrials), "--seed", String(kSeed), "--token-file", tokenFile);
   log(`rig start: ${started.trim().split("\n")[0]}`);
 
   // Live trials: the counter goes up while the page stays loaded (nothing reloads the page).

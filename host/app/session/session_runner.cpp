@@ -29,14 +29,14 @@ SessionRunner::SessionRunner(boost::asio::io_context& io, device::Rig& rig, Sess
 int64_t SessionRunner::session_now_us() const {
   // The engine's clock: wall time, compressed by the speed of a simulated device. A resumed session carries
   // on from its saved ITI end so its timing continues where it stopped.
-  const auto wall = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - wall_start_);
+  const auto wall = std::chrono::duration_cast<std::chrono::microseconds>(link::HostClock::now() - wall_start_);
   return clock_start_us_ + static_cast<int64_t>(static_cast<double>(wall.count()) * config_.speed);
 }
 
 void SessionRunner::start(std::function<void(const SessionEnd&)> done) {
   done_ = std::move(done);
   started_ = true;
-  wall_start_ = std::chrono::steady_clock::now();
+  wall_start_ = link::HostClock::now();
   const task::EngineState state = engine_->state();
   if (state.ready_at_us) {
     clock_start_us_ = *state.ready_at_us;

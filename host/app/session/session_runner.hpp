@@ -6,7 +6,6 @@
 
 #include <atomic>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -19,6 +18,7 @@
 #include "host/task/rig_config.hpp"
 #include "host/task/stages.hpp"
 #include "host/task/subject.hpp"
+#include "host_clock.hpp"
 #include "rig.hpp"
 
 namespace rig::app {
@@ -110,6 +110,7 @@ struct SessionConfig {
   bool time_trials = false;                   // stamp each CompletedTrial's TrialTiming (benchmarks)
 };
 
+// Its timers and its clock are link::HostClock's (simulated time under a link::SimulatedTime).
 // Not thread-safe: the io_context thread only (request_stop may be posted from a signal handler's strand).
 class SessionRunner : public std::enable_shared_from_this<SessionRunner> {
  public:
@@ -148,8 +149,8 @@ class SessionRunner : public std::enable_shared_from_this<SessionRunner> {
   std::unique_ptr<task::TaskEngine> engine_;
   std::function<void(const SessionEnd&)> done_;
 
-  boost::asio::steady_timer timer_;
-  std::chrono::steady_clock::time_point wall_start_;
+  link::HostTimer timer_;
+  link::HostClock::time_point wall_start_;
   int64_t clock_start_us_ = 0;
 
   bool started_ = false;

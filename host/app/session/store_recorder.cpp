@@ -43,6 +43,7 @@ StoreRecorder::~StoreRecorder() {
 }
 
 void StoreRecorder::enqueue(std::function<void(store::Store&)> job) {
+  ++unfinished_jobs_;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     jobs_.push_back(std::move(job));
@@ -62,6 +63,7 @@ void StoreRecorder::run() {
       jobs_.pop_front();
     }
     job(store_);
+    --unfinished_jobs_;
   }
 }
 
@@ -96,6 +98,9 @@ void StoreRecorder::begin(const SessionStartInfo& info, std::function<void(std::
     } catch (const std::exception& e) {
       error = e.what();
     }
+    // Set here, on the worker, before any later job runs: an event() queued before begin's completion reached
+    // the io thread is stored with its session too.
+    worker_session_id_ = id;
     boost::asio::post(io_, [this, id, error, done] {
       session_id_ = id;
       done(error);
@@ -107,10 +112,10 @@ void StoreRecorder::commit(const CompletedTrial& trial, std::function<void(std::
   enqueue([this, trial, done](store::Store& store) {
     std::optional<std::string> error;
     try {
-      store.commit_trial(session_id_, trial.plan, trial.result, trial.times, trial.update, trial.wheel,
+      store.commit_trial(worker_session_id_, trial.plan, trial.result, trial.times, trial.update, trial.wheel,
                          trial.state_after);
       if (trial.update.reversed) {
-        store.log_event(session_id_, "reversal", trial.plan.planned_at_us,
+        store.log_event(worker_session_id_, "reversal", trial.plan.planned_at_us,
                         "{\"after_trial\":" + std::to_string(trial.plan.trial_number) + ",\"block\":" +
                             std::to_string(trial.update.block_index) + "}");
       }
@@ -125,7 +130,7 @@ void StoreRecorder::commit(const CompletedTrial& trial, std::function<void(std::
 void StoreRecorder::event(const std::string& kind, int64_t t_us, const std::string& detail_json) {
   enqueue([this, kind, t_us, detail_json](store::Store& store) {
     try {
-      store.log_event(session_id_ ? std::optional<int64_t>(session_id_) : std::nullopt, kind, t_us, detail_json);
+      store.log_event(worker_session_id_ ? std::optional<int64_t>(worker_session_id_) : std::nullopt, kind, t_us, detail_json);
     } catch (const std::exception& e) {
       std::fprintf(stderr, "rig: could not record event %s: %s\n", kind.c_str(), e.what());
     }
@@ -136,12 +141,12 @@ void StoreRecorder::end(const SessionEnd& end, std::function<void()> done) {
   const std::string summary = session_end_json(end);
   enqueue([this, end, summary, done](store::Store& store) {
     try {
-      store.log_event(session_id_, "stage_decision", 0,
+      store.log_event(worker_session_id_, "stage_decision", 0,
                       nlohmann::json{{"advance", end.advance.advance}, {"to", end.advance.to},
                                      {"reason", end.advance.reason}}.dump());
-      store.end_session(session_id_, end.reason, summary);
+      store.end_session(worker_session_id_, end.reason, summary);
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "rig: could not record the end of session %lld: %s\n", static_cast<long long>(session_id_), e.what());
+      std::fprintf(stderr, "rig: could not record the end of session %lld: %s\n", static_cast<long long>(worker_session_id_), e.what());
     }
     boost::asio::post(io_, done);
   });

@@ -2,6 +2,7 @@
 // connection, and completion is posted back to the io thread, so a commit never blocks the rig's thread.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <condition_variable>
 #include <deque>
@@ -44,6 +45,9 @@ class StoreRecorder final : public SessionRecorder {
 
   // The session's id once begin() completed (0 before). io thread.
   int64_t session_id() const { return session_id_; }
+  // True when no call's work is queued or running on the worker (its completion may still wait on the io
+  // thread). Thread-safe. A simulation waits for it before moving time on (device::SimLoop::add_busy_check).
+  bool idle() const { return unfinished_jobs_.load() == 0; }
   const std::string& path() const { return path_; }
 
  private:
@@ -53,7 +57,9 @@ class StoreRecorder final : public SessionRecorder {
   boost::asio::io_context& io_;
   std::string path_;
   RecordingContext context_;
-  int64_t session_id_ = 0;
+  int64_t session_id_ = 0;         // io thread's copy, for session_id()
+  int64_t worker_session_id_ = 0;  // the worker's: every job after begin's stores under it
+  std::atomic<size_t> unfinished_jobs_{0};
 
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -31,6 +31,8 @@ const VirtualMcuOptions& checked(const VirtualMcuOptions& options) {
 
 VirtualMcu::VirtualMcu(const VirtualMcuOptions& options, std::unique_ptr<sim::Chooser> chooser)
     : options_(checked(options)),
+      pty_(options.line == VmcuLine::kPty ? std::make_unique<PtyEndpoint>() : nullptr),
+      path_(pty_ ? pty_->path() : "in-process line"),
       board_(options.boot_id, options.loop_period_us),
       rng_to_host_(options.seed ^ kToHostStream),
       rng_to_device_(options.seed ^ kToDeviceStream),
@@ -44,8 +46,37 @@ VirtualMcu::VirtualMcu(const VirtualMcuOptions& options, std::unique_ptr<sim::Ch
 VirtualMcu::~VirtualMcu() { stop(); }
 
 void VirtualMcu::start() {
+  if (!pty_) throw std::logic_error("VirtualMcu: an in-process line is stepped by its owner, not started");
   if (thread_.joinable() || stop_) throw std::logic_error("VirtualMcu: started twice");
   thread_ = std::thread([this] { run(); });
+}
+
+void VirtualMcu::step() {
+  if (pty_) throw std::logic_error("VirtualMcu: a pty board runs in its own thread (start()), not step()");
+  if (stop_) return;
+  run_slice();
+}
+
+int VirtualMcu::plug_host() {
+  if (pty_) throw std::logic_error("VirtualMcu: a pty board is opened by its path, not plugged");
+  return line_.plug();
+}
+
+void VirtualMcu::publish_path(const std::string& file) const {
+  if (!pty_) throw std::logic_error("VirtualMcu: an in-process line has no path to publish");
+  pty_->publish_path(file);
+}
+
+size_t VirtualMcu::line_read(uint8_t* out, size_t capacity) {
+  return pty_ ? pty_->read(out, capacity) : line_.read(out, capacity);
+}
+
+void VirtualMcu::line_write(const uint8_t* data, size_t size) {
+  if (pty_) {
+    pty_->write(data, size);
+  } else {
+    line_.write(data, size);
+  }
 }
 
 void VirtualMcu::stop() {
@@ -152,33 +183,40 @@ VirtualMcu::Faults VirtualMcu::take_faults() {
   return now;
 }
 
+void VirtualMcu::run_slice() {
+  const Faults faults = take_faults();
+  if (faults.halt == Pending::kOn) {
+    halted_ = true;
+    return;
+  }
+  feed_device(faults);
+  const size_t valves_before = board_.hal().valve_log().size();
+  const uint64_t until_us = board_.now_us() + options_.slice_us;
+  if (mouse_) {
+    mouse_->run_until(until_us);
+    trials_seen_ = mouse_->stats().cues;
+  } else {
+    board_.run_until(until_us);
+  }
+  sim_time_us_ = board_.now_us();
+  device_frames_dropped_ = board_.device().rx_drops().total();
+  const bool cue_on = board_.hal().cue_on();
+  fire_pending(cue_on && !cue_was_on_, board_.hal().valve_log().size() > valves_before);
+  cue_was_on_ = cue_on;
+  sync_valve_log();
+  send_to_host(faults);
+}
+
 void VirtualMcu::run() {
   using Clock = std::chrono::steady_clock;
   auto wall0 = Clock::now();
   uint64_t sim0_us = board_.now_us();
   while (!stop_) {
-    const Faults faults = take_faults();
-    if (faults.halt == Pending::kOn) {
-      halted_ = true;
+    run_slice();
+    if (halted_) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
       continue;
     }
-    feed_device(faults);
-    const size_t valves_before = board_.hal().valve_log().size();
-    const uint64_t until_us = board_.now_us() + options_.slice_us;
-    if (mouse_) {
-      mouse_->run_until(until_us);
-      trials_seen_ = mouse_->stats().cues;
-    } else {
-      board_.run_until(until_us);
-    }
-    sim_time_us_ = board_.now_us();
-    device_frames_dropped_ = board_.device().rx_drops().total();
-    const bool cue_on = board_.hal().cue_on();
-    fire_pending(cue_on && !cue_was_on_, board_.hal().valve_log().size() > valves_before);
-    cue_was_on_ = cue_on;
-    sync_valve_log();
-    send_to_host(faults);
     if (options_.speed > 0) {
       const auto due = wall0 + std::chrono::microseconds(
                                    static_cast<int64_t>(static_cast<double>(board_.now_us() - sim0_us) / options_.speed));
@@ -201,7 +239,7 @@ void VirtualMcu::feed_device(const Faults& faults) {
   }
   withholding_ = faults.withhold_acks;
   while (to_device_.size() < kMaxQueuedToDevice) {
-    const size_t n = pty_.read(buf, sizeof(buf));
+    const size_t n = line_read(buf, sizeof(buf));
     if (n == 0) break;
     bytes_from_host_ += n;
     if (faults.cut_to_device == Pending::kOn) continue;  // lost on the cut line
@@ -258,7 +296,7 @@ void VirtualMcu::send_to_host(const Faults& faults) {
   while (!held_.empty() && held_.front().release_us <= now_us) {
     const auto& bytes = held_.front().bytes;
     bytes_to_host_ += bytes.size();
-    pty_.write(bytes.data(), bytes.size());
+    line_write(bytes.data(), bytes.size());
     held_.pop_front();
   }
 }

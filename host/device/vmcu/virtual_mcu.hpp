@@ -1,6 +1,9 @@
-// The virtual MCU: the firmware core on the simulated HAL (a sim::SimBoard), behind a private pseudo-terminal,
-// running in its own thread, with an optional simulated mouse turning its wheel. A host opens path() like a
-// USB serial port. Simulated time is paced against wall time by `speed`. Faults can be injected on the
+// The virtual MCU: the firmware core on the simulated HAL (a sim::SimBoard), with an optional simulated mouse
+// turning its wheel. Two ways to run it:
+// - behind a private pseudo-terminal, in its own thread (start()), paced against wall time by `speed`: a host
+//   opens path() like a USB serial port (rig run --device sim, rig-vmcu, demos and soak runs);
+// - on an in-process line, stepped by its owner (step()) on simulated time: a host connects through
+//   plug_host(); nothing depends on wall time (tests; see SimLoop). Faults can be injected on the
 // simulated serial line for tests: bit flips, bursts of garbage, a delayed device output, a cut line (a pulled
 // cable, a host gone silent), withheld event acknowledgements; the MCU can be halted (a hang or power loss).
 // Every valve opening is logged for tests.
@@ -19,12 +22,17 @@
 
 #include "firmware/sim/sim_board.hpp"
 #include "firmware/sim/sim_mouse.hpp"
+#include "in_process_line.hpp"
 #include "pty_endpoint.hpp"
 
 namespace rig::device {
 
+// Where the virtual MCU's serial line goes.
+enum class VmcuLine : uint8_t { kPty, kInProcess };
+
 struct VirtualMcuOptions {
-  double speed = 1.0;        // simulated microseconds per wall microsecond; 0 = as fast as possible
+  VmcuLine line = VmcuLine::kPty;
+  double speed = 1.0;        // kPty: simulated microseconds per wall microsecond; 0 = as fast as possible
   uint32_t boot_id = 1;      // reported in HelloReply; a restarted MCU reports a new one
   uint32_t slice_us = 250;   // simulated time run per loop iteration, between pty reads and writes
   uint32_t loop_period_us = 50;  // the firmware main loop's period in simulated time (the AVR loop: 10-50 us)
@@ -54,7 +62,7 @@ enum class FaultMoment : uint8_t { kNow, kNextGoCue, kNextValveOpen };
 
 class VirtualMcu {
  public:
-  // Opens the pty and boots the board (not running until start()). Without a chooser there is no mouse
+  // Opens the pty (kPty) and boots the board (not running until start() or step()). Without a chooser there is no mouse
   // and the wheel stays still. Throws std::system_error if no pty can be allocated, std::invalid_argument
   // for a negative speed, a zero slice or an invalid mouse config.
   VirtualMcu(const VirtualMcuOptions& options, std::unique_ptr<sim::Chooser> chooser);
@@ -63,15 +71,28 @@ class VirtualMcu {
   VirtualMcu(const VirtualMcu&) = delete;
   VirtualMcu& operator=(const VirtualMcu&) = delete;
 
-  // Starts the board's thread. Throws std::logic_error if it was started before. Not thread-safe with stop().
+  // kPty: starts the board's thread. Throws std::logic_error if it was started before, or on an in-process
+  // line. Not thread-safe with stop().
   void start();
-  // Stops the thread and joins it; idempotent. Not thread-safe with start().
+  // Stops the board for good: joins the thread (kPty), or makes step() do nothing; the line stays open but
+  // silent. Idempotent. Not thread-safe with start() or step().
   void stop();
 
-  // The pty path a host opens (/dev/pts/N). Thread-safe (fixed at construction).
-  const std::string& path() const { return pty_.path(); }
-  // Writes path() to `file` atomically. Throws std::system_error naming the file. Thread-safe.
-  void publish_path(const std::string& file) const { pty_.publish_path(file); }
+  // kInProcess: runs one slice (slice_us of simulated time) on the caller's thread: reads what the host
+  // sent, runs the firmware and the mouse, sends what the firmware wrote. Does nothing once stopped or halted.
+  // Throws std::logic_error on a pty (its thread runs it). Not thread-safe: one stepping thread.
+  void step();
+  // kInProcess: a new cable between the device and a host; returns the host's end (a non-blocking descriptor
+  // the caller owns, to hand to link::OpenPort). An earlier cable is unplugged (its host end reads
+  // end-of-file). Throws std::logic_error on a pty, std::system_error when no socket pair can be made. The
+  // stepping thread only.
+  int plug_host();
+
+  // The pty path a host opens (/dev/pts/N), or "in-process line". Thread-safe (fixed at construction).
+  const std::string& path() const { return path_; }
+  // Writes path() to `file` atomically. Throws std::system_error naming the file, std::logic_error on an
+  // in-process line. Thread-safe.
+  void publish_path(const std::string& file) const;
 
   // Thread-safe snapshot; each counter is current as of the end of a loop slice (bytes are counted before
   // they reach the pty, so a host that has read a reply sees a sim_time_us at least that of its sending).
@@ -127,6 +148,9 @@ class VirtualMcu {
 
   static Pending pending_for(FaultMoment when);
   void run();
+  void run_slice();
+  size_t line_read(uint8_t* out, size_t capacity);
+  void line_write(const uint8_t* data, size_t size);
   Faults take_faults();
   // After a slice: fires the pending cuts and halt whose moment came (a cue turned on, a valve opened).
   void fire_pending(bool cue_rose, bool valve_opened);
@@ -138,7 +162,9 @@ class VirtualMcu {
   std::vector<uint8_t> garbage(size_t bytes);
 
   VirtualMcuOptions options_;
-  PtyEndpoint pty_;
+  std::unique_ptr<PtyEndpoint> pty_;  // kPty
+  InProcessLine line_;                // kInProcess
+  std::string path_;
   sim::SimBoard board_;
   std::unique_ptr<sim::SimBoardMouseAdapter> adapter_;
   std::unique_ptr<sim::SimMouse> mouse_;

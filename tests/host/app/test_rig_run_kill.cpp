@@ -41,6 +41,19 @@ pid_t start_rig(const std::string& db, bool resume, int max_trials) {
   return pid;
 }
 
+// How many trials the session has committed (0 before the database or the session exists): a cheap look while
+// `rig run` writes.
+size_t committed_trials(const std::string& db) {
+  if (!std::filesystem::exists(db)) return 0;
+  try {
+    auto store = rig::store::Store::open(db, rig::store::OpenOptions::reading());
+    const auto sessions = store.sessions("SAVVY");
+    return sessions.empty() ? 0 : static_cast<size_t>(sessions.front().trial_count);
+  } catch (const std::exception&) {
+    return 0;  // created but not yet set up by `rig run`
+  }
+}
+
 int wait_exit(pid_t pid) {
   int status = 0;
   ::waitpid(pid, &status, 0);
@@ -66,28 +79,38 @@ TEST(RigRunKill, KilledAtRandomPointsLosesNoTrialAndResumesExactly) {
   const std::string reference_db = (dir / "reference.sqlite").string();
   constexpr int kTrials = 200;
 
+  // Each run is killed once it has committed a few more trials (so the kills land whatever the machine's
+  // speed), then after a random extra moment (so they land at any phase of a trial).
   std::mt19937 rng(2026);
-  std::uniform_int_distribution<int> run_ms(300, 1500);
+  std::uniform_int_distribution<int> extra_ms(0, 400);
   size_t committed = 0;
   int kills = 0;
-  for (int k = 0; k < 10; ++k) {
+  for (int k = 0; k < 8; ++k) {
     bool has_session = false;
     if (std::filesystem::exists(db)) {
       auto store = rig::store::Store::open(db, rig::store::OpenOptions::reading());
       has_session = !store.sessions("SAVVY").empty();
     }
     const pid_t pid = start_rig(db, has_session, kTrials);
-    std::this_thread::sleep_for(std::chrono::milliseconds(run_ms(rng)));
-    const bool killed = ::kill(pid, SIGKILL) == 0;
-    const int status = wait_exit(pid);
-    kills += killed && status == -SIGKILL;
+    const size_t target = committed + 15;
+    int status = 0;
+    bool exited = false;
+    while (!exited && committed_trials(db) < target) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      exited = ::waitpid(pid, &status, WNOHANG) == pid;
+    }
+    if (!exited) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(extra_ms(rng)));
+      const bool killed = ::kill(pid, SIGKILL) == 0;
+      kills += killed && wait_exit(pid) == -SIGKILL;
+    }
     const auto trials = session_trials(db);
     ASSERT_GE(trials.size(), committed) << "a committed trial was lost at kill " << k;
     for (size_t i = 0; i < trials.size(); ++i) ASSERT_EQ(trials[i].trial_number, i + 1) << "numbering gap";
     committed = trials.size();
     if (committed >= kTrials) break;
   }
-  EXPECT_GE(kills, 5);
+  EXPECT_GE(kills, 6);
   // Let the last resume run to the end.
   if (committed < kTrials) {
     ASSERT_EQ(wait_exit(start_rig(db, true, kTrials)), 0);

@@ -59,12 +59,12 @@ class Rigd : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
 
-  // rigd on 127.0.0.1:0 at speed 50; returns once it has written its URL.
+  // rigd on 127.0.0.1:0 at speed 50, every session seeded (--seed 21); returns once it has written its URL.
   void start_rigd() {
     const std::string url_file = (dir_ / "url").string();
     std::vector<std::string> argv = {RIGD_BINARY, "--config", e2e("rig.yaml"), "--subjects", e2e("subjects.yaml"),
                                      "--listen", "127.0.0.1:0", "--url-file", url_file, "--token-file", token_file_,
-                                     "--db", db_, "--device", "sim", "--speed", "50", "--crt", "0"};
+                                     "--db", db_, "--device", "sim", "--speed", "50", "--crt", "0", "--seed", "21"};
     std::vector<char*> args;
     for (auto& a : argv) args.push_back(a.data());
     args.push_back(nullptr);

@@ -1,5 +1,6 @@
 // The whole session stack under device and link faults: SessionRunner + StoreRecorder on a real SQLite store +
-// LiveFit + MonitorObserver (the dashboard's JSON), driving a virtual MCU behind a pty through a SerialRig.
+// LiveFit + MonitorObserver (the dashboard's JSON), driving a virtual MCU through a SerialRig, all on one
+// simulated clock (device::SimLoop): each test's outcome depends only on its seeds, never on the machine.
 // For each fault: every completed trial is stored exactly once and numbered 1..N, no valve opened that a
 // stored trial does not account for, and the fault is in the store's events and in the dashboard stream.
 #include <gtest/gtest.h>
@@ -23,6 +24,7 @@
 #include "session_host.hpp"
 #include "session_runner.hpp"
 #include "store_recorder.hpp"
+#include "vmcu/sim_loop.hpp"
 #include "vmcu/virtual_mcu.hpp"
 
 using namespace rig;
@@ -31,8 +33,6 @@ using device::FaultMoment;
 using device::LineDirection;
 
 namespace {
-
-constexpr double kSpeed = 25.0;
 
 std::filesystem::path temp_dir(const std::string& name) {
   auto dir = std::filesystem::temp_directory_path() / ("rig-session-faults-" + name + "-" + std::to_string(::getpid()));
@@ -65,15 +65,14 @@ struct Witness : app::SessionObserver {
 // One session of the distractor protocol on a virtual MCU, with its store and dashboard view.
 class FaultSession {
  public:
-  FaultSession(const std::string& name, int64_t max_trials, double speed = kSpeed,
-               const std::function<void(app::SessionPlan&)>& adjust = {})
-      : dir_(temp_dir(name)), speed_(speed) {
+  FaultSession(const std::string& name, int64_t max_trials, const std::function<void(app::SessionPlan&)>& adjust = {})
+      : loop_(io_), dir_(temp_dir(name)) {
     app::SessionHostOptions options;
     options.subject = "SIM001";
     options.protocol = std::string(RIG_SOURCE_DIR) + "/protocols/distractor.yaml";
     options.config = std::string(RIG_SOURCE_DIR) + "/config/rig.sim.yaml";
     options.device = "sim";
-    options.speed = speed;
+    options.speed = 1.0;  // simulated time: the firmware's own 250 ms watchdog
     options.max_trials = max_trials;
     options.db = (dir_ / "rig.sqlite").string();
     options.seed = 17;
@@ -83,11 +82,12 @@ class FaultSession {
 
     start_device(1, std::move(plan.device.chooser));
     link::LinkOptions link_options;
-    link_options.port_path_file = pty_file();
-    link_options.time_scale = speed;
+    link_options.open_line = loop_.line_opener();
+    link_options.host_nonce = 0x5EED0017u;
     rig_ = std::make_unique<device::SerialRig>(io_, link_options);
 
     recorder_ = std::make_unique<app::StoreRecorder>(io_, std::move(*plan.db), std::move(plan.recording));
+    loop_.add_busy_check([this] { return recorder_ && !recorder_->idle(); });
     live_ = std::make_unique<app::LiveFit>(std::move(plan.history), -1);
     app::MonitorContext context{plan.inputs.subject.id, plan.inputs.protocol.name, 1000.0, 0.0,
                                 [this] { return rig_->link_stats(); }, [this] { return recorder_->session_id(); }};
@@ -109,36 +109,33 @@ class FaultSession {
     std::filesystem::remove_all(dir_, ignored);
   }
 
-  std::string pty_file() const { return (dir_ / "pty").string(); }
-
-  // A board with `boot_id` (a random mouse when no chooser is given), its pty published in pty_file().
+  // A board with `boot_id` (a random mouse when no chooser is given) on the session's line.
   void start_device(uint32_t boot_id, std::unique_ptr<sim::Chooser> chooser = {}) {
     device::VirtualMcuOptions options;
-    options.speed = speed_;
+    options.line = device::VmcuLine::kInProcess;
     options.boot_id = boot_id;
     options.seed = boot_id;
     if (!chooser) chooser = std::make_unique<sim::RandomChooser>(boot_id, 0.5, 0.05);
     vmcu_ = std::make_unique<device::VirtualMcu>(options, std::move(chooser));
-    vmcu_->publish_path(pty_file());
-    vmcu_->start();
+    loop_.attach(vmcu_.get());
   }
 
   // The board is gone for good (its valve log kept): a reset or a power loss.
   void kill_device() {
+    loop_.attach(nullptr);
     vmcu_->stop();
     const auto pulses = vmcu_->valve_pulses();
     dead_pulses_.push_back(pulses);
     vmcu_.reset();
-    std::filesystem::remove(pty_file());
   }
 
-  // Runs the session to its end (or `limit`), calling `step` on the test thread every few ms. Then reads the
-  // store (after the recorder has drained) and the dashboard's status.
-  bool run(const std::function<void()>& step = {}, std::chrono::seconds limit = 60s) {
-    const auto t0 = std::chrono::steady_clock::now();
+  // Runs the session to its end (or `limit` of simulated time), calling `step` on the test thread after every
+  // slice. Then reads the store (after the recorder has drained) and the dashboard's status.
+  bool run(const std::function<void()>& step = {}, std::chrono::seconds limit = 600s) {
     runner_->start([this](const app::SessionEnd& e) { end = e; });
-    while (!end && std::chrono::steady_clock::now() - t0 < limit) {
-      io_.run_for(2ms);
+    const auto stop_at = loop_.elapsed() + limit;
+    while (!end && loop_.elapsed() < stop_at) {
+      loop_.step();
       if (step) step();
     }
     if (!end) return false;
@@ -154,14 +151,6 @@ class FaultSession {
     summary.bind(1, session_id);
     if (summary.step("summary")) summary_json = nlohmann::json::parse(summary.text(0));
     return true;
-  }
-
-  // Runs the io loop on the test thread until `done` or `limit`.
-  template <typename Done>
-  bool pump_until(Done done, std::chrono::milliseconds limit) {
-    const auto stop_at = std::chrono::steady_clock::now() + limit;
-    while (!done() && std::chrono::steady_clock::now() < stop_at) io_.run_for(2ms);
-    return done();
   }
 
   device::VirtualMcu& vmcu() { return *vmcu_; }
@@ -184,8 +173,8 @@ class FaultSession {
 
  private:
   boost::asio::io_context io_;
+  device::SimLoop loop_;  // before the rig and the runner: their timers run on its clock
   std::filesystem::path dir_;
-  double speed_;
   std::string db_path_;
   std::unique_ptr<device::VirtualMcu> vmcu_;
   std::vector<std::vector<hal::SimValvePulse>> dead_pulses_;
@@ -378,7 +367,7 @@ void expect_unplugs_survived(const FaultSession& s, uint32_t n) {
 TEST(SessionFaults, UnplugMidTrialRecordsTheTrialOnceAndReportsIt) {
   constexpr uint32_t kTrials = 24;
   FaultSession s("unplug-trial", kTrials);
-  // ITI and quiescence (1.5 s) to the cue, then 5 s unplugged: past the device's 2 s watchdog.
+  // ITI and quiescence (1.5 s) to the cue, then 5 s unplugged: past the device's watchdog.
   ASSERT_NO_FATAL_FAILURE(
       run_with_unplugs(s, [](uint32_t n) { return n % 8 == 3; }, FaultMoment::kNextGoCue, false, 6500000));
   expect_unplugs_survived(s, kTrials);
@@ -485,7 +474,7 @@ TEST(SessionFaults, DelayedAcknowledgementsRetransmitButArmEachTrialOnce) {
 // recorded as a watchdog abort with what was delivered, and the session goes on once the line is back.
 TEST(SessionFaults, SilentHostClosesTheValveWithinTheWatchdogBound) {
   constexpr uint32_t kTrials = 5;
-  FaultSession s("watchdog", kTrials, 1.0, [](app::SessionPlan& plan) {
+  FaultSession s("watchdog", kTrials, [](app::SessionPlan& plan) {
     // Long openings (3 uL = 350 ms, within the 600 ms per valve per second) so the watchdog, not the plan,
     // ends the one cut short.
     for (auto& table : plan.config.rig_config.calibration) table.points = {{100000, 0.5}, {450000, 4.0}};
@@ -515,7 +504,7 @@ TEST(SessionFaults, SilentHostClosesTheValveWithinTheWatchdogBound) {
       s.vmcu().restore_line(LineDirection::kToDevice);
       restore_at_us.reset();
     }
-  }, 40s)) << "the session did not finish";
+  })) << "the session did not finish";
   ASSERT_TRUE(cut_at.has_value()) << "no valve opened after trial 1";
   expect_every_trial_once(s, kTrials);
   expect_valves_match_trials(s.boards_pulses(), s.stored, one_board(kTrials));

@@ -1,15 +1,18 @@
-// A whole session through the runner: engine -> Rig -> virtual MCU over a pty -> simulated mouse -> results
-// -> recorder, in order, before the next trial.
+// A whole session through the runner: engine -> Rig -> virtual MCU -> simulated mouse -> results -> recorder,
+// in order, before the next trial; on simulated time (device::SimLoop), so the session depends only on its
+// seeds.
 #include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
-#include "device_factory.hpp"
 #include "host/task/protocol.hpp"
 #include "host/task/rig_config.hpp"
 #include "host/task/subject.hpp"
+#include "serial_rig.hpp"
 #include "session_runner.hpp"
+#include "vmcu/sim_loop.hpp"
+#include "vmcu/virtual_mcu.hpp"
 
 using namespace rig;
 
@@ -64,27 +67,28 @@ Loaded load(const std::string& protocol_file) {
 
 TEST(SessionRunner, RunsTrialsToTheLimitAndRecordsEachBeforeTheNext) {
   boost::asio::io_context io;
+  device::SimLoop loop(io);
   Loaded l = load("distractor.yaml");
   l.protocol.limits.max_trials = 40;
-  app::DeviceRequest request;
-  request.kind = app::DeviceChoice::kSim;
-  request.speed = 40;
-  request.seed = 3;
-  request.chooser = std::make_unique<sim::RandomChooser>(3, 0.5, 0.05);
-  auto device = app::make_device(io, std::move(request));
+  device::VirtualMcuOptions board_options;
+  board_options.line = device::VmcuLine::kInProcess;
+  board_options.seed = 3;
+  device::VirtualMcu board(board_options, std::make_unique<sim::RandomChooser>(3, 0.5, 0.05));
+  loop.attach(&board);
+  link::LinkOptions link_options;
+  link_options.open_line = loop.line_opener();
+  link_options.host_nonce = 3;
+  device::SerialRig rig(io, link_options);
   MemoryRecorder recorder(io);
   app::SessionConfig config;
   config.protocol = l.protocol;
   config.rig_config = l.rig;
   config.subject = l.subject;
   config.seed = 11;
-  config.speed = 40.0;
-  auto runner = app::SessionRunner::create(io, device->rig(), config, recorder);
+  auto runner = app::SessionRunner::create(io, rig, config, recorder);
   std::optional<app::SessionEnd> end;
   runner->start([&](const app::SessionEnd& e) { end = e; });
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
-  while (!end && std::chrono::steady_clock::now() < deadline) io.run_for(std::chrono::milliseconds(20));
-  ASSERT_TRUE(end.has_value()) << "the session did not finish";
+  ASSERT_TRUE(loop.run_until([&] { return end.has_value(); }, std::chrono::minutes(10))) << "the session did not finish";
   EXPECT_FALSE(end->error) << end->reason;
   EXPECT_EQ(end->reason, "max_trials reached");
   ASSERT_EQ(recorder.trials.size(), 40u);

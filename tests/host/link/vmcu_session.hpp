@@ -1,5 +1,5 @@
-// A virtual MCU with a random mouse behind its pty, and a SerialRig connected to it, driven from the test
-// thread: the fixture for the link and fault tests.
+// A virtual MCU with a random mouse and a SerialRig connected to it, driven from the test thread: the fixture
+// for the link and fault tests.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -9,6 +9,7 @@
 #include <map>
 
 #include "serial_rig.hpp"
+#include "vmcu/sim_loop.hpp"
 #include "vmcu/virtual_mcu.hpp"
 
 namespace rig::test {
@@ -28,27 +29,35 @@ inline wire::ArmTrial session_trial(uint32_t trial_id) {
   return t;
 }
 
+// Where the fixture's board runs: on an in-process line stepped with the host on simulated time (the default:
+// the outcome depends only on the seeds), or behind a real pty in its own thread, paced at kSpeed against the
+// wall clock (what `rig run --device sim` does; only throughput-independent facts may be asserted there).
+enum class BoardLine { kSimulated, kPty };
+
 class VmcuSession {
  public:
   static constexpr double kSpeed = 25.0;
 
-  explicit VmcuSession(uint32_t boot_id = 7, std::string pty_file = {}) : pty_file_(std::move(pty_file)) {
+  explicit VmcuSession(uint32_t boot_id = 7, BoardLine line = BoardLine::kSimulated)
+      : line_(line), loop_(line == BoardLine::kSimulated ? std::make_unique<device::SimLoop>(io_) : nullptr) {
     start_device(boot_id);
     link::LinkOptions options;
-    if (pty_file_.empty()) {
-      options.port_path = vmcu_->path();
+    if (loop_) {
+      options.open_line = loop_->line_opener();
     } else {
-      options.port_path_file = pty_file_;
+      options.port_path = vmcu_->path();
+      options.time_scale = kSpeed;
     }
-    options.time_scale = kSpeed;
+    options.host_nonce = 0x5EED0000u + boot_id;
     rig_ = std::make_unique<device::SerialRig>(io_, options);
     device::RigEvents events;
     events.on_link = [this](const link::LinkStatus& s) { statuses.push_back(s); };
     events.on_device = [this](const link::DeviceInfo&, bool reset) {
       resets += reset ? 1 : 0;
-      // The test thread can stall a few ms; give the device watchdog room at this speed.
       wire::SetSafety safety{};
-      safety.heartbeat_timeout_ms = 2000;
+      // On simulated time the firmware's own watchdog (250 ms); a pty test thread can stall a few ms, which is
+      // seconds of device time at kSpeed.
+      safety.heartbeat_timeout_ms = loop_ ? 250 : 2000;
       safety.max_open_us = 500000;
       safety.max_open_us_per_s = 600000;
       rig_->set_safety(safety);
@@ -67,27 +76,40 @@ class VmcuSession {
     if (vmcu_) vmcu_->stop();
   }
 
+  // A board with `boot_id` (its seed too) and a random mouse, attached to the simulated line.
   void start_device(uint32_t boot_id) {
     device::VirtualMcuOptions options;
+    options.line = loop_ ? device::VmcuLine::kInProcess : device::VmcuLine::kPty;
     options.speed = kSpeed;
     options.boot_id = boot_id;
     options.seed = boot_id;
     vmcu_ = std::make_unique<device::VirtualMcu>(options, std::make_unique<sim::RandomChooser>(boot_id, 0.5, 0.1));
-    if (!pty_file_.empty()) vmcu_->publish_path(pty_file_);
-    vmcu_->start();
+    if (loop_) {
+      loop_->attach(vmcu_.get());
+    } else {
+      vmcu_->start();
+    }
   }
 
+  // The board is gone (its end of the line closes with it).
   void kill_device() {
+    if (loop_) loop_->attach(nullptr);
     vmcu_->stop();
     vmcu_.reset();
   }
 
+  // Runs host and board until `done` or `limit`: simulated time, or on a pty wall time (a guard against a
+  // hang, never a throughput assertion).
   template <typename Done>
   bool run_until(Done done, std::chrono::milliseconds limit) {
-    const auto end = std::chrono::steady_clock::now() + limit;
+    if (loop_) return loop_->run_until(done, limit);
+    const auto end = std::chrono::steady_clock::now() + limit * 10;
     while (!done() && std::chrono::steady_clock::now() < end) io_.run_for(std::chrono::milliseconds(5));
     return done();
   }
+
+  // Simulated time since the session began (the simulated line only).
+  std::chrono::microseconds elapsed() const { return loop_ ? loop_->elapsed() : std::chrono::microseconds(0); }
 
   // Arms a trial and waits for its result (or `limit`). Returns true when the result came.
   bool run_trial(uint32_t id, std::chrono::milliseconds limit = std::chrono::seconds(20)) {
@@ -137,7 +159,8 @@ class VmcuSession {
   }
 
   boost::asio::io_context io_;
-  std::string pty_file_;
+  BoardLine line_;
+  std::unique_ptr<device::SimLoop> loop_;  // made before the rig, so the link's timers run on its clock
   std::unique_ptr<device::VirtualMcu> vmcu_;
   std::unique_ptr<device::SerialRig> rig_;
   std::vector<link::LinkStatus> statuses;

@@ -2,13 +2,15 @@
 // session, and a WebSocket client that never reads does not hold the session back.
 #include <gtest/gtest.h>
 
-#include <boost/asio/executor_work_guard.hpp>
+#include <atomic>
 #include <boost/asio/post.hpp>
 #include <future>
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "device_factory.hpp"
+#include "serial_rig.hpp"
+#include "vmcu/sim_loop.hpp"
+#include "vmcu/virtual_mcu.hpp"
 #include "host/monitor/monitor_server.hpp"
 #include "host/task/protocol.hpp"
 #include "host/task/rig_config.hpp"
@@ -42,34 +44,37 @@ class NullRecorder : public app::SessionRecorder {
 
 }  // namespace
 
+// The session runs on simulated time (device::SimLoop) on its own thread, which is the io_context's thread
+// (the server's too); the test thread is the dashboard's clients.
 TEST(MonitorSession, ASessionRunsToItsEndWithAStuckClientAndTheStatusMatchesIt) {
-  constexpr uint32_t kTrials = 120;
+  constexpr uint32_t kTrials = 60;  // far more messages than the stuck client's queue of 4
   auto protocol = task::load_protocol_file(std::string(RIG_SOURCE_DIR) + "/protocols/distractor.yaml");
   auto rig_config = task::load_rig_config_file(std::string(RIG_SOURCE_DIR) + "/config/rig.sim.yaml");
   auto subjects = task::load_subjects_file(std::string(RIG_SOURCE_DIR) + "/config/subjects.yaml");
   ASSERT_TRUE(protocol.ok() && rig_config.ok() && subjects.ok());
 
   boost::asio::io_context io;
-  auto work = boost::asio::make_work_guard(io);
   app::SessionConfig config;
   config.protocol = *protocol.value;
   config.protocol.limits.max_trials = kTrials;
   config.rig_config = *rig_config.value;
   config.subject = *subjects.value->find("SIM001");
   config.seed = 5;
-  config.speed = 200.0;
 
-  app::DeviceRequest request;
-  request.kind = app::DeviceChoice::kSim;
-  request.speed = config.speed;
-  request.seed = 5;
-  request.chooser = std::make_unique<sim::RandomChooser>(5, 0.5, 0.05);
-  auto device = app::make_device(io, std::move(request));
+  device::VirtualMcuOptions board_options;
+  board_options.line = device::VmcuLine::kInProcess;
+  board_options.seed = 5;
+  device::VirtualMcu board(board_options, std::make_unique<sim::RandomChooser>(5, 0.5, 0.05));
+  std::atomic<device::SimLoop*> loop{nullptr};  // made on the session's thread, before the link opens the line
+  link::LinkOptions link_options;
+  link_options.open_line = [&loop] { return loop.load()->line_opener()(); };
+  link_options.host_nonce = 5;
+  device::SerialRig rig(io, link_options);
   NullRecorder recorder(io);
   app::LiveFit live({}, 1);
   std::shared_ptr<monitor::MonitorServer> server;
   app::MonitorContext context{config.subject.id, config.protocol.name, 1000.0, 100.0,
-                              [&device] { return device->rig().link_stats(); }, [] { return int64_t{42}; }};
+                              [&rig] { return rig.link_stats(); }, [] { return int64_t{42}; }};
   app::MonitorObserver view(live, context, [&server](std::string text) { server->publish(std::move(text)); });
   monitor::ServerOptions options;
   options.port = 0;
@@ -78,25 +83,41 @@ TEST(MonitorSession, ASessionRunsToItsEndWithAStuckClientAndTheStatusMatchesIt) 
   api.status = [&] { return view.status(); };
   api.websocket_hello = [&] { return view.status().dump(); };
   server = monitor::MonitorServer::start(io, options, api);
-  auto runner = app::SessionRunner::create(io, device->rig(), config, recorder);
+  auto runner = app::SessionRunner::create(io, rig, config, recorder);
   runner->add_observer(&live);
   runner->add_observer(&view);
 
-  std::thread io_thread([&] { io.run(); });
+  std::promise<app::SessionEnd> ended;
+  std::promise<void> clients_ready;
+  std::atomic<bool> serving_done{false};
+  // Joined (after a stop request) when the test ends, also when an assertion ends it early.
+  std::jthread session_thread([&](std::stop_token stop) {
+    device::SimLoop sim(io);
+    sim.attach(&board);
+    loop = &sim;
+    auto ready = clients_ready.get_future();
+    // The clients connect before the session starts: serve them on simulated time, which stands still.
+    while (!stop.stop_requested() && ready.wait_for(std::chrono::seconds(0)) != std::future_status::ready) io.poll();
+    runner->start([&](const app::SessionEnd& e) { ended.set_value(e); });
+    while (!stop.stop_requested() && !serving_done) sim.step();
+    server->stop();
+    sim.run_for(std::chrono::milliseconds(10));
+    runner.reset();
+  });
+
   WsClient stuck(server->port(), 4096);  // never reads
   WsClient reader(server->port());
   EXPECT_EQ(nlohmann::json::parse(reader.read())["type"], "status");
-
-  std::promise<app::SessionEnd> ended;
-  boost::asio::post(io, [&] { runner->start([&](const app::SessionEnd& e) { ended.set_value(e); }); });
+  clients_ready.set_value();
   bool saw_trial = false;
   while (!saw_trial) saw_trial = nlohmann::json::parse(reader.read())["type"] == "trial";
   auto end_future = ended.get_future();
-  ASSERT_EQ(end_future.wait_for(std::chrono::seconds(120)), std::future_status::ready) << "the session did not finish";
+  // A guard against a hang only: the session runs on simulated time, as fast as the machine allows.
+  ASSERT_EQ(end_future.wait_for(std::chrono::seconds(300)), std::future_status::ready) << "the session did not finish";
   const app::SessionEnd end = end_future.get();
   EXPECT_FALSE(end.error) << end.reason;
-  // The protocol's other limits (session time, water) may end it first; either way it must get well under way.
-  ASSERT_GE(end.trials, 50u) << end.reason;
+  EXPECT_EQ(end.reason, "max_trials reached");
+  ASSERT_EQ(end.trials, kTrials);
   const uint32_t trials = end.trials;
   live.wait_idle();
 
@@ -117,15 +138,7 @@ TEST(MonitorSession, ASessionRunsToItsEndWithAStuckClientAndTheStatusMatchesIt) 
   EXPECT_LE(status["wheel"]["t_ms"].size(), app::kWheelTracePoints);
   EXPECT_EQ(status["wheel"]["t_ms"].size(), status["wheel"]["position_ticks"].size());
   EXPECT_TRUE(status["link"]["counters"].contains("frames_received"));
-
-  std::promise<void> stopped;
-  boost::asio::post(io, [&] {
-    server->stop();
-    stopped.set_value();
-  });
-  stopped.get_future().wait();
-  work.reset();
-  io_thread.join();
+  serving_done = true;
 }
 
 TEST(MonitorSession, WheelTracesAreDecimatedToTheLimit) {
