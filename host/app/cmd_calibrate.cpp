@@ -26,6 +26,7 @@
 
 #include "command_registry.hpp"
 #include "device_factory.hpp"
+#include "host/config/atomic_file.hpp"
 #include "host/task/calibration.hpp"
 #include "host/task/calibration_plan.hpp"
 #include "host/task/calibration_yaml.hpp"
@@ -56,31 +57,6 @@ struct CalibrateOptions {
   bool yes = false;
   bool dry_run = false;
 };
-
-// Writes `text` to `path` so that a reader sees either the old or the new file, never a part: a temporary
-// file beside it with the same permissions, flushed to disk, renamed over it. Throws std::runtime_error.
-void write_atomically(const fs::path& path, const std::string& text) {
-  const fs::path temporary = path.string() + ".calibrate-" + std::to_string(::getpid()) + ".tmp";
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) throw std::runtime_error(temporary.string() + ": cannot create: " + std::strerror(errno));
-  std::size_t written = 0;
-  while (written < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    written += static_cast<std::size_t>(n);
-  }
-  const bool ok = written == text.size() && ::fsync(fd) == 0;
-  const int error = errno;
-  ::close(fd);
-  std::error_code ec;
-  if (ok) fs::permissions(temporary, fs::status(path).permissions(), fs::perm_options::replace, ec);
-  if (!ok || ec || std::rename(temporary.c_str(), path.c_str()) != 0) {
-    const std::string reason = !ok ? std::strerror(error) : ec ? ec.message() : std::strerror(errno);
-    fs::remove(temporary, ec);
-    throw std::runtime_error(path.string() + ": cannot write: " + reason);
-  }
-}
 
 // The rig, running on its own io_context thread while the calling thread talks to the operator. The
 // calling thread asks for pulse trains and waits for them; anything that makes a weighing untrustworthy
@@ -340,7 +316,7 @@ void write_table(const std::string& path, const std::string& original, wire::Val
     throw std::runtime_error(path + ": cannot rewrite it: " + e.what() + paste);
   }
   const fs::path target = fs::is_symlink(path) ? fs::canonical(path) : fs::path(path);
-  write_atomically(target, rewritten);
+  config::write_file_atomically(target, rewritten);
 
   const wire::Valve other = valve == wire::Valve::kCherry ? wire::Valve::kGrape : wire::Valve::kCherry;
   const auto reloaded = task::load_rig_config_file(path);
@@ -349,7 +325,7 @@ void write_table(const std::string& path, const std::string& original, wire::Val
   }
   std::string why;
   for (const auto& d : reloaded.diagnostics) why += "\n  " + task::format_diagnostic(d);
-  write_atomically(target, original);
+  config::write_file_atomically(target, original);
   throw std::runtime_error(path + ": the rewritten file did not read back as written; the original was restored" + why +
                            paste);
 }

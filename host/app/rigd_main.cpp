@@ -19,6 +19,7 @@
 #include <string>
 #include <unistd.h>
 
+#include "host/config/atomic_file.hpp"
 #include "command_registry.hpp"
 #include "host/monitor/monitor_server.hpp"
 #include "host/task/diagnostics.hpp"
@@ -123,11 +124,7 @@ class Daemon {
     api.stop = [this] { return stop_session("stopped from the API"); };
     server_ = monitor::MonitorServer::start(io_, server_options, api);
     spdlog::info("listening on {}", server_->url());
-    if (!options_.url_file.empty()) {
-      const std::string partial = options_.url_file + ".partial";
-      std::ofstream(partial) << server_->url() << "\n";
-      std::filesystem::rename(partial, options_.url_file);
-    }
+    if (!options_.url_file.empty()) config::write_file_atomically(options_.url_file, server_->url() + "\n");
   }
 
   // SIGTERM/SIGINT: a running session is stopped cleanly, then the server closes and io.run() returns.

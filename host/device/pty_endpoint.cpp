@@ -1,5 +1,7 @@
 #include "pty_endpoint.hpp"
 
+#include "host/config/atomic_file.hpp"
+
 #include <cerrno>
 #include <cstdio>
 #include <fcntl.h>
@@ -62,15 +64,6 @@ size_t PtyEndpoint::read(uint8_t* out, size_t capacity) { return read_available(
 
 void PtyEndpoint::write(const uint8_t* data, size_t size) { dropped_bytes_ += size - write_what_fits(master_, data, size); }
 
-void PtyEndpoint::publish_path(const std::string& file) const {
-  const std::string tmp = file + ".tmp";
-  FILE* f = std::fopen(tmp.c_str(), "w");
-  if (!f) throw std::system_error(errno, std::generic_category(), "cannot write " + tmp);
-  std::fprintf(f, "%s\n", path_.c_str());
-  std::fclose(f);
-  if (std::rename(tmp.c_str(), file.c_str()) != 0) {
-    throw std::system_error(errno, std::generic_category(), "cannot rename " + tmp + " to " + file);
-  }
-}
+void PtyEndpoint::publish_path(const std::string& file) const { config::write_file_atomically(file, path_ + "\n"); }
 
 }  // namespace rig::device

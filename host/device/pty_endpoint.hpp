@@ -34,8 +34,8 @@ class PtyEndpoint {
   void write(const uint8_t* data, size_t size);
   uint64_t dropped_bytes() const { return dropped_bytes_; }
 
-  // Writes the path to `file` atomically (temporary file + rename), for tests and scripts to pick up.
-  // Throws std::system_error naming the file on failure.
+  // Writes the path to `file` atomically (config::write_file_atomically), for tests and scripts to pick up.
+  // Throws std::runtime_error naming the file on failure.
   void publish_path(const std::string& file) const;
 
  private:

@@ -90,7 +90,7 @@ class VirtualMcu {
 
   // The pty path a host opens (/dev/pts/N), or "in-process line". Thread-safe (fixed at construction).
   const std::string& path() const { return path_; }
-  // Writes path() to `file` atomically. Throws std::system_error naming the file, std::logic_error on an
+  // Writes path() to `file` atomically. Throws std::runtime_error naming the file, std::logic_error on an
   // in-process line. Thread-safe.
   void publish_path(const std::string& file) const;
 
