@@ -149,12 +149,19 @@ TEST(StoreFaults, CompletedTrialSurvivesKillNine) {
       commit_until_killed(path, pipe_fds[1]);
     }
     ::close(pipe_fds[1]);
+    // Each life commits at least one trial before the kill (so the session grows whatever the machine's speed),
+    // then runs a random while longer (so the kill lands anywhere, often inside a commit).
+    std::string report;
+    char buffer[4096];
+    while (report.find("A ") == std::string::npos && report.find("E ") == std::string::npos) {
+      const ssize_t n = ::read(pipe_fds[0], buffer, sizeof buffer);
+      if (n <= 0) break;
+      report.append(buffer, static_cast<std::size_t>(n));
+    }
     std::this_thread::sleep_for(std::chrono::microseconds(delay_us(random)));
     ::kill(child, SIGKILL);
     int status = 0;
     ::waitpid(child, &status, 0);
-    std::string report;
-    char buffer[4096];
     for (ssize_t n; (n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0;) report.append(buffer, static_cast<std::size_t>(n));
     ::close(pipe_fds[0]);
     ASSERT_TRUE(WIFSIGNALED(status)) << "child ended by itself: " << report;
@@ -198,7 +205,7 @@ TEST(StoreFaults, CompletedTrialSurvivesKillNine) {
   // The session, stitched from all those lives, is exactly the uninterrupted session of the same seed.
   auto store = Store::open(path);
   const auto trials = store.trials(store.latest_session("M1")->session_id);
-  ASSERT_GT(trials.size(), 50u);
+  ASSERT_GE(trials.size(), 50u);  // at least one per life
   synthetic::Session reference(31, "M1");
   for (const auto& stored : trials) {
     const auto expected = reference.next();
