@@ -21,7 +21,6 @@ class InProcessLine {
   // end-of-file). Returns the host end, non-blocking and close-on-exec, which the caller owns. Throws
   // std::system_error when no socket pair can be made.
   int plug();
-  bool plugged() const { return device_ >= 0; }
 
   // Non-blocking: up to `capacity` bytes the host wrote; 0 when none or unplugged.
   size_t read(uint8_t* out, size_t capacity);

@@ -3,7 +3,6 @@
 #include "host/config/atomic_file.hpp"
 
 #include <cerrno>
-#include <cstdio>
 #include <fcntl.h>
 #include <stdexcept>
 #include <system_error>

@@ -15,7 +15,7 @@ SimLoop::~SimLoop() = default;
 std::function<std::unique_ptr<link::OpenPort>()> SimLoop::line_opener() {
   return [this]() -> std::unique_ptr<link::OpenPort> {
     if (!vmcu_) throw std::runtime_error("no board on the simulated line");
-    polled_since_plug_ = false;
+    poll_due_ = true;
     return std::make_unique<link::OpenPort>(vmcu_->plug_host(), nullptr, vmcu_->path(), false);
   };
 }
@@ -38,22 +38,16 @@ void SimLoop::settle() {
 }
 
 void SimLoop::step() {
-  bool device_spoke = false;
-  if (vmcu_) {
-    const uint64_t sent_before = vmcu_->counters().bytes_to_host;
-    vmcu_->step();
-    device_spoke = vmcu_->counters().bytes_to_host != sent_before || vmcu_ != last_stepped_;
-    last_stepped_ = vmcu_;
-  }
+  const bool device_spoke = vmcu_ && vmcu_->step() > 0;
   const size_t timers_due = time_.advance(std::chrono::microseconds(slice_us_));
   elapsed_ += std::chrono::microseconds(slice_us_);
   // A poll runs everything ready, including what its own handlers post, so after one only the board's bytes,
   // timers coming due and other threads' work can make the host ready again (sockets of outside clients, such
   // as a dashboard's, are served at the next of those). Skipping the other polls changes nothing the session
   // sees and saves most of the loop's system calls.
-  if (device_spoke || timers_due > 0 || !polled_since_plug_ || busy()) {
+  if (device_spoke || timers_due > 0 || poll_due_ || busy()) {
     settle();
-    polled_since_plug_ = true;
+    poll_due_ = false;
   }
 }
 

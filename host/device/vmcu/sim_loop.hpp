@@ -32,8 +32,10 @@ class SimLoop {
 
   // The board the loop steps, or none (nullptr: no device on the line). Not owned; must have an in-process
   // line (VmcuLine::kInProcess) and outlive its attachment.
-  void attach(VirtualMcu* vmcu) { vmcu_ = vmcu; }
-  VirtualMcu* attached() const { return vmcu_; }
+  void attach(VirtualMcu* vmcu) {
+    vmcu_ = vmcu;
+    poll_due_ = true;  // a board gone or come changes the line the host reads
+  }
   // Host work running on other threads: while `busy()` is true, time does not move (the loop polls the
   // io_context until it is false). `busy` is called on the loop's thread and must be thread-safe with that work.
   void add_busy_check(std::function<bool()> busy) { busy_.push_back(std::move(busy)); }
@@ -63,8 +65,7 @@ class SimLoop {
   VirtualMcu* vmcu_ = nullptr;
   std::vector<std::function<bool()>> busy_;
   std::chrono::microseconds elapsed_{0};
-  const VirtualMcu* last_stepped_ = nullptr;
-  bool polled_since_plug_ = false;  // a new cable's end-of-file on the old one must be read
+  bool poll_due_ = true;  // the line changed (a board attached or gone, a new cable): the host must look
 };
 
 }  // namespace rig::device

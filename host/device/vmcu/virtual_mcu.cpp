@@ -51,10 +51,9 @@ void VirtualMcu::start() {
   thread_ = std::thread([this] { run(); });
 }
 
-void VirtualMcu::step() {
+size_t VirtualMcu::step() {
   if (pty_) throw std::logic_error("VirtualMcu: a pty board runs in its own thread (start()), not step()");
-  if (stop_) return;
-  run_slice();
+  return stop_ ? 0 : run_slice();
 }
 
 int VirtualMcu::plug_host() {
@@ -183,11 +182,11 @@ VirtualMcu::Faults VirtualMcu::take_faults() {
   return now;
 }
 
-void VirtualMcu::run_slice() {
+size_t VirtualMcu::run_slice() {
   const Faults faults = take_faults();
   if (faults.halt == Pending::kOn) {
     halted_ = true;
-    return;
+    return 0;
   }
   feed_device(faults);
   const size_t valves_before = board_.hal().valve_log().size();
@@ -204,7 +203,7 @@ void VirtualMcu::run_slice() {
   fire_pending(cue_on && !cue_was_on_, board_.hal().valve_log().size() > valves_before);
   cue_was_on_ = cue_on;
   sync_valve_log();
-  send_to_host(faults);
+  return send_to_host(faults);
 }
 
 void VirtualMcu::run() {
@@ -283,7 +282,7 @@ void VirtualMcu::filter_event_acks(const uint8_t* bytes, size_t size) {
   }
 }
 
-void VirtualMcu::send_to_host(const Faults& faults) {
+size_t VirtualMcu::send_to_host(const Faults& faults) {
   std::vector<uint8_t> out = board_.hal().host_receive();
   corrupt(out, faults.corrupt_to_host, rng_to_host_);
   if (faults.garbage_to_host > 0) {
@@ -293,12 +292,15 @@ void VirtualMcu::send_to_host(const Faults& faults) {
   if (faults.cut_to_host == Pending::kOn) out.clear();  // lost on the cut line
   const uint64_t now_us = board_.now_us();
   if (!out.empty()) held_.push_back(HeldOutput{now_us + faults.delay_us, std::move(out)});
+  size_t sent = 0;
   while (!held_.empty() && held_.front().release_us <= now_us) {
     const auto& bytes = held_.front().bytes;
-    bytes_to_host_ += bytes.size();
+    sent += bytes.size();
     line_write(bytes.data(), bytes.size());
     held_.pop_front();
   }
+  bytes_to_host_ += sent;
+  return sent;
 }
 
 void VirtualMcu::corrupt(std::vector<uint8_t>& bytes, double probability, std::mt19937_64& rng) {

@@ -79,9 +79,10 @@ class VirtualMcu {
   void stop();
 
   // kInProcess: runs one slice (slice_us of simulated time) on the caller's thread: reads what the host
-  // sent, runs the firmware and the mouse, sends what the firmware wrote. Does nothing once stopped or halted.
-  // Throws std::logic_error on a pty (its thread runs it). Not thread-safe: one stepping thread.
-  void step();
+  // sent, runs the firmware and the mouse, sends what the firmware wrote. Returns the bytes it sent to the host
+  // (0 once stopped or halted: it does nothing then). Throws std::logic_error on a pty (its thread runs it).
+  // Not thread-safe: one stepping thread.
+  size_t step();
   // kInProcess: a new cable between the device and a host; returns the host's end (a non-blocking descriptor
   // the caller owns, to hand to link::OpenPort). An earlier cable is unplugged (its host end reads
   // end-of-file). Throws std::logic_error on a pty, std::system_error when no socket pair can be made. The
@@ -148,7 +149,7 @@ class VirtualMcu {
 
   static Pending pending_for(FaultMoment when);
   void run();
-  void run_slice();
+  size_t run_slice();  // returns the bytes sent to the host
   size_t line_read(uint8_t* out, size_t capacity);
   void line_write(const uint8_t* data, size_t size);
   Faults take_faults();
@@ -157,7 +158,7 @@ class VirtualMcu {
   void feed_device(const Faults& faults);
   void filter_event_acks(const uint8_t* bytes, size_t size);
   void sync_valve_log();
-  void send_to_host(const Faults& faults);
+  size_t send_to_host(const Faults& faults);
   void corrupt(std::vector<uint8_t>& bytes, double probability, std::mt19937_64& rng);
   std::vector<uint8_t> garbage(size_t bytes);
 
