@@ -5,18 +5,19 @@
 #include <stdint.h>
 
 #include "firmware/core/time.hpp"
+#include "firmware/wire/limits.hpp"
 #include "firmware/wire/messages.hpp"
 
 namespace rig {
 namespace core {
 
-// Compile-time ceilings: no command can raise the limits above these (SetSafety only tightens them).
-constexpr uint32_t kHardMaxOpenUs = 500000;       // one pulse
-constexpr uint32_t kHardMaxOpenUsPerS = 600000;   // one valve, pulses starting within any 1 s window
-constexpr uint16_t kDefaultHeartbeatTimeoutMs = 250;
-constexpr uint16_t kMinHeartbeatTimeoutMs = 20;   // below a USB frame schedule's jitter the watchdog would chatter
-constexpr uint16_t kMaxHeartbeatTimeoutMs = 2000; // the watchdog can be loosened this far, never disabled
-constexpr uint32_t kValveWindowUs = 1000000;
+// Compile-time ceilings and defaults, shared with the host (firmware/wire/limits.hpp).
+using wire::kDefaultHeartbeatTimeoutMs;
+using wire::kHardMaxOpenUs;
+using wire::kHardMaxOpenUsPerS;
+using wire::kMaxHeartbeatTimeoutMs;
+using wire::kMinHeartbeatTimeoutMs;
+using wire::kValveWindowUs;
 
 struct SafetyLimits {
   uint32_t max_open_us = kHardMaxOpenUs;

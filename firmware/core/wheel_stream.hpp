@@ -6,14 +6,16 @@
 #include <string.h>
 
 #include "firmware/core/time.hpp"
+#include "firmware/wire/limits.hpp"
 #include "firmware/wire/messages.hpp"
 
 namespace rig {
 namespace core {
 
-constexpr uint16_t kDefaultWheelPeriodUs = 1000;
-constexpr uint8_t kDefaultWheelBatch = wire::kWheelBatchMax;
-constexpr uint16_t kMinWheelPeriodUs = 250;
+// Defaults and the shortest period, shared with the host (firmware/wire/limits.hpp).
+using wire::kDefaultWheelBatch;
+using wire::kDefaultWheelPeriodUs;
+using wire::kMinWheelPeriodUs;
 
 // Samples the position at t0 + i * period_us. A sample taken late (the main loop was busy) carries the
 // position read when it was taken, at its nominal time. If the loop falls more than a batch behind, the

@@ -4,5 +4,6 @@
 #include "cobs.hpp"
 #include "crc16.hpp"
 #include "frame.hpp"
+#include "limits.hpp"
 #include "messages.hpp"
 #endif

@@ -22,6 +22,7 @@
 
 #include "command_registry.hpp"
 #include "device_factory.hpp"
+#include "device_policy.hpp"
 #include "host/config/atomic_file.hpp"
 #include "host/task/calibration.hpp"
 #include "host/task/calibration_plan.hpp"
@@ -60,7 +61,9 @@ struct CalibrateOptions {
 // in progress and every later one. Methods: the one calling thread only.
 class CalibrationRig {
  public:
-  CalibrationRig() : work_(io_.get_executor()), thread_([this] { io_.run(); }) {}
+  // `policy`: the rig config's device policy (watchdog and per-second valve limit).
+  explicit CalibrationRig(const task::DevicePolicy& policy)
+      : policy_(policy), work_(io_.get_executor()), thread_([this] { io_.run(); }) {}
   ~CalibrationRig() { close(); }
   CalibrationRig(const CalibrationRig&) = delete;
   CalibrationRig& operator=(const CalibrationRig&) = delete;
@@ -190,13 +193,11 @@ class CalibrationRig {
       }
       connected_once_ = true;
       lock.unlock();
-      wire::SetSafety safety{};
-      // A simulated device running fast gets the longest watchdog the firmware allows (host scheduling delays
-      // are seconds of its time); a real board the default.
-      safety.heartbeat_timeout_ms = speed > 1.0 ? 2000 : 250;
+      // A calibration may pulse up to the firmware's limit whatever the session policy says: the table must
+      // cover every open time a session could ask for.
+      wire::SetSafety safety = safety_request(policy_, speed);
       safety.max_open_us = task::max_calibration_open_us();
-      safety.max_open_us_per_s = 600000;
-      device_->rig().set_safety(safety, [this](const link::CommandResult& result) {
+      send_device_policy(device_->rig(), safety, policy_, false, [this](const link::CommandResult& result) {
         std::lock_guard lock(mutex_);
         if (stopping_ || failure_) return;
         if (!result.acknowledged || (result.status != wire::AckStatus::kOk && result.status != wire::AckStatus::kClamped)) {
@@ -206,7 +207,6 @@ class CalibrationRig {
         }
         changed_.notify_all();
       });
-      device_->rig().clear_faults(0xFFFF);
     };
     events.on_pulse_done = [this](const wire::PulseDone& done) {
       std::lock_guard lock(mutex_);
@@ -225,6 +225,7 @@ class CalibrationRig {
     return events;
   }
 
+  const task::DevicePolicy policy_;
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   std::thread thread_;
@@ -387,7 +388,7 @@ int calibrate(const CalibrateOptions& o) {
 
   std::vector<task::WeighedPulses> measurements;
   {
-    CalibrationRig rig;
+    CalibrationRig rig(config.device_policy);
     rig.connect(std::move(request));
     std::fprintf(stderr, "rig calibrate: connected to %s\n", rig.description().c_str());
     for (std::size_t i = 0; i < plan.open_us.size(); ++i) {

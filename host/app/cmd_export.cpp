@@ -30,7 +30,7 @@ int run_export(const ExportOptions& options) {
     store.emplace(rig::store::Store::open(path, rig::store::OpenOptions::reading()));
   } catch (const rig::store::StoreError& e) {
     std::fprintf(stderr, "rig export: %s\n", e.what());
-    return e.sqlite_code() == SQLITE_CANTOPEN ? rig::app::kExitInvalid : rig::app::kExitFailure;
+    return e.cannot_open() ? rig::app::kExitInvalid : rig::app::kExitFailure;
   }
   if (!store->session(options.session_id)) {
     std::fprintf(stderr, "rig export: no session %lld in %s (`rig sessions` lists them)\n",

@@ -69,18 +69,20 @@ class ProgressLine : public SessionObserver {
   void on_fault(const wire::Fault& fault, int64_t) override {
     if (enabled_) std::fprintf(stderr, "%srig: device fault: %s\n", tty_ ? "\n" : "", fault_text(fault.fault_bit).c_str());
   }
-  void on_trial(const CompletedTrial& t) override {
+  void on_trial(const CompletedTrial& trial) override {
+    const auto& t = trial.record;
     ++trials_;
-    if (t.update.choice) {
+    if (t.choice) {
       ++choices_;
-      high_ += t.update.chose_high ? 1 : 0;
+      high_ += t.chose_high ? 1 : 0;
     }
-    for (int v = 0; v < 2; ++v) {
-      if (t.result.delivered_open_us[v] > 0) ++rewards_[v];
-      volume_[v] += t.update.delivered_ul_by_valve[v];
+    for (const auto valve : {wire::Valve::kCherry, wire::Valve::kGrape}) {
+      const auto v = static_cast<std::size_t>(valve);
+      if (model::delivered_open_us(t, valve) > 0) ++rewards_[v];
+      volume_[v] += model::delivered_ul(t, valve);
     }
-    block_ = t.update.block_index;
-    high_side_ = t.update.high_side == wire::Side::kLeft ? 'L' : 'R';
+    block_ = trial.state_after.schedule.block_index;
+    high_side_ = model::side_code(trial.state_after.schedule.high_side)[0];
     if (!enabled_) return;
     const auto now = std::chrono::steady_clock::now();
     if (tty_ && now - last_print_ < std::chrono::milliseconds(100)) return;
@@ -130,7 +132,7 @@ class LatencyLog : public SessionObserver {
   void on_trial(const CompletedTrial& t) override {
     write_pending();
     pending_ = t.timing;
-    pending_number_ = t.plan.trial_number;
+    pending_number_ = t.record.trial_number;
   }
   void on_finished(const SessionEnd&) override {
     write_pending();

@@ -24,7 +24,7 @@ int run_sessions(const SessionsOptions& options) {
     store.emplace(rig::store::Store::open(path, rig::store::OpenOptions::reading()));
   } catch (const rig::store::StoreError& e) {
     std::fprintf(stderr, "rig sessions: %s\n", e.what());
-    return e.sqlite_code() == SQLITE_CANTOPEN ? rig::app::kExitInvalid : rig::app::kExitFailure;
+    return e.cannot_open() ? rig::app::kExitInvalid : rig::app::kExitFailure;
   }
   const auto sessions = store->sessions(options.subject);
   if (sessions.empty()) {

@@ -98,11 +98,11 @@ int simulate(const SimulateOptions& o) {
     start.initial_state_json = task::engine_state_to_json(engine.state());
     const int64_t session_id = db.begin_session(start);
 
-    std::vector<store::TrialCommit> batch;
+    std::vector<model::TrialRecord> batch;
     batch.reserve(static_cast<size_t>(o.trials));
     const auto sim_start = std::chrono::steady_clock::now();
     simulate_session(engine, agent, rng, [&](const CompletedTrial& t) {
-      batch.push_back(store::TrialCommit{t.plan, t.result, t.times, t.update});
+      batch.push_back(t.record);
     });
     simulate_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - sim_start).count();
     // One transaction per session: simulated trials need no per-trial durability, and the last engine

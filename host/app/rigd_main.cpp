@@ -73,13 +73,13 @@ class SessionLog : public SessionObserver {
   void on_fault(const wire::Fault& fault, int64_t) override { spdlog::warn("device fault: {}", fault_text(fault.fault_bit)); }
   void on_trial(const CompletedTrial& trial) override {
     ++trials_;
-    if (trial.update.choice) {
+    if (trial.record.choice) {
       ++choices_;
-      high_ += trial.update.chose_high ? 1 : 0;
+      high_ += trial.record.chose_high ? 1 : 0;
     }
     if (trials_ % kLogEveryTrials == 0) {
       spdlog::info("trial {}: high side chosen {:.0f}%, block {}", trials_, choices_ ? 100.0 * high_ / choices_ : 0.0,
-                   trial.update.block_index);
+                   trial.state_after.schedule.block_index);
     }
   }
   void on_finished(const SessionEnd& end) override {

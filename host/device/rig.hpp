@@ -18,21 +18,8 @@ using link::DeviceInfo;
 using link::LinkStats;
 using link::LinkStatus;
 
-// Device timestamps of a trial, unwrapped to 64-bit microseconds since boot; -1 where it did not happen.
-struct TrialTimes {
-  int64_t armed_us = -1;
-  int64_t go_cue_us = -1;
-  int64_t choice_us = -1;
-  int64_t valve_open_us = -1;
-};
-
-// A decoded wheel batch: positions sampled every period_us from t0_us (device time since boot).
-struct WheelSamples {
-  uint16_t batch_seq = 0;
-  int64_t t0_us = 0;
-  uint16_t period_us = 0;
-  std::vector<int32_t> position_ticks;
-};
+using model::TrialTimes;
+using model::WheelSamples;
 
 struct RigEvents {
   std::function<void(const LinkStatus&)> on_link;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "firmware/wire/wire.hpp"
+#include "host/model/device.hpp"
 #include "host_clock.hpp"
 #include "serial_port.hpp"
 
@@ -53,19 +54,8 @@ struct LinkStatus {
 };
 
 // What the handshake told about the device.
-struct DeviceInfo {
-  std::string port;
-  std::string firmware_build_id;
-  uint32_t boot_id = 0;
-  uint32_t clock_hz = 0;
-  uint16_t encoder_ticks_per_rev = 0;
-  uint8_t pin_encoder_a = 0, pin_encoder_b = 0, pin_valve_cherry = 0, pin_valve_grape = 0, pin_cue = 0;
-  uint32_t max_open_us = 0;
-  uint32_t max_open_us_per_s = 0;
-  uint16_t heartbeat_timeout_ms = 0;
-  uint16_t latched_faults = 0;
-  wire::HalKind hal_kind = wire::HalKind::kAvr;
-};
+// What the device says about itself (host/model/device.def).
+using DeviceInfo = model::DeviceInfo;
 
 struct LinkStats {
   uint64_t frames_sent = 0;

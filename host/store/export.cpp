@@ -2,9 +2,9 @@
 
 #include <charconv>
 #include <nlohmann/json.hpp>
+#include <type_traits>
+#include <variant>
 #include <vector>
-
-#include "host/store/wheel_codec.hpp"
 
 namespace rig::store {
 namespace {
@@ -22,9 +22,34 @@ std::string csv_text(const std::string& text) {
   return quoted + "\"";
 }
 
-void write_csv_row(std::ostream& out, const std::vector<std::string>& fields) {
-  for (std::size_t i = 0; i < fields.size(); ++i) out << (i ? "," : "") << fields[i];
-  out << '\n';
+// A CSV field: NULL empty, integers in decimal, reals shortest-exact, text quoted when it must be.
+std::string csv_field(const model::ColumnValue& value) {
+  return std::visit(
+      [](const auto& v) -> std::string {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, std::monostate>) {
+          return {};
+        } else if constexpr (std::is_same_v<T, std::int64_t>) {
+          return std::to_string(v);
+        } else if constexpr (std::is_same_v<T, double>) {
+          return csv_number(v);
+        } else {
+          return csv_text(v);
+        }
+      },
+      value);
+}
+
+nlohmann::ordered_json json_field(const model::ColumnValue& value) {
+  return std::visit(
+      [](const auto& v) -> nlohmann::ordered_json {
+        if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::monostate>) {
+          return nullptr;
+        } else {
+          return v;
+        }
+      },
+      value);
 }
 
 }  // namespace
@@ -36,58 +61,35 @@ std::optional<ExportFormat> export_format_from_name(const std::string& name) {
 }
 
 std::int64_t export_trials(const Store& store, std::int64_t session_id, ExportFormat format, std::ostream& out) {
-  auto select = store.connection().prepare("SELECT * FROM trials WHERE session_id = ? ORDER BY trial_number");
-  select.bind(1, session_id);
-  const int columns = select.column_count();
   if (format == ExportFormat::kCsv) {
-    std::vector<std::string> header;
-    for (int i = 0; i < columns; ++i) header.push_back(select.column_name(i));
-    write_csv_row(out, header);
+    for (const auto& field : model::kTrialFields) out << (&field == model::kTrialFields ? "" : ",") << field.name;
+    out << '\n';
   }
   std::int64_t rows = 0;
-  while (select.step("export the trials of session " + std::to_string(session_id))) {
+  store.for_each_trial(session_id, [&](const StoredTrial& trial) {
     ++rows;
     if (format == ExportFormat::kCsv) {
-      std::vector<std::string> fields;
-      for (int i = 0; i < columns; ++i) {
-        switch (select.column_type(i)) {
-          case SQLITE_NULL: fields.emplace_back(); break;
-          case SQLITE_INTEGER: fields.push_back(std::to_string(select.int64(i))); break;
-          case SQLITE_FLOAT: fields.push_back(csv_number(select.real(i))); break;
-          default: fields.push_back(csv_text(select.text(i))); break;
-        }
-      }
-      write_csv_row(out, fields);
+      bool first = true;
+      model::for_each_trial_field(trial, [&](const model::FieldInfo&, const auto& member) {
+        out << (first ? "" : ",") << csv_field(model::to_column(member));
+        first = false;
+      });
+      out << '\n';
     } else {
       nlohmann::ordered_json row;
-      for (int i = 0; i < columns; ++i) {
-        auto& field = row[select.column_name(i)];
-        switch (select.column_type(i)) {
-          case SQLITE_NULL: field = nullptr; break;
-          case SQLITE_INTEGER: field = select.int64(i); break;
-          case SQLITE_FLOAT: field = select.real(i); break;
-          default: field = select.text(i); break;
-        }
-      }
+      model::for_each_trial_field(trial, [&](const model::FieldInfo& field, const auto& member) {
+        row[field.name] = json_field(model::to_column(member));
+      });
       out << row.dump() << '\n';
     }
-  }
+  });
   return rows;
 }
 
 std::int64_t export_wheel(const Store& store, std::int64_t session_id, ExportFormat format, std::ostream& out) {
-  auto select = store.connection().prepare(
-      "SELECT trial_number, t0_device_us, period_us, sample_count, encoding, data FROM wheel_traces "
-      "WHERE session_id = ? ORDER BY trial_number");
-  select.bind(1, session_id);
   if (format == ExportFormat::kCsv) out << "session_id,trial_number,t_us,position_ticks\n";
   std::int64_t samples = 0;
-  while (select.step("export the wheel traces of session " + std::to_string(session_id))) {
-    const auto trial_number = select.int64(0);
-    if (select.int64(4) != kWheelEncodingVersion) {
-      throw std::invalid_argument("wheel trace of trial " + std::to_string(trial_number) + ": unknown encoding");
-    }
-    const auto runs = decode_wheel_trace({select.int64(1), select.int64(2), select.int64(3), select.blob(5)});
+  store.for_each_wheel_trace(session_id, [&](std::uint32_t trial_number, const std::vector<model::WheelSamples>& runs) {
     for (const auto& run : runs) {
       for (std::size_t i = 0; i < run.position_ticks.size(); ++i) {
         const auto t_us = run.t0_us + static_cast<std::int64_t>(i) * run.period_us;
@@ -100,7 +102,7 @@ std::int64_t export_wheel(const Store& store, std::int64_t session_id, ExportFor
         ++samples;
       }
     }
-  }
+  });
   return samples;
 }
 

@@ -16,8 +16,8 @@ enum class ExportFormat { kCsv, kJsonl };
 // "csv" or "jsonl" to a format, or nullopt. Pure; thread-safe.
 std::optional<ExportFormat> export_format_from_name(const std::string& name);
 
-// Writes every trial of the session in trial order: CSV with a header row (the `trials` columns in schema
-// order; NULL as an empty field; numbers exact), or JSON Lines (one object per trial, NULL as null). Returns
+// Writes every trial of the session in trial order: CSV with a header row (the fields of
+// host/model/trial.def in order, the `trials` columns; NULL as an empty field; numbers exact), or JSON Lines (one object per trial, NULL as null). Returns
 // the number of trials written. Not thread-safe (uses the store's connection). Throws StoreError.
 std::int64_t export_trials(const Store& store, std::int64_t session_id, ExportFormat format, std::ostream& out);
 

@@ -1,9 +1,18 @@
 #include "host/store/schema.hpp"
 
-namespace rig::store {
+#include <algorithm>
+#include <stdexcept>
 
-const std::vector<Migration>& migrations() {
-  static const std::vector<Migration> kMigrations{
+#include "host/model/trial_record.hpp"
+
+namespace rig::store {
+namespace {
+
+// The released migrations, frozen as they shipped: never edit one (docs/data-format.md, "Migration policy").
+// A trial field added later is not written here: its line in host/model/trial.def names its version, and
+// with_trial_columns() adds it.
+std::vector<Migration> written_migrations() {
+  return {
       {1, R"sql(
 CREATE TABLE subjects (
   subject_id TEXT PRIMARY KEY,
@@ -125,6 +134,31 @@ DROP INDEX trials_by_subject;
 DROP INDEX trials_by_subject_time;
 )sql"},
   };
+}
+
+// The migrations with, for every trial field added after version 1, an ALTER TABLE in its version's
+// migration (a new migration when no written one has that version). Throws std::logic_error for a later field
+// that is not nullable (old rows could not hold it).
+std::vector<Migration> with_trial_columns(std::vector<Migration> migrations) {
+  for (const auto& field : model::kTrialFields) {
+    if (field.since_version <= 1) continue;
+    if (!field.nullable) {
+      throw std::logic_error(std::string("trial field ") + field.name + " added in schema version " +
+                             std::to_string(field.since_version) + " must be std::optional (older rows hold NULL)");
+    }
+    auto at = std::find_if(migrations.begin(), migrations.end(),
+                           [&](const Migration& m) { return m.version == field.since_version; });
+    if (at == migrations.end()) at = migrations.insert(migrations.end(), Migration{field.since_version, ""});
+    at->sql += "ALTER TABLE trials ADD COLUMN " + model::column_definition(field) + ";\n";
+  }
+  std::sort(migrations.begin(), migrations.end(), [](const Migration& a, const Migration& b) { return a.version < b.version; });
+  return migrations;
+}
+
+}  // namespace
+
+const std::vector<Migration>& migrations() {
+  static const std::vector<Migration> kMigrations = with_trial_columns(written_migrations());
   return kMigrations;
 }
 

@@ -1,9 +1,14 @@
 #include "host/store/sqlite.hpp"
 
+#include <type_traits>
+#include <variant>
+
 #include <cstdio>
 #include <utility>
 
 namespace rig::store {
+
+bool StoreError::cannot_open() const { return (sqlite_code_ & 0xff) == SQLITE_CANTOPEN; }
 
 namespace {
 
@@ -89,6 +94,27 @@ Statement& Statement::bind(int index, const std::vector<std::uint8_t>& blob) {
 Statement& Statement::bind_null(int index) {
   sqlite3_bind_null(stmt_, index);
   return *this;
+}
+
+Statement& Statement::bind(int index, const model::ColumnValue& value) {
+  return std::visit(
+      [&](const auto& v) -> Statement& {
+        if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::monostate>) {
+          return bind_null(index);
+        } else {
+          return bind(index, v);
+        }
+      },
+      value);
+}
+
+model::ColumnValue Statement::value(int column) const {
+  switch (column_type(column)) {
+    case SQLITE_NULL: return {};
+    case SQLITE_INTEGER: return int64(column);
+    case SQLITE_FLOAT: return real(column);
+    default: return text(column);
+  }
 }
 
 bool Statement::step(std::string_view what) {

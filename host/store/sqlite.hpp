@@ -1,5 +1,6 @@
 // A small RAII layer over Debian's libsqlite3 C API: a connection and prepared statements whose every failure
-// becomes a StoreError naming the database file and SQLite's reason. Internal to rig_store.
+// becomes a StoreError naming the database file and SQLite's reason. Private to rig_store: store.hpp does
+// not include it; tests and tools that need raw SQL reach the connection through connection_of().
 #pragma once
 
 #include <sqlite3.h>
@@ -11,19 +12,10 @@
 #include <string_view>
 #include <vector>
 
+#include "host/model/trial_record.hpp"
+#include "host/store/store_error.hpp"
+
 namespace rig::store {
-
-// Every failure of the store: the message names the database file, what was being done and SQLite's reason
-// ("store /data/rig.sqlite: commit trial 12 of session 3: database or disk is full"). sqlite_code() is the
-// extended SQLite result code (SQLITE_FULL, SQLITE_READONLY, ...; 0 when the failure is not SQLite's).
-class StoreError : public std::runtime_error {
- public:
-  StoreError(const std::string& message, int sqlite_code) : std::runtime_error(message), sqlite_code_(sqlite_code) {}
-  int sqlite_code() const { return sqlite_code_; }
-
- private:
-  int sqlite_code_;
-};
 
 class Statement;
 
@@ -69,6 +61,8 @@ class Statement {
   Statement& bind(int index, std::string_view text);
   Statement& bind(int index, const std::vector<std::uint8_t>& blob);
   Statement& bind_null(int index);
+  // A model column value: NULL, INTEGER, REAL or TEXT.
+  Statement& bind(int index, const model::ColumnValue& value);
   template <class T>
   Statement& bind(int index, const std::optional<T>& value) {
     return value ? bind(index, *value) : bind_null(index);
@@ -94,6 +88,8 @@ class Statement {
   std::optional<double> optional_real(int column) const;
   std::optional<std::string> optional_text(int column) const;
   std::vector<std::uint8_t> blob(int column) const;
+  // The column as a model column value (a BLOB reads as TEXT).
+  model::ColumnValue value(int column) const;
   int column_count() const { return sqlite3_column_count(stmt_); }
   std::string column_name(int column) const { return sqlite3_column_name(stmt_, column); }
   int column_type(int column) const { return sqlite3_column_type(stmt_, column); }
@@ -118,5 +114,10 @@ class Transaction {
   std::string what_;
   bool open_ = true;
 };
+
+class Store;
+// The connection under a Store, for tests and tools that run their own SQL (fault injection, checkpoints);
+// stays owned by the Store. Not thread-safe (as the Store).
+Connection& connection_of(const Store& store);
 
 }  // namespace rig::store

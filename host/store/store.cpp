@@ -11,44 +11,36 @@
 #include <ctime>
 #include <filesystem>
 #include <map>
+#include <utility>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
 #include "host/store/schema.hpp"
+#include "host/store/sqlite.hpp"
 #include "host/store/wheel_codec.hpp"
 #include "host/task/engine_state.hpp"
-#include "host/task/rig_config.hpp"
 
 namespace rig::store {
 namespace {
 
 using Json = nlohmann::json;
 
-const char* side_letter(wire::Side side) { return side == wire::Side::kLeft ? "L" : "R"; }
-
-// The side in a nullable `L`/`R` column.
+// The side in a nullable `L`/`R` column of the trials table.
 std::optional<wire::Side> side_at(const Statement& row, int column) {
-  if (row.is_null(column)) return std::nullopt;
-  return row.text(column) == "L" ? wire::Side::kLeft : wire::Side::kRight;
+  const std::string name = row.column_name(column);
+  const model::FieldInfo field{name.c_str(), model::ColumnType::kText, true, 1, ""};
+  std::optional<wire::Side> side;
+  model::from_column(row.value(column), field, side);
+  return side;
 }
 
-constexpr task::Named<wire::TrialOutcome> kOutcomeNames[] = {
-    {"left", wire::TrialOutcome::kLeft},
-    {"right", wire::TrialOutcome::kRight},
-    {"miss", wire::TrialOutcome::kMiss},
-    {"aborted", wire::TrialOutcome::kAborted},
-    {"no_quiescence", wire::TrialOutcome::kNoQuiescence},
-    {"watchdog_abort", wire::TrialOutcome::kWatchdogAbort}};
-
-std::string outcome_name(std::uint8_t outcome) {
-  const char* name = task::name_of(kOutcomeNames, static_cast<wire::TrialOutcome>(outcome));
-  return *name ? std::string(name) : "unknown_" + std::to_string(outcome);
+// The schema must reach every version a trial field names (host/model/trial.def).
+constexpr int latest_trial_field_version() {
+  int version = 1;
+  for (const auto& field : model::kTrialFields) version = std::max(version, field.since_version);
+  return version;
 }
-
-std::optional<std::int64_t> device_time(std::int64_t t_us) {
-  if (t_us < 0) return std::nullopt;
-  return t_us;
-}
+static_assert(kSchemaVersion >= latest_trial_field_version(), "a trial field names a schema version past kSchemaVersion");
 
 std::int64_t system_clock_unix_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -101,44 +93,14 @@ std::map<std::string, int> column_indices(const Statement& statement) {
   return indices;
 }
 
-StoredTrial read_trial(const Statement& row, const std::map<std::string, int>& at) {
-  auto i64 = [&](const char* name) { return row.int64(at.at(name)); };
-  auto u32 = [&](const char* name) { return static_cast<std::uint32_t>(row.int64(at.at(name))); };
-  auto real = [&](const char* name) { return row.real(at.at(name)); };
-  auto time = [&](const char* name) { return row.optional_int64(at.at(name)).value_or(-1); };
-  StoredTrial t;
-  t.session_id = i64("session_id");
-  t.trial_number = u32("trial_number");
-  t.block_index = u32("block_index");
-  t.high_side = *side_at(row, at.at("high_side"));
-  t.p_controllable_by_side = {real("p_controllable_left"), real("p_controllable_right")};
-  t.p_distractor = real("p_distractor");
-  t.free_choice = i64("free_choice") != 0;
-  t.instructed_side = side_at(row, at.at("instructed_side"));
-  t.controllable_drawn_by_side = {i64("controllable_drawn_left") != 0, i64("controllable_drawn_right") != 0};
-  t.distractor_drawn = i64("distractor_drawn") != 0;
-  t.controllable_valve = *task::value_of(task::kFlavourNames, row.text(at.at("controllable_flavour")));
-  t.planned_volume_ul_by_open_index = {real("planned_left_cherry_ul"), real("planned_left_grape_ul"),
-                                       real("planned_right_cherry_ul"), real("planned_right_grape_ul")};
-  t.planned_open_us_by_open_index = {u32("planned_left_cherry_open_us"), u32("planned_left_grape_open_us"),
-                                     u32("planned_right_cherry_open_us"), u32("planned_right_grape_open_us")};
-  t.planned_at_us = i64("planned_at_us");
-  const auto* outcome = task::value_of(kOutcomeNames, row.text(at.at("outcome")));
-  t.outcome = outcome ? *outcome : wire::TrialOutcome::kAborted;
-  t.choice = side_at(row, at.at("choice"));
-  t.chose_high = i64("chose_high") != 0;
-  t.reaction_time_us = row.optional_int64(at.at("reaction_time_us"));
-  t.delivered_open_us_by_valve = {u32("delivered_cherry_open_us"), u32("delivered_grape_open_us")};
-  t.delivered_ul_by_valve = {real("delivered_cherry_ul"), real("delivered_grape_ul")};
-  t.controllable_delivered = i64("controllable_delivered") != 0;
-  t.distractor_delivered = i64("distractor_delivered") != 0;
-  t.times = {time("armed_device_us"), time("go_cue_device_us"), time("choice_device_us"), time("valve_open_device_us")};
-  t.position_at_choice_ticks = static_cast<std::int32_t>(i64("position_at_choice_ticks"));
-  t.quiescence_restarts = u32("quiescence_restarts");
-  t.result_flags = u32("result_flags");
-  t.reversed_after = i64("reversed_after") != 0;
-  t.committed_at_unix_us = i64("committed_at_unix_us");
-  return t;
+model::TrialRecord read_trial(const Statement& row, const std::map<std::string, int>& at) {
+  model::TrialRecord trial;
+  model::for_each_trial_field(trial, [&](const model::FieldInfo& field, auto& member) {
+    const auto column = at.find(field.name);
+    if (column == at.end()) throw StoreError(std::string("store: table trials has no column ") + field.name, 0);
+    model::from_column(row.value(column->second), field, member);
+  });
+  return trial;
 }
 
 }  // namespace
@@ -157,7 +119,7 @@ Store::~Store() = default;
 
 const std::string& Store::path() const { return impl_->connection.path(); }
 int Store::schema_version() const { return impl_->schema_version; }
-Connection& Store::connection() const { return impl_->connection; }
+Connection& connection_of(const Store& store) { return store.impl_->connection; }
 
 std::int64_t Store::now_unix_us() const {
   return impl_->options.clock_unix_us ? impl_->options.clock_unix_us() : system_clock_unix_us();
@@ -355,80 +317,34 @@ std::string running_session_subject(const Connection& db, std::int64_t session_i
   return session.text(0);
 }
 
-// The trial INSERT, prepared once per commit and reused for every row of a batch (preparing a 43-column
-// statement costs more than running it).
-Statement prepare_trial_insert(const Connection& db) {
-  return db.prepare(
-        "INSERT INTO trials (session_id, trial_number, subject_id, block_index, high_side, p_controllable_left, "
-        "p_controllable_right, p_distractor, free_choice, instructed_side, controllable_drawn_left, "
-        "controllable_drawn_right, distractor_drawn, controllable_flavour, distractor_flavour, "
-        "planned_left_cherry_ul, planned_left_grape_ul, planned_right_cherry_ul, planned_right_grape_ul, "
-        "planned_left_cherry_open_us, planned_left_grape_open_us, planned_right_cherry_open_us, "
-        "planned_right_grape_open_us, planned_at_us, outcome, choice, chose_high, reaction_time_us, "
-        "delivered_cherry_open_us, delivered_grape_open_us, delivered_cherry_ul, delivered_grape_ul, "
-        "controllable_delivered, distractor_delivered, armed_device_us, go_cue_device_us, choice_device_us, "
-        "valve_open_device_us, position_at_choice_ticks, quiescence_restarts, result_flags, reversed_after, "
-        "committed_at_unix_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+// INSERT INTO trials (every field of trial.def) VALUES (?, ...).
+const std::string& trial_insert_sql() {
+  static const std::string kSql = [] {
+    std::string columns, values;
+    for (const auto& field : model::kTrialFields) {
+      columns += (columns.empty() ? "" : ", ") + std::string(field.name);
+      values += values.empty() ? "?" : ", ?";
+    }
+    return "INSERT INTO trials (" + columns + ") VALUES (" + values + ")";
+  }();
+  return kSql;
 }
 
+// The trial INSERT, prepared once per commit and reused for every row of a batch (preparing a 43-column
+// statement costs more than running it).
+Statement prepare_trial_insert(const Connection& db) { return db.prepare(trial_insert_sql()); }
+
 void insert_trial_row(Statement& insert, std::int64_t session_id, const std::string& subject_id,
-                      const TrialCommit& trial, std::int64_t committed_at_unix_us, const std::string& what) {
-  const auto& [plan, result, times, update] = trial;
-  const auto cherry = static_cast<std::size_t>(wire::Valve::kCherry);
-  const auto grape = static_cast<std::size_t>(wire::Valve::kGrape);
-  const auto controllable = static_cast<std::size_t>(plan.controllable_valve);
-  const auto distractor = static_cast<std::size_t>(plan.distractor_valve);
-  std::optional<std::int64_t> reaction_time_us;
-  if (times.go_cue_us >= 0 && times.choice_us >= 0) reaction_time_us = times.choice_us - times.go_cue_us;
-  std::optional<std::string> instructed;
-  if (plan.instructed_side) instructed = side_letter(*plan.instructed_side);
-  std::optional<std::string> choice;
-  if (update.choice) choice = side_letter(*update.choice);
-  insert.bind(1, session_id)
-      .bind(2, plan.trial_number)
-      .bind(3, subject_id)
-      .bind(4, plan.block_index)
-      .bind(5, side_letter(plan.high_side))
-      .bind(6, plan.p_controllable_by_side[0])
-      .bind(7, plan.p_controllable_by_side[1])
-      .bind(8, plan.p_distractor)
-      .bind(9, plan.free_choice)
-      .bind(10, instructed)
-      .bind(11, plan.controllable_drawn_by_side[0])
-      .bind(12, plan.controllable_drawn_by_side[1])
-      .bind(13, plan.distractor_drawn)
-      .bind(14, task::flavour_name(plan.controllable_valve))
-      .bind(15, task::flavour_name(plan.distractor_valve))
-      .bind(16, plan.volume_ul[0])
-      .bind(17, plan.volume_ul[1])
-      .bind(18, plan.volume_ul[2])
-      .bind(19, plan.volume_ul[3])
-      .bind(20, plan.arm.open_us[0])
-      .bind(21, plan.arm.open_us[1])
-      .bind(22, plan.arm.open_us[2])
-      .bind(23, plan.arm.open_us[3])
-      .bind(24, plan.planned_at_us)
-      .bind(25, outcome_name(result.outcome))
-      .bind(26, choice)
-      .bind(27, update.chose_high)
-      .bind(28, reaction_time_us)
-      .bind(29, result.delivered_open_us[cherry])
-      .bind(30, result.delivered_open_us[grape])
-      .bind(31, update.delivered_ul_by_valve[cherry])
-      .bind(32, update.delivered_ul_by_valve[grape])
-      .bind(33, update.delivered_ul_by_valve[controllable] > 0.0)
-      .bind(34, update.delivered_ul_by_valve[distractor] > 0.0)
-      .bind(35, device_time(times.armed_us))
-      .bind(36, device_time(times.go_cue_us))
-      .bind(37, device_time(times.choice_us))
-      .bind(38, device_time(times.valve_open_us))
-      .bind(39, static_cast<std::int64_t>(result.position_at_choice_ticks))
-      .bind(40, static_cast<std::int64_t>(result.quiescence_restarts))
-      .bind(41, static_cast<std::int64_t>(result.flags))
-      .bind(42, update.reversed)
-      .bind(43, committed_at_unix_us)
-      .run(what);
+                      const model::TrialRecord& trial, std::int64_t committed_at_unix_us, const std::string& what) {
+  model::TrialRecord row = trial;
+  row.session_id = session_id;
+  row.subject_id = subject_id;
+  row.committed_at_unix_us = committed_at_unix_us;
+  int index = 0;
+  model::for_each_trial_field(std::as_const(row), [&](const model::FieldInfo&, const auto& member) {
+    insert.bind(++index, model::to_column(member));
+  });
+  insert.run(what);
   insert.reset();
 }
 
@@ -446,24 +362,23 @@ void save_state(const Connection& db, std::int64_t session_id, std::uint32_t tri
 
 }  // namespace
 
-void Store::commit_trial(std::int64_t session_id, const task::TrialPlan& plan, const wire::TrialResult& result,
-                         const device::TrialTimes& times, const task::TrialUpdate& update,
-                         const std::vector<device::WheelSamples>& wheel, const task::EngineState& state_after) {
+void Store::commit_trial(std::int64_t session_id, const model::TrialRecord& trial,
+                         const std::vector<model::WheelSamples>& wheel, const task::EngineState& state_after) {
   auto& db = impl_->connection;
   const std::string what =
-      "commit trial " + std::to_string(plan.trial_number) + " of session " + std::to_string(session_id);
+      "commit trial " + std::to_string(trial.trial_number) + " of session " + std::to_string(session_id);
   const auto trace = encode_wheel_trace(wheel);
   const auto state_json = task::engine_state_to_json(state_after);
   Transaction transaction(db, what);
   const auto subject_id = running_session_subject(db, session_id, what);
   Statement insert = prepare_trial_insert(db);
-  insert_trial_row(insert, session_id, subject_id, {plan, result, times, update}, now_unix_us(), what);
+  insert_trial_row(insert, session_id, subject_id, trial, now_unix_us(), what);
   if (trace.sample_count > 0) {
     db.prepare(
           "INSERT INTO wheel_traces (session_id, trial_number, t0_device_us, period_us, sample_count, encoding, data) "
           "VALUES (?, ?, ?, ?, ?, ?, ?)")
         .bind(1, session_id)
-        .bind(2, plan.trial_number)
+        .bind(2, trial.trial_number)
         .bind(3, trace.t0_us)
         .bind(4, trace.period_us)
         .bind(5, trace.sample_count)
@@ -471,11 +386,11 @@ void Store::commit_trial(std::int64_t session_id, const task::TrialPlan& plan, c
         .bind(7, trace.data)
         .run(what);
   }
-  save_state(db, session_id, plan.trial_number, state_json, what);
+  save_state(db, session_id, trial.trial_number, state_json, what);
   transaction.commit();
 }
 
-void Store::commit_trials(std::int64_t session_id, const std::vector<TrialCommit>& trials,
+void Store::commit_trials(std::int64_t session_id, const std::vector<model::TrialRecord>& trials,
                           const task::EngineState& state_after) {
   if (trials.empty()) return;
   auto& db = impl_->connection;
@@ -486,7 +401,7 @@ void Store::commit_trials(std::int64_t session_id, const std::vector<TrialCommit
   const auto subject_id = running_session_subject(db, session_id, what);
   Statement insert = prepare_trial_insert(db);
   for (const auto& trial : trials) insert_trial_row(insert, session_id, subject_id, trial, committed_at_unix_us, what);
-  save_state(db, session_id, trials.back().plan.trial_number, state_json, what);
+  save_state(db, session_id, trials.back().trial_number, state_json, what);
   transaction.commit();
 }
 
@@ -585,25 +500,51 @@ void Store::resume_session(std::int64_t session_id, const ResumeInfo& info) {
 }
 
 std::vector<StoredTrial> Store::trials(std::int64_t session_id) const {
-  auto select = impl_->connection.prepare("SELECT * FROM trials WHERE session_id = ? ORDER BY trial_number");
-  select.bind(1, session_id);
-  const auto at = column_indices(select);
   std::vector<StoredTrial> out;
-  while (select.step("read the trials of session " + std::to_string(session_id))) out.push_back(read_trial(select, at));
+  for_each_trial(session_id, [&](const StoredTrial& trial) { out.push_back(trial); });
   return out;
 }
 
-std::vector<device::WheelSamples> Store::wheel_trace(std::int64_t session_id, std::uint32_t trial_number) const {
+void Store::for_each_trial(std::int64_t session_id, const std::function<void(const StoredTrial&)>& visit) const {
+  auto select = impl_->connection.prepare("SELECT * FROM trials WHERE session_id = ? ORDER BY trial_number");
+  select.bind(1, session_id);
+  const auto at = column_indices(select);
+  while (select.step("read the trials of session " + std::to_string(session_id))) visit(read_trial(select, at));
+}
+
+namespace {
+
+std::vector<model::WheelSamples> decode_stored_trace(const Statement& row, std::int64_t trial_number) {
+  // Columns: t0_device_us, period_us, sample_count, encoding, data.
+  if (row.int64(3) != kWheelEncodingVersion) {
+    throw std::invalid_argument("wheel trace of trial " + std::to_string(trial_number) + ": unknown encoding " +
+                                std::to_string(row.int64(3)));
+  }
+  return decode_wheel_trace({row.int64(0), row.int64(1), row.int64(2), row.blob(4)});
+}
+
+}  // namespace
+
+std::vector<model::WheelSamples> Store::wheel_trace(std::int64_t session_id, std::uint32_t trial_number) const {
   auto select = impl_->connection.prepare(
       "SELECT t0_device_us, period_us, sample_count, encoding, data FROM wheel_traces "
       "WHERE session_id = ? AND trial_number = ?");
   select.bind(1, session_id).bind(2, trial_number);
   if (!select.step("read a wheel trace")) return {};
-  if (select.int64(3) != kWheelEncodingVersion) {
-    throw std::invalid_argument("wheel trace of trial " + std::to_string(trial_number) + ": unknown encoding " +
-                                std::to_string(select.int64(3)));
+  return decode_stored_trace(select, trial_number);
+}
+
+void Store::for_each_wheel_trace(
+    std::int64_t session_id,
+    const std::function<void(std::uint32_t, const std::vector<model::WheelSamples>&)>& visit) const {
+  auto select = impl_->connection.prepare(
+      "SELECT t0_device_us, period_us, sample_count, encoding, data, trial_number FROM wheel_traces "
+      "WHERE session_id = ? ORDER BY trial_number");
+  select.bind(1, session_id);
+  while (select.step("read the wheel traces of session " + std::to_string(session_id))) {
+    const auto trial_number = static_cast<std::uint32_t>(select.int64(5));
+    visit(trial_number, decode_stored_trace(select, trial_number));
   }
-  return decode_wheel_trace({select.int64(0), select.int64(1), select.int64(2), select.blob(4)});
 }
 
 std::vector<StoredEvent> Store::events(std::int64_t session_id) const {
@@ -686,25 +627,6 @@ std::string sha256_hex(const std::string& bytes) {
     hex += kHex[digest[i] & 0xf];
   }
   return hex;
-}
-
-std::string device_info_json(const device::DeviceInfo& device) {
-  const Json json{{"port", device.port},
-                  {"firmware_build_id", device.firmware_build_id},
-                  {"boot_id", device.boot_id},
-                  {"clock_hz", device.clock_hz},
-                  {"encoder_ticks_per_rev", device.encoder_ticks_per_rev},
-                  {"pin_encoder_a", device.pin_encoder_a},
-                  {"pin_encoder_b", device.pin_encoder_b},
-                  {"pin_valve_cherry", device.pin_valve_cherry},
-                  {"pin_valve_grape", device.pin_valve_grape},
-                  {"pin_cue", device.pin_cue},
-                  {"max_open_us", device.max_open_us},
-                  {"max_open_us_per_s", device.max_open_us_per_s},
-                  {"heartbeat_timeout_ms", device.heartbeat_timeout_ms},
-                  {"latched_faults", device.latched_faults},
-                  {"hal_kind", static_cast<int>(device.hal_kind)}};
-  return json.dump();
 }
 
 std::string calibration_json(const task::RigConfig& rig) {

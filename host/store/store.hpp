@@ -26,10 +26,12 @@
 #include <vector>
 
 #include "firmware/wire/messages.hpp"
-#include "host/store/sqlite.hpp"
+#include "host/model/device.hpp"
+#include "host/model/trial_record.hpp"
+#include "host/store/store_error.hpp"
 #include "host/task/engine.hpp"
+#include "host/task/rig_config.hpp"
 #include "host/task/subject.hpp"
-#include "rig.hpp"
 
 namespace rig::store {
 
@@ -67,7 +69,7 @@ struct SessionStart {
   std::string valve_calibration_json;    // calibration_json(rig): the tables in force
   std::string device_kind;               // sim | serial | simavr
   std::string firmware_build_id;
-  std::string hardware_json;             // device_info_json(device)
+  std::string hardware_json;             // model::device_info_json(device)
   std::string host_version;
   std::uint64_t rng_seed = 0;
   std::int64_t started_at_unix_us = 0;
@@ -116,46 +118,8 @@ struct ResumeInfo {
   std::string host_version;
 };
 
-// A completed trial without its wheel trace, for commit_trials().
-struct TrialCommit {
-  task::TrialPlan plan;
-  wire::TrialResult result{};
-  device::TrialTimes times;
-  task::TrialUpdate update;
-};
-
-// One stored trial (a row of `trials`). Arrays "by side" are [left, right], "by valve" [cherry, grape],
-// "by open index" wire::open_index order [left cherry, left grape, right cherry, right grape].
-struct StoredTrial {
-  std::int64_t session_id = 0;
-  std::uint32_t trial_number = 0;
-  std::uint32_t block_index = 0;
-  wire::Side high_side = wire::Side::kLeft;
-  std::array<double, 2> p_controllable_by_side{};
-  double p_distractor = 0.0;
-  bool free_choice = true;
-  std::optional<wire::Side> instructed_side;
-  std::array<bool, 2> controllable_drawn_by_side{};
-  bool distractor_drawn = false;
-  wire::Valve controllable_valve = wire::Valve::kCherry;
-  std::array<double, 4> planned_volume_ul_by_open_index{};
-  std::array<std::uint32_t, 4> planned_open_us_by_open_index{};
-  std::int64_t planned_at_us = 0;
-  wire::TrialOutcome outcome = wire::TrialOutcome::kMiss;
-  std::optional<wire::Side> choice;
-  bool chose_high = false;
-  std::optional<std::int64_t> reaction_time_us;  // choice - go cue, device clock
-  std::array<std::uint32_t, 2> delivered_open_us_by_valve{};
-  std::array<double, 2> delivered_ul_by_valve{};
-  bool controllable_delivered = false;
-  bool distractor_delivered = false;
-  device::TrialTimes times;  // -1 where it did not happen
-  std::int32_t position_at_choice_ticks = 0;
-  std::uint32_t quiescence_restarts = 0;
-  std::uint32_t result_flags = 0;
-  bool reversed_after = false;
-  std::int64_t committed_at_unix_us = 0;
-};
+// One stored trial: a row of `trials` (host/model/trial.def).
+using StoredTrial = model::TrialRecord;
 
 // One trial of a subject's history, for the fitter.
 struct SubjectTrial {
@@ -178,6 +142,8 @@ struct StoredEvent {
   std::int64_t logged_at_unix_us = 0;
   std::string detail_json;
 };
+
+class Connection;
 
 class Store {
  public:
@@ -209,19 +175,18 @@ class Store {
   // session. Throws StoreError.
   std::vector<std::int64_t> mark_interrupted_sessions();
 
-  // Commits one completed trial in ONE transaction: the trial row, its wheel trace (encode_wheel_trace) and
-  // the engine state after it (state_after; what resume restores). Durable when it returns. Device times are
-  // microseconds since the device booted (-1: did not happen). Throws StoreError (nothing written) when the
-  // session does not exist or has ended, the trial number is already stored, or SQLite fails (disk full,
-  // read-only, ...).
-  void commit_trial(std::int64_t session_id, const task::TrialPlan& plan, const wire::TrialResult& result,
-                    const device::TrialTimes& times, const task::TrialUpdate& update,
-                    const std::vector<device::WheelSamples>& wheel, const task::EngineState& state_after);
+  // Commits one completed trial in ONE transaction: the trial row (its session_id, subject_id and
+  // committed_at_unix_us are the store's, whatever `trial` holds), its wheel trace (encode_wheel_trace) and the
+  // engine state after it (state_after; what resume restores). Durable when it returns. Throws StoreError
+  // (nothing written) when the session does not exist or has ended, the trial number is already stored, or
+  // SQLite fails (disk full, read-only, ...).
+  void commit_trial(std::int64_t session_id, const model::TrialRecord& trial,
+                    const std::vector<model::WheelSamples>& wheel, const task::EngineState& state_after);
 
   // Commits many trials (no wheel traces) and the engine state after the last of them in ONE transaction,
   // e.g. a simulated session: all or nothing, one fsync. Trials are stored in the order given, all with the
   // same commit time. Throws StoreError as commit_trial (nothing written).
-  void commit_trials(std::int64_t session_id, const std::vector<TrialCommit>& trials,
+  void commit_trials(std::int64_t session_id, const std::vector<model::TrialRecord>& trials,
                      const task::EngineState& state_after);
 
   // Appends an event: kind (e.g. "fault", "link_disconnected", "link_reconnected", "device_reset",
@@ -247,9 +212,17 @@ class Store {
 
   // The trials of a session in trial order. Throws StoreError.
   std::vector<StoredTrial> trials(std::int64_t session_id) const;
+  // Calls visit(trial) for every trial of the session in trial order, one row at a time (for exports of long
+  // sessions). Throws StoreError, or std::invalid_argument naming the field of a malformed row.
+  void for_each_trial(std::int64_t session_id, const std::function<void(const StoredTrial&)>& visit) const;
   // The wheel trace of one trial as runs of samples (empty when none was stored). Throws StoreError, or
   // std::invalid_argument when the stored blob is malformed.
-  std::vector<device::WheelSamples> wheel_trace(std::int64_t session_id, std::uint32_t trial_number) const;
+  std::vector<model::WheelSamples> wheel_trace(std::int64_t session_id, std::uint32_t trial_number) const;
+  // Calls visit(trial_number, runs) for every stored wheel trace of the session, in trial order. Throws
+  // StoreError, or std::invalid_argument when a stored blob is malformed.
+  void for_each_wheel_trace(
+      std::int64_t session_id,
+      const std::function<void(std::uint32_t trial_number, const std::vector<model::WheelSamples>& runs)>& visit) const;
   // Events of a session in order. Throws StoreError.
   std::vector<StoredEvent> events(std::int64_t session_id) const;
 
@@ -262,13 +235,12 @@ class Store {
 
   // PRAGMA integrity_check: "ok", or SQLite's list of problems. Throws StoreError.
   std::string integrity_check() const;
-  // The connection, for export and tests; stays owned by the Store.
-  Connection& connection() const;
 
  private:
   struct Impl;
   explicit Store(std::unique_ptr<Impl> impl);
   std::int64_t now_unix_us() const;
+  friend Connection& connection_of(const Store& store);
   std::unique_ptr<Impl> impl_;
 };
 
@@ -277,7 +249,7 @@ std::string utc_iso8601(std::int64_t unix_us);
 // Lower-case hex SHA-256 of `bytes` (OpenSSL EVP). Pure; thread-safe.
 std::string sha256_hex(const std::string& bytes);
 // The hardware description recorded with a session: every DeviceInfo field as a JSON object. Pure; thread-safe.
-std::string device_info_json(const device::DeviceInfo& device);
+using model::device_info_json;
 // The valve calibration tables in force as JSON: {"cherry": {"calibrated_on": "...", "points": [{"open_us",
 // "volume_ul"}...]}, "grape": ...}. Pure; thread-safe.
 std::string calibration_json(const task::RigConfig& rig);

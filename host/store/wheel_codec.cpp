@@ -62,11 +62,11 @@ void put_deltas(std::vector<std::uint8_t>& out, const std::vector<std::int32_t>&
 
 }  // namespace
 
-EncodedWheelTrace encode_wheel_trace(std::vector<device::WheelSamples> batches) {
-  std::erase_if(batches, [](const device::WheelSamples& b) { return b.position_ticks.empty(); });
+EncodedWheelTrace encode_wheel_trace(std::vector<model::WheelSamples> batches) {
+  std::erase_if(batches, [](const model::WheelSamples& b) { return b.position_ticks.empty(); });
   std::stable_sort(batches.begin(), batches.end(),
-                   [](const device::WheelSamples& a, const device::WheelSamples& b) { return a.t0_us < b.t0_us; });
-  std::vector<device::WheelSamples> runs;
+                   [](const model::WheelSamples& a, const model::WheelSamples& b) { return a.t0_us < b.t0_us; });
+  std::vector<model::WheelSamples> runs;
   for (auto& batch : batches) {
     if (!runs.empty()) {
       auto& run = runs.back();
@@ -96,13 +96,13 @@ EncodedWheelTrace encode_wheel_trace(std::vector<device::WheelSamples> batches) 
   return trace;
 }
 
-std::vector<device::WheelSamples> decode_wheel_trace(const EncodedWheelTrace& trace) {
-  std::vector<device::WheelSamples> runs;
+std::vector<model::WheelSamples> decode_wheel_trace(const EncodedWheelTrace& trace) {
+  std::vector<model::WheelSamples> runs;
   Reader reader(trace.data);
   std::int64_t t0_us = trace.t0_us;
   std::int64_t total = 0;
   while (!reader.done()) {
-    device::WheelSamples run;
+    model::WheelSamples run;
     t0_us += reader.signed_varint();
     run.t0_us = t0_us;
     const auto period_us = reader.varint();

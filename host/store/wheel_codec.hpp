@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "rig.hpp"
+#include "host/model/device.hpp"
 
 namespace rig::store {
 
@@ -25,10 +25,10 @@ struct EncodedWheelTrace {
 // (start offset from the previous run's start, period, count, first position) followed by the position deltas,
 // with runs of unchanged positions collapsed; every number is a zigzag LEB128 varint. A still wheel costs
 // almost nothing, a moving one about one byte per sample. Empty batches are dropped. Pure; thread-safe.
-EncodedWheelTrace encode_wheel_trace(std::vector<device::WheelSamples> batches);
+EncodedWheelTrace encode_wheel_trace(std::vector<model::WheelSamples> batches);
 
 // The runs of an encoded trace as WheelSamples (batch_seq 0), in time order. Throws std::invalid_argument when
 // the data is truncated or malformed or the sample count disagrees. Pure; thread-safe.
-std::vector<device::WheelSamples> decode_wheel_trace(const EncodedWheelTrace& trace);
+std::vector<model::WheelSamples> decode_wheel_trace(const EncodedWheelTrace& trace);
 
 }  // namespace rig::store

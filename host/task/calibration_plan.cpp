@@ -7,13 +7,13 @@
 #include <limits>
 #include <utility>
 
-#include "firmware/core/valve_guard.hpp"
+#include "firmware/wire/limits.hpp"
 
 namespace rig::task {
 namespace {
 
-constexpr std::int64_t kValveWindowUs = core::kValveWindowUs;
-constexpr std::int64_t kMaxOpenUsPerWindow = core::kHardMaxOpenUsPerS;
+constexpr std::int64_t kValveWindowUs = wire::kValveWindowUs;
+constexpr std::int64_t kMaxOpenUsPerWindow = wire::kHardMaxOpenUsPerS;
 
 std::string_view trim(std::string_view text) {
   const auto first = text.find_first_not_of(" \t\r\n");
@@ -41,7 +41,7 @@ std::string join_us(const std::vector<std::uint32_t>& open_us) {
 
 }  // namespace
 
-std::uint32_t max_calibration_open_us() { return core::kHardMaxOpenUs; }
+std::uint32_t max_calibration_open_us() { return wire::kHardMaxOpenUs; }
 
 std::vector<std::uint32_t> parse_open_times(std::string_view text) {
   std::vector<std::uint32_t> open_us;
@@ -97,7 +97,7 @@ std::vector<std::string> check_plan(const CalibrationPlan& plan) {
 
 std::int64_t pulse_train_duration_us(std::uint32_t open_us, std::uint32_t count, std::uint32_t interval_us) {
   if (count == 0 || open_us == 0) return 0;
-  const std::int64_t pulse_us = std::min<std::int64_t>(open_us, core::kHardMaxOpenUs);
+  const std::int64_t pulse_us = std::min<std::int64_t>(open_us, wire::kHardMaxOpenUs);
   std::deque<std::int64_t> window_starts;  // starts of the pulses still inside the one-second window
   std::int64_t scheduled_us = 0;
   std::int64_t end_us = 0;

@@ -52,15 +52,34 @@ void read_calibration(MapReader& valve, CalibrationTable& table) {
   }
 }
 
+// An optional device limit in [min, max] (what the firmware accepts without clamping); `out` keeps its default
+// when the key is absent.
+template <class T>
+void read_limit(MapReader& map, std::string_view key, T& out, std::int64_t min, std::int64_t max, std::string_view unit) {
+  std::int64_t value = out;
+  const std::string expected = std::string(unit) + " in [" + std::to_string(min) + ", " + std::to_string(max) + "]";
+  if (map.integer(key, value, min, max, expected)) out = static_cast<T>(value);
+}
+
 RigConfig read_rig_config(yaml::Sink& sink, const YAML::Node& document) {
   RigConfig config;
   MapReader root(sink, document, "", {"rig", "device", "wheel", "cues", "valves", "calibration_max_age_days"});
   if (auto rig = root.mapping("rig", {"id"}, Need::kRequired)) rig->text("id", config.id, Need::kRequired);
-  if (auto device = root.mapping("device", {"kind", "port"}, Need::kRequired)) {
+  auto& policy = config.device_policy;
+  if (auto device = root.mapping("device", {"kind", "port", "heartbeat_timeout_ms", "max_open_us", "max_open_us_per_s"},
+                                 Need::kRequired)) {
     device->choice("kind", config.device_kind, kDeviceKindNames, Need::kRequired);
     device->text("port", config.port, config.device_kind == DeviceKind::kSerial ? Need::kRequired : Need::kOptional);
+    read_limit(*device, "heartbeat_timeout_ms", policy.heartbeat_timeout_ms, wire::kMinHeartbeatTimeoutMs,
+               wire::kMaxHeartbeatTimeoutMs, "milliseconds");
+    read_limit(*device, "max_open_us", policy.max_open_us, 1, wire::kHardMaxOpenUs, "microseconds per pulse");
+    read_limit(*device, "max_open_us_per_s", policy.max_open_us_per_s, 1, wire::kHardMaxOpenUsPerS,
+               "microseconds of one valve per second");
   }
-  if (auto wheel = root.mapping("wheel", {"ticks_per_rev", "threshold_deg"}, Need::kRequired)) {
+  if (auto wheel = root.mapping("wheel", {"ticks_per_rev", "threshold_deg", "sample_period_us", "samples_per_batch"},
+                                Need::kRequired)) {
+    read_limit(*wheel, "sample_period_us", policy.wheel_period_us, wire::kMinWheelPeriodUs, 65535, "microseconds");
+    read_limit(*wheel, "samples_per_batch", policy.wheel_samples_per_batch, 1, wire::kWheelBatchMax, "samples");
     const std::string expected_ticks = "a multiple of 4 in [4, 65532] (ticks after 4x decoding)";
     bool ticks_ok = wheel->integer("ticks_per_rev", config.ticks_per_rev, 4, 65532, expected_ticks, Need::kRequired);
     if (ticks_ok && config.ticks_per_rev % 4 != 0) {

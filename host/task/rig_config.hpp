@@ -8,14 +8,29 @@
 #include <string>
 #include <vector>
 
+#include "firmware/wire/limits.hpp"
 #include "firmware/wire/messages.hpp"
 #include "host/task/calibration.hpp"
 #include "host/task/diagnostics.hpp"
+#include "host/model/enums.hpp"
 #include "host/task/names.hpp"
 
 namespace rig::task {
 
 enum class DeviceKind { kSim, kSerial, kSimavr };
+
+// What a session asks of the device: the host watchdog, the valve limits and the wheel stream. Read from
+// the rig config (`device:` and `wheel:`, docs/config.md); the defaults are the firmware's and the loader
+// refuses what the firmware would clamp (firmware/wire/limits.hpp).
+struct DevicePolicy {
+  std::uint16_t heartbeat_timeout_ms = wire::kDefaultHeartbeatTimeoutMs;
+  std::uint32_t max_open_us = wire::kHardMaxOpenUs;            // one pulse
+  std::uint32_t max_open_us_per_s = wire::kHardMaxOpenUsPerS;  // one valve, any one-second window
+  std::uint16_t wheel_period_us = wire::kDefaultWheelPeriodUs;
+  std::uint8_t wheel_samples_per_batch = wire::kDefaultWheelBatch;
+
+  bool operator==(const DevicePolicy&) const = default;
+};
 
 struct RigConfig {
   std::string id;
@@ -26,6 +41,7 @@ struct RigConfig {
   std::map<std::string, std::uint8_t> cues;  // cue output name -> device cue id (ArmTrial.cue_id)
   std::array<CalibrationTable, wire::kValveCount> calibration;  // by wire::Valve
   int calibration_max_age_days = 30;         // older tables warn at session start
+  DevicePolicy device_policy;
 
   std::string source_file;
   FieldLocations locations;
@@ -52,10 +68,8 @@ std::vector<std::string> stale_calibration_warnings(const RigConfig& rig, std::c
 
 inline constexpr Named<DeviceKind> kDeviceKindNames[] = {
     {"sim", DeviceKind::kSim}, {"serial", DeviceKind::kSerial}, {"simavr", DeviceKind::kSimavr}};
-// The valves' flavours as config files name them.
-inline constexpr Named<wire::Valve> kFlavourNames[] = {{"cherry", wire::Valve::kCherry}, {"grape", wire::Valve::kGrape}};
-
-// "cherry" or "grape". Pure; thread-safe.
-inline const char* flavour_name(wire::Valve valve) { return name_of(kFlavourNames, valve); }
+// The valves' flavours as config files name them (host/model/enums.hpp).
+using model::flavour_name;
+using model::kFlavourNames;
 
 }  // namespace rig::task

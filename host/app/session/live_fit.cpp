@@ -3,21 +3,20 @@
 namespace rig::app {
 
 analysis::TrialRecord to_trial_record(const CompletedTrial& trial, int64_t session_id) {
+  const auto& t = trial.record;
   analysis::TrialRecord r;
   r.session_id = std::to_string(session_id);
-  if (!trial.update.choice) {
+  if (!t.choice) {
     r.choice = analysis::Choice::kMiss;
   } else {
-    r.choice = *trial.update.choice == wire::Side::kLeft ? analysis::Choice::kLeft : analysis::Choice::kRight;
+    r.choice = *t.choice == wire::Side::kLeft ? analysis::Choice::kLeft : analysis::Choice::kRight;
   }
-  r.free_choice = trial.plan.free_choice;
-  const auto ctrl = static_cast<size_t>(trial.plan.controllable_valve);
-  const auto dist = static_cast<size_t>(trial.plan.distractor_valve);
-  r.controllable_delivered = trial.result.delivered_open_us[ctrl] > 0;
-  r.distractor_delivered = trial.result.delivered_open_us[dist] > 0;
-  r.p_controllable_left = trial.plan.p_controllable_by_side[static_cast<size_t>(wire::Side::kLeft)];
-  r.p_controllable_right = trial.plan.p_controllable_by_side[static_cast<size_t>(wire::Side::kRight)];
-  r.p_distractor = trial.plan.p_distractor;
+  r.free_choice = t.free_choice;
+  r.controllable_delivered = model::delivered_open_us(t, t.controllable_flavour) > 0;
+  r.distractor_delivered = model::delivered_open_us(t, t.distractor_flavour) > 0;
+  r.p_controllable_left = t.p_controllable_left;
+  r.p_controllable_right = t.p_controllable_right;
+  r.p_distractor = t.p_distractor;
   return r;
 }
 

@@ -12,19 +12,7 @@
 namespace rig::app {
 namespace {
 
-const char* side_name(wire::Side side) { return side == wire::Side::kLeft ? "left" : "right"; }
-
-const char* outcome_name(uint8_t outcome) {
-  switch (static_cast<wire::TrialOutcome>(outcome)) {
-    case wire::TrialOutcome::kLeft: return "left";
-    case wire::TrialOutcome::kRight: return "right";
-    case wire::TrialOutcome::kMiss: return "miss";
-    case wire::TrialOutcome::kAborted: return "aborted";
-    case wire::TrialOutcome::kNoQuiescence: return "no_quiescence";
-    case wire::TrialOutcome::kWatchdogAbort: return "watchdog_abort";
-  }
-  return "unknown";
-}
+using model::side_name;
 
 nlohmann::json estimate_or_null(const std::optional<analysis::Estimate>& e) {
   if (!e || !std::isfinite(e->value) || !std::isfinite(e->se)) return nullptr;
@@ -113,49 +101,51 @@ void MonitorObserver::on_started(const SessionStartInfo& info) {
   emit({{"type", "started"}, {"subject", info.subject_id}, {"device", device_}, {"session_id", session_id_json()}});
 }
 
-void MonitorObserver::on_trial(const CompletedTrial& t) {
+void MonitorObserver::on_trial(const CompletedTrial& trial) {
+  const auto& t = trial.record;
   ++trials_;
-  if (t.update.choice) {
+  if (t.choice) {
     ++choices_;
-    high_choices_ += t.update.chose_high ? 1 : 0;
-  } else if (static_cast<wire::TrialOutcome>(t.result.outcome) == wire::TrialOutcome::kMiss) {
+    high_choices_ += t.chose_high ? 1 : 0;
+  } else if (t.outcome == wire::TrialOutcome::kMiss) {
     ++misses_;
   }
-  if (t.update.reversed) ++reversals_;
+  if (t.reversed_after) ++reversals_;
   std::array<bool, 2> rewarded{};
-  for (int v = 0; v < 2; ++v) {
-    rewarded[v] = t.result.delivered_open_us[v] > 0;
+  for (const auto valve : {wire::Valve::kCherry, wire::Valve::kGrape}) {
+    const auto v = static_cast<std::size_t>(valve);
+    rewarded[v] = model::delivered_open_us(t, valve) > 0;
     rewards_[v] += rewarded[v] ? 1 : 0;
-    volume_ul_[v] += t.update.delivered_ul_by_valve[v];
+    volume_ul_[v] += model::delivered_ul(t, valve);
   }
-  block_ = t.update.block_index;
-  high_side_ = side_name(t.update.high_side);
+  block_ = trial.state_after.schedule.block_index;
+  high_side_ = side_name(trial.state_after.schedule.high_side);
 
-  const auto controllable = static_cast<int>(t.plan.controllable_valve);
-  const auto distractor = static_cast<int>(t.plan.distractor_valve);
+  const auto controllable = static_cast<int>(t.controllable_flavour);
+  const auto distractor = static_cast<int>(t.distractor_flavour);
   last_trial_ = {
-      {"number", t.plan.trial_number},
-      {"outcome", outcome_name(t.result.outcome)},
-      {"choice", t.update.choice ? nlohmann::json(side_name(*t.update.choice)) : nlohmann::json(nullptr)},
-      {"chose_high", t.update.chose_high},
-      {"free_choice", t.plan.free_choice},
-      {"high_side", side_name(t.plan.high_side)},
-      {"block", t.plan.block_index},
-      {"reversed_after", t.update.reversed},
+      {"number", t.trial_number},
+      {"outcome", model::outcome_name(t.outcome)},
+      {"choice", t.choice ? nlohmann::json(side_name(*t.choice)) : nlohmann::json(nullptr)},
+      {"chose_high", t.chose_high},
+      {"free_choice", t.free_choice},
+      {"high_side", side_name(t.high_side)},
+      {"block", t.block_index},
+      {"reversed_after", t.reversed_after},
       {"rewards", {{"cherry", rewarded[0]}, {"grape", rewarded[1]}}},
-      {"delivered_ul", {{"cherry", t.update.delivered_ul_by_valve[0]}, {"grape", t.update.delivered_ul_by_valve[1]}}},
+      {"delivered_ul", {{"cherry", t.delivered_cherry_ul}, {"grape", t.delivered_grape_ul}}},
       {"controllable_reward", rewarded[controllable]},
       {"distractor_reward", rewarded[distractor]},
-      {"synthesized", t.synthesized},
+      {"synthesized", trial.synthesized},
   };
   push_bounded(trial_log_, last_trial_, kStatusTrialLimit);
-  wheel_ = decimated_wheel(t.wheel, kWheelTracePoints);
-  wheel_["trial"] = t.plan.trial_number;
+  wheel_ = decimated_wheel(trial.wheel, kWheelTracePoints);
+  wheel_["trial"] = t.trial_number;
 
   nlohmann::json fit = nullptr;
   if (const auto latest = fit_.latest()) {
     fit = analysis::fit_to_json(*latest);
-    nlohmann::json point = {{"trial", t.plan.trial_number},
+    nlohmann::json point = {{"trial", t.trial_number},
                             {"n_trials", latest->n_trials},
                             {"controllable", estimate_or_null(latest->controllable_index)},
                             {"distractor", estimate_or_null(latest->distractor_index)}};
@@ -169,7 +159,7 @@ void MonitorObserver::on_trial(const CompletedTrial& t) {
         {"index_point", indices_.empty() ? nlohmann::json(nullptr) : indices_.back()},
         {"wheel", wheel_},
         {"link", link_json()}},
-       t.timing.get());
+       trial.timing.get());
 }
 
 void MonitorObserver::on_link(const link::LinkStatus& status) {

@@ -177,18 +177,6 @@ analysis::TrialRecord to_analysis_record(const store::SubjectTrial& t) {
   return r;
 }
 
-std::string fault_text(uint16_t fault_bit) {
-  switch (fault_bit) {
-    case wire::kFaultHostTimeout: return "the device heard nothing from the host in time: valves closed, trial aborted";
-    case wire::kFaultEventOverflow: return "the device's event queue overflowed (the host was away too long)";
-    case wire::kFaultValveLimit: return "a valve time above the safety limit was asked for and clamped";
-    case wire::kFaultEncoderInvalid: return "the wheel encoder skipped steps (check its wiring)";
-    case wire::kFaultRxOverrun: return "the device lost incoming bytes (receive overrun)";
-    case wire::kFaultReset: return "the device restarted (watchdog or brown-out)";
-    default: return "fault bit " + std::to_string(fault_bit);
-  }
-}
-
 nlohmann::json session_report(const SessionEnd& end, const std::vector<analysis::TrialRecord>& trials,
                               int crt_surrogates, uint64_t seed, const std::string& subject_id, int64_t session_id,
                               const std::string& db_path) {

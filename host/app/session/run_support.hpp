@@ -83,8 +83,8 @@ analysis::TrialRecord to_analysis_record(const store::SubjectTrial& trial);
 // Every trial of the subject in `db`, in order, as the fitter reads them. Reads the database; throws
 // store::StoreError.
 std::vector<analysis::TrialRecord> subject_history(const store::Store& db, const std::string& subject_id);
-// Plain words for a device fault bit.
-std::string fault_text(uint16_t fault_bit);
+// Plain words for a device fault bit (host/model/enums.hpp).
+using model::fault_text;
 
 // The end-of-session report: counts, volumes, the pooled fit's indices with SEs, the randomization test's
 // p-values (crt_surrogates > 0), the stage decision, where the data went.

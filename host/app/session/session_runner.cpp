@@ -4,6 +4,8 @@
 #include <cmath>
 
 #include "host/task/names.hpp"
+#include "host/task/record.hpp"
+#include "device_policy.hpp"
 
 namespace rig::app {
 
@@ -140,15 +142,8 @@ void SessionRunner::on_device_status(const wire::DeviceStatus& status) {
 }
 
 void SessionRunner::configure_device() {
-  wire::SetSafety safety{};
-  // At high simulated speed a few ms of host scheduling delay is seconds of device time: use the longest
-  // watchdog the firmware allows there. On real hardware (speed 1) the default 250 ms.
-  safety.heartbeat_timeout_ms = config_.speed > 1.0 ? 2000 : 250;
-  safety.max_open_us = 500000;
-  safety.max_open_us_per_s = 600000;
-  rig_.set_safety(safety);
-  rig_.set_wheel_stream(1000, 20);
-  rig_.clear_faults(0xFFFF);
+  const auto& policy = config_.rig_config.device_policy;
+  send_device_policy(rig_, safety_request(policy, config_.speed), policy, true);
 }
 
 void SessionRunner::next_trial() {
@@ -197,29 +192,29 @@ void SessionRunner::on_result(const wire::TrialResult& result, const device::Tri
     trial.timing = std::make_shared<TrialTiming>();
     trial.timing->received_ns = received_ns;
   }
-  trial.plan = *in_flight_;
-  trial.result = result;
-  trial.times = times;
+  const task::TrialPlan plan = *in_flight_;
   trial.synthesized = synthesized;
   trial.wheel = std::move(wheel_);
   wheel_.clear();
+  task::TrialUpdate update;
   try {
-    trial.update = engine_->on_result(trial.plan, result, std::max(session_now_us(), trial.plan.planned_at_us));
+    update = engine_->on_result(plan, result, std::max(session_now_us(), plan.planned_at_us));
   } catch (const std::exception& e) {
     finish(std::string("the task engine rejected a result: ") + e.what(), true);
     return;
   }
+  trial.record = task::record_trial(plan, result, times, update);
   trial.state_after = engine_->state();
   in_flight_.reset();
 
   ++tally_.trials;
-  if (trial.update.choice) {
+  if (update.choice) {
     ++tally_.choices;
-    if (trial.update.chose_high) ++tally_.high_side_choices;
+    if (update.chose_high) ++tally_.high_side_choices;
   } else if (result.outcome == static_cast<uint8_t>(wire::TrialOutcome::kMiss)) {
     ++tally_.misses;
   }
-  if (trial.update.reversed) ++tally_.reversals;
+  if (update.reversed) ++tally_.reversals;
   for (size_t v = 0; v < 2; ++v) {
     if (result.delivered_open_us[v] > 0) ++tally_.rewards_by_valve[v];
   }
@@ -228,7 +223,7 @@ void SessionRunner::on_result(const wire::TrialResult& result, const device::Tri
   auto shared_trial = std::make_shared<CompletedTrial>(std::move(trial));
   recorder_.commit(*shared_trial, [self, shared_trial](std::optional<std::string> error) {
     if (error) {
-      self->finish("cannot record trial " + std::to_string(shared_trial->plan.trial_number) + ": " + *error, true);
+      self->finish("cannot record trial " + std::to_string(shared_trial->record.trial_number) + ": " + *error, true);
       return;
     }
     for (auto* o : self->observers_) o->on_trial(*shared_trial);

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "host/model/trial_record.hpp"
 #include "host/task/engine.hpp"
 #include "host/task/protocol.hpp"
 #include "host/task/rig_config.hpp"
@@ -40,12 +41,10 @@ struct TrialTiming {
 
 // One finished trial with everything the store and the observers need.
 struct CompletedTrial {
-  task::TrialPlan plan;
-  wire::TrialResult result{};
-  device::TrialTimes times;
-  task::TrialUpdate update;
-  std::vector<device::WheelSamples> wheel;
-  task::EngineState state_after;
+  model::TrialRecord record;               // the trial as the store keeps it (host/model/trial.def)
+  std::vector<model::WheelSamples> wheel;  // the wheel batches since the previous trial
+  task::EngineState state_after;           // the engine after the trial: the next block and high side are in
+                                           // state_after.schedule
   bool synthesized = false;  // the device restarted mid-trial or lost the result (event queue overflow):
                              // the host recorded the trial as aborted
   std::shared_ptr<TrialTiming> timing;  // only when SessionConfig::time_trials

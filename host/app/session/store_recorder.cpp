@@ -75,7 +75,7 @@ void StoreRecorder::begin(const SessionStartInfo& info, std::function<void(std::
     try {
       if (ctx.resume_session_id) {
         id = *ctx.resume_session_id;
-        store.resume_session(id, store::ResumeInfo{info.device.firmware_build_id, store::device_info_json(info.device),
+        store.resume_session(id, store::ResumeInfo{info.device.firmware_build_id, model::device_info_json(info.device),
                                                    ctx.host_version});
       } else {
         store::SessionStart start;
@@ -87,7 +87,7 @@ void StoreRecorder::begin(const SessionStartInfo& info, std::function<void(std::
         start.valve_calibration_json = store::calibration_json(ctx.rig_config);
         start.device_kind = ctx.device_kind;
         start.firmware_build_id = info.device.firmware_build_id;
-        start.hardware_json = store::device_info_json(info.device);
+        start.hardware_json = model::device_info_json(info.device);
         start.host_version = ctx.host_version;
         start.rng_seed = info.seed;
         start.started_at_unix_us = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -112,12 +112,11 @@ void StoreRecorder::commit(const CompletedTrial& trial, std::function<void(std::
   enqueue([this, trial, done](store::Store& store) {
     std::optional<std::string> error;
     try {
-      store.commit_trial(worker_session_id_, trial.plan, trial.result, trial.times, trial.update, trial.wheel,
-                         trial.state_after);
-      if (trial.update.reversed) {
-        store.log_event(worker_session_id_, "reversal", trial.plan.planned_at_us,
-                        "{\"after_trial\":" + std::to_string(trial.plan.trial_number) + ",\"block\":" +
-                            std::to_string(trial.update.block_index) + "}");
+      store.commit_trial(worker_session_id_, trial.record, trial.wheel, trial.state_after);
+      if (trial.record.reversed_after) {
+        store.log_event(worker_session_id_, "reversal", trial.record.planned_at_us,
+                        "{\"after_trial\":" + std::to_string(trial.record.trial_number) + ",\"block\":" +
+                            std::to_string(trial.state_after.schedule.block_index) + "}");
       }
       if (trial.timing) trial.timing->committed_ns = steady_now_ns();
     } catch (const std::exception& e) {

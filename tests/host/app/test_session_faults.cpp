@@ -147,7 +147,7 @@ class FaultSession {
     session_id = session->session_id;
     stored = db.trials(session_id);
     events = db.events(session_id);
-    auto summary = db.connection().prepare("SELECT summary_json FROM sessions WHERE session_id = ?");
+    auto summary = store::connection_of(db).prepare("SELECT summary_json FROM sessions WHERE session_id = ?");
     summary.bind(1, session_id);
     if (summary.step("summary")) summary_json = nlohmann::json::parse(summary.text(0));
     return true;
@@ -193,8 +193,7 @@ bool cut_short(wire::TrialOutcome o) {
 // The longer of the two sides' planned open time for `valve`.
 uint32_t most_planned(const store::StoredTrial& t, int valve) {
   const auto v = static_cast<wire::Valve>(valve);
-  return std::max(t.planned_open_us_by_open_index[wire::open_index(wire::Side::kLeft, v)],
-                  t.planned_open_us_by_open_index[wire::open_index(wire::Side::kRight, v)]);
+  return std::max(model::planned_open_us(t, wire::Side::kLeft, v), model::planned_open_us(t, wire::Side::kRight, v));
 }
 
 // Every valve opening belongs to one stored trial that reports delivering from that valve, opened at the
@@ -219,10 +218,10 @@ void expect_valves_match_trials(const std::vector<std::vector<hal::SimValvePulse
     for (; i < stored.size() && stored[i].trial_number <= last_trial_on_board[b]; ++i) {
       const auto& t = stored[i];
       for (int v = 0; v < 2; ++v) {
-        const uint32_t delivered = t.delivered_open_us_by_valve[v];
+        const uint32_t delivered = model::delivered_open_us(t, static_cast<wire::Valve>(v));
         if (is_choice(t.outcome)) {
           const auto side = *t.choice;
-          EXPECT_EQ(delivered, t.planned_open_us_by_open_index[wire::open_index(side, static_cast<wire::Valve>(v))])
+          EXPECT_EQ(delivered, model::planned_open_us(t, side, static_cast<wire::Valve>(v)))
               << "trial " << t.trial_number << " valve " << v;
         } else if (cut_short(t.outcome)) {
           EXPECT_LE(delivered, most_planned(t, v)) << "trial " << t.trial_number << " valve " << v;
@@ -232,11 +231,11 @@ void expect_valves_match_trials(const std::vector<std::vector<hal::SimValvePulse
         if (delivered == 0) continue;
         bool found = false;
         for (size_t k = 0; k < pulses.size() && !found; ++k) {
-          if (used[k] || pulses[k].valve != v || static_cast<int64_t>(pulses[k].open_us) != t.times.valve_open_us) continue;
+          if (used[k] || pulses[k].valve != v || static_cast<int64_t>(pulses[k].open_us) != t.valve_open_device_us.value_or(-1)) continue;
           used[k] = found = true;
           EXPECT_EQ(pulses[k].close_us - pulses[k].open_us, delivered) << "trial " << t.trial_number << " valve " << v;
         }
-        EXPECT_TRUE(found) << "trial " << t.trial_number << " reports valve " << v << " open at " << t.times.valve_open_us
+        EXPECT_TRUE(found) << "trial " << t.trial_number << " reports valve " << v << " open at " << t.valve_open_device_us.value_or(-1)
                            << " for " << delivered << " us, the board has no such opening";
       }
     }
@@ -274,11 +273,11 @@ void expect_every_trial_once(const FaultSession& s, uint32_t n) {
   for (uint32_t i = 0; i < n; ++i) {
     const auto& seen = s.witness.trials[i];
     const auto& kept = s.stored[i];
-    EXPECT_EQ(seen.plan.trial_number, kept.trial_number);
-    EXPECT_EQ(seen.result.outcome, static_cast<uint8_t>(kept.outcome)) << "trial " << kept.trial_number;
-    EXPECT_EQ(seen.result.delivered_open_us[0], kept.delivered_open_us_by_valve[0]) << "trial " << kept.trial_number;
-    EXPECT_EQ(seen.result.delivered_open_us[1], kept.delivered_open_us_by_valve[1]) << "trial " << kept.trial_number;
-    EXPECT_EQ(seen.times.valve_open_us, kept.times.valve_open_us) << "trial " << kept.trial_number;
+    EXPECT_EQ(seen.record.trial_number, kept.trial_number);
+    EXPECT_EQ(seen.record.outcome, kept.outcome) << "trial " << kept.trial_number;
+    EXPECT_EQ(seen.record.delivered_cherry_open_us, kept.delivered_cherry_open_us) << "trial " << kept.trial_number;
+    EXPECT_EQ(seen.record.delivered_grape_open_us, kept.delivered_grape_open_us) << "trial " << kept.trial_number;
+    EXPECT_EQ(seen.record.valve_open_device_us, kept.valve_open_device_us) << "trial " << kept.trial_number;
   }
   std::vector<uint32_t> shown;
   for (const auto& m : s.published) {
@@ -334,7 +333,7 @@ void run_with_unplugs(FaultSession& s, const std::function<bool(uint32_t)>& pull
                       bool port_error, uint64_t replug_after_us) {
   std::optional<uint64_t> replug_at_us;  // device time
   s.witness.after_trial = [&](const app::CompletedTrial& t) {
-    if (!pull_after(t.plan.trial_number)) return;
+    if (!pull_after(t.record.trial_number)) return;
     s.vmcu().cut_line(LineDirection::kToHost, when);
     s.vmcu().cut_line(LineDirection::kToDevice, when);
     if (port_error) s.rig().drop_connection("test: cable pulled");
@@ -391,7 +390,7 @@ TEST(SessionFaults, McuResetMidTrialIsRecordedOnceAsAborted) {
   FaultSession s("mcu-reset", kTrials);
   bool halting = false, restarted = false;
   s.witness.after_trial = [&](const app::CompletedTrial& t) {
-    if (t.plan.trial_number == 5) {
+    if (t.record.trial_number == 5) {
       s.vmcu().halt(FaultMoment::kNextGoCue);
       halting = true;
     }
@@ -408,7 +407,7 @@ TEST(SessionFaults, McuResetMidTrialIsRecordedOnceAsAborted) {
   const auto& dead = s.stored[5];
   EXPECT_EQ(dead.outcome, wire::TrialOutcome::kAborted);
   EXPECT_TRUE(s.witness.trials[5].synthesized);
-  EXPECT_EQ(dead.delivered_open_us_by_valve[0] + dead.delivered_open_us_by_valve[1], 0u);
+  EXPECT_EQ(dead.delivered_cherry_open_us + dead.delivered_grape_open_us, 0u);
   size_t shown_synthesized = 0;
   for (const auto& m : s.published) {
     if (m["type"] == "trial" && m["trial"]["synthesized"] == true) ++shown_synthesized;
@@ -442,7 +441,7 @@ TEST(SessionFaults, GarbageBurstsAreDroppedAndReported) {
   constexpr uint32_t kTrials = 24;
   FaultSession s("garbage", kTrials);
   s.witness.after_trial = [&](const app::CompletedTrial& t) {
-    if (t.plan.trial_number % 6 == 0) {
+    if (t.record.trial_number % 6 == 0) {
       s.vmcu().inject_garbage(LineDirection::kToHost, 300);
       s.vmcu().inject_garbage(LineDirection::kToDevice, 300);
     }
@@ -486,7 +485,7 @@ TEST(SessionFaults, SilentHostClosesTheValveWithinTheWatchdogBound) {
   std::optional<hal::SimValvePulse> cut_at;
   uint64_t last_host_byte_us = 0;
   s.witness.after_trial = [&](const app::CompletedTrial& t) {
-    if (t.plan.trial_number != 1) return;
+    if (t.record.trial_number != 1) return;
     pulses_before = s.vmcu().valve_pulses().size();
     s.vmcu().cut_line(LineDirection::kToDevice, FaultMoment::kNextValveOpen);
   };
@@ -510,7 +509,7 @@ TEST(SessionFaults, SilentHostClosesTheValveWithinTheWatchdogBound) {
   expect_valves_match_trials(s.boards_pulses(), s.stored, one_board(kTrials));
   const store::StoredTrial* cut_trial = nullptr;
   for (const auto& t : s.stored) {
-    if (t.times.valve_open_us == static_cast<int64_t>(cut_at->open_us)) cut_trial = &t;
+    if (t.valve_open_device_us.value_or(-1) == static_cast<int64_t>(cut_at->open_us)) cut_trial = &t;
   }
   ASSERT_NE(cut_trial, nullptr);
   EXPECT_EQ(cut_trial->outcome, wire::TrialOutcome::kWatchdogAbort) << "trial " << cut_trial->trial_number;
@@ -536,7 +535,7 @@ TEST(SessionFaults, EventQueueOverflowIsReportedEndToEnd) {
   FaultSession s("overflow", kTrials);
   bool withholding = false, released = false;
   s.witness.after_trial = [&](const app::CompletedTrial& t) {
-    if (t.plan.trial_number == 3) {
+    if (t.record.trial_number == 3) {
       s.vmcu().withhold_event_acks(true);
       withholding = true;
     }
@@ -553,7 +552,7 @@ TEST(SessionFaults, EventQueueOverflowIsReportedEndToEnd) {
   expect_fault_reported(s, wire::kFaultEventOverflow);
   std::vector<uint32_t> synthesized;
   for (const auto& t : s.witness.trials) {
-    if (t.synthesized) synthesized.push_back(t.plan.trial_number);
+    if (t.synthesized) synthesized.push_back(t.record.trial_number);
   }
   // The trial whose result the full queue could not take is recorded once, as aborted by the host, and the
   // store says why.

@@ -94,14 +94,13 @@ TEST(SessionRunner, RunsTrialsToTheLimitAndRecordsEachBeforeTheNext) {
   ASSERT_EQ(recorder.trials.size(), 40u);
   for (size_t i = 0; i < recorder.trials.size(); ++i) {
     const auto& t = recorder.trials[i];
-    EXPECT_EQ(t.plan.trial_number, i + 1);
-    EXPECT_EQ(t.result.trial_id, t.plan.arm.trial_id);
+    EXPECT_EQ(t.record.trial_number, i + 1);
     EXPECT_EQ(t.state_after.trials_done, i + 1);
-    if (t.update.choice) {
-      const auto side = *t.update.choice;
-      EXPECT_EQ(t.result.delivered_open_us[0], t.plan.open_us(side, wire::Valve::kCherry));
-      EXPECT_EQ(t.result.delivered_open_us[1], t.plan.open_us(side, wire::Valve::kGrape));
-      EXPECT_FALSE(t.wheel.empty()) << "trial " << t.plan.trial_number << " has no wheel trace";
+    if (t.record.choice) {
+      const auto side = *t.record.choice;
+      EXPECT_EQ(t.record.delivered_cherry_open_us, model::planned_open_us(t.record, side, wire::Valve::kCherry));
+      EXPECT_EQ(t.record.delivered_grape_open_us, model::planned_open_us(t.record, side, wire::Valve::kGrape));
+      EXPECT_FALSE(t.wheel.empty()) << "trial " << t.record.trial_number << " has no wheel trace";
     }
   }
   EXPECT_EQ(end->trials, 40u);

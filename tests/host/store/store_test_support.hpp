@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <string>
 
+#include "host/store/sqlite.hpp"
 #include "host/store/store.hpp"
 #include "host/store/synthetic_session.hpp"
 #include "host/task/engine_state.hpp"
@@ -45,7 +46,7 @@ inline SessionStart session_start(const std::string& subject_id, std::uint64_t s
   start.valve_calibration_json = calibration_json(synthetic::rig_config());
   start.device_kind = "sim";
   start.firmware_build_id = "fw-test-1";
-  device::DeviceInfo device;
+  model::DeviceInfo device;
   device.firmware_build_id = "fw-test-1";
   device.boot_id = 7;
   start.hardware_json = device_info_json(device);
@@ -94,7 +95,7 @@ inline HandTrial hand_trial(std::uint32_t trial_number) {
   t.update.reversed = true;
   t.update.block_index = 4;
   t.update.high_side = wire::Side::kRight;
-  device::WheelSamples batch;
+  model::WheelSamples batch;
   batch.t0_us = 4'999'000'000;
   batch.period_us = 1000;
   for (int i = 0; i < 40; ++i) batch.position_ticks.push_back(i < 20 ? 0 : 3 * (i - 20));
@@ -108,7 +109,7 @@ inline HandTrial hand_trial(std::uint32_t trial_number) {
 }
 
 inline void commit(Store& store, std::int64_t session_id, const synthetic::Trial& t) {
-  store.commit_trial(session_id, t.plan, t.result, t.times, t.update, t.wheel, t.state_after);
+  store.commit_trial(session_id, t.record(), t.wheel, t.state_after);
 }
 
 // Writes a database at `path` holding one running session of subject M1 with hand_trial(1..trials), closes it

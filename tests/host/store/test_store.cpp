@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <set>
+#include <sstream>
 
 #include "host/store/schema.hpp"
 #include "store_test_support.hpp"
@@ -18,13 +19,13 @@ using testing::session_start;
 using testing::TempDir;
 
 std::int64_t count(const Store& store, const std::string& sql) {
-  auto select = store.connection().prepare(sql);
+  auto select = connection_of(store).prepare(sql);
   select.step("count");
   return select.int64(0);
 }
 
 std::string pragma(const Store& store, const std::string& name) {
-  auto select = store.connection().prepare("PRAGMA " + name);
+  auto select = connection_of(store).prepare("PRAGMA " + name);
   select.step(name);
   return select.text(0);
 }
@@ -42,6 +43,59 @@ TEST(Store, OpenCreatesDirectoriesAndAppliesEveryMigration) {
   EXPECT_EQ(pragma(store, "foreign_keys"), "1");
   EXPECT_EQ(pragma(store, "busy_timeout"), std::to_string(kBusyTimeoutMs));
   EXPECT_EQ(store.integrity_check(), "ok");
+}
+
+// Every table's columns (name, type, NOT NULL, default, primary key) and every index, in the layout of
+// schema_v2.txt, which was dumped from a database the store made before the trial record was generated from
+// host/model/trial.def.
+std::string schema_dump(const Store& store) {
+  std::ostringstream out;
+  auto tables = connection_of(store).prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
+  while (tables.step("list tables")) {
+    const auto table = tables.text(0);
+    out << "table " << table << "\n";
+    auto columns = connection_of(store).prepare("PRAGMA table_info(" + table + ")");
+    while (columns.step("read columns")) {
+      out << "  " << columns.text(1) << " " << columns.text(2) << (columns.int64(3) ? " NOT NULL" : "");
+      if (!columns.is_null(4)) out << " DEFAULT " << columns.text(4);
+      if (columns.int64(5)) out << " PK" << columns.int64(5);
+      out << "\n";
+    }
+  }
+  auto indices = connection_of(store).prepare(
+      "SELECT name, tbl_name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name");
+  while (indices.step("list indices")) {
+    out << "index " << indices.text(0) << " on " << indices.text(1) << " (";
+    auto columns = connection_of(store).prepare("PRAGMA index_info(" + indices.text(0) + ")");
+    for (bool first = true; columns.step("read index"); first = false) out << (first ? "" : ", ") << columns.text(2);
+    out << ")\n";
+  }
+  return out.str();
+}
+
+TEST(Store, SchemaIsUnchangedByTheFieldTable) {
+  TempDir dir;
+  auto store = Store::open(dir.file("rig.sqlite"));
+  std::ifstream golden(RIG_STORE_TEST_DIR "/schema_v2.txt");
+  ASSERT_TRUE(golden) << "cannot read schema_v2.txt";
+  std::stringstream expected;
+  expected << golden.rdbuf();
+  EXPECT_EQ(schema_dump(store), expected.str());
+}
+
+TEST(Store, TrialsTableColumnsAreTheFieldTableInOrder) {
+  TempDir dir;
+  auto store = Store::open(dir.file("rig.sqlite"));
+  auto columns = connection_of(store).prepare("PRAGMA table_info(trials)");
+  std::size_t i = 0;
+  for (; columns.step("read columns"); ++i) {
+    ASSERT_LT(i, model::kTrialFieldCount) << "the table has more columns than trial.def";
+    const auto& field = model::kTrialFields[i];
+    EXPECT_EQ(columns.text(1), field.name);
+    EXPECT_EQ(columns.text(2), model::column_type_name(field.type)) << field.name;
+    EXPECT_EQ(columns.int64(3) == 0, field.nullable) << field.name;
+  }
+  EXPECT_EQ(i, model::kTrialFieldCount);
 }
 
 TEST(Store, ReopeningIsIdempotentAndKeepsData) {
@@ -63,7 +117,7 @@ TEST(Store, AVersionOneDatabaseIsMigratedWithItsTrialsReadableAfterwards) {
   {
     // Back to what schema version 1 left: its two trial indices, no version 2 row.
     auto store = Store::open(path);
-    store.connection().exec(
+    connection_of(store).exec(
         "CREATE INDEX trials_by_subject ON trials (subject_id, session_id, trial_number);"
         "CREATE INDEX trials_by_subject_time ON trials (subject_id, committed_at_unix_us);"
         "DELETE FROM schema_version WHERE version = 2",
@@ -126,7 +180,7 @@ TEST(Store, SchemaNewerThanTheProgramIsRefused) {
   const auto path = dir.file("rig.sqlite");
   {
     auto store = Store::open(path);
-    store.connection().exec("INSERT INTO schema_version VALUES (99, 'future')", "test");
+    connection_of(store).exec("INSERT INTO schema_version VALUES (99, 'future')", "test");
   }
   try {
     Store::open(path);
@@ -154,7 +208,7 @@ TEST(Store, SessionRowRecordsWhatReproducesIt) {
   initial.seed = 18'446'744'073'709'551'557ull;  // above INT64_MAX: the seed must survive exactly
   const auto start = session_start("M1", initial.seed, initial);
   const auto session_id = store.begin_session(start);
-  auto row = store.connection().prepare(
+  auto row = connection_of(store).prepare(
       "SELECT protocol_path, protocol_text, protocol_sha256, rig_config_path, rig_config_text, valve_calibration_json, "
       "device_kind, firmware_build_id, hardware_json, host_version, rng_seed, started_at_utc, started_at_unix_us, "
       "initial_state_json, controllable_flavour FROM sessions WHERE session_id = ?");
@@ -190,7 +244,7 @@ TEST(Store, CalibrationAndHardwareAreJson) {
             R"({"cherry":{"calibrated_on":"2025-01-06","points":[{"open_us":10000,"volume_ul":0.8},)"
             R"({"open_us":40000,"volume_ul":4.0}]},"grape":{"calibrated_on":"2025-01-06","points":)"
             R"([{"open_us":10000,"volume_ul":0.7},{"open_us":40000,"volume_ul":3.9}]}})");
-  device::DeviceInfo device;
+  model::DeviceInfo device;
   device.firmware_build_id = "abc123";
   device.hal_kind = wire::HalKind::kSimulated;
   const auto json = device_info_json(device);
@@ -211,28 +265,34 @@ TEST(Store, EveryTrialFieldRoundTrips) {
   EXPECT_EQ(s.trial_number, 1u);
   EXPECT_EQ(s.block_index, 3u);
   EXPECT_EQ(s.high_side, wire::Side::kLeft);
-  EXPECT_EQ(s.p_controllable_by_side, t.plan.p_controllable_by_side);
+  EXPECT_EQ(s.p_controllable_left, t.plan.p_controllable_by_side[0]);
+  EXPECT_EQ(s.p_controllable_right, t.plan.p_controllable_by_side[1]);
   EXPECT_EQ(s.p_distractor, 0.5);
   EXPECT_FALSE(s.free_choice);
   EXPECT_EQ(s.instructed_side, wire::Side::kRight);
-  EXPECT_EQ(s.controllable_drawn_by_side, (std::array<bool, 2>{false, true}));
+  EXPECT_EQ((std::array<bool, 2>{s.controllable_drawn_left, s.controllable_drawn_right}), (std::array<bool, 2>{false, true}));
   EXPECT_FALSE(s.distractor_drawn);
-  EXPECT_EQ(s.controllable_valve, wire::Valve::kCherry);
-  EXPECT_EQ(s.planned_volume_ul_by_open_index, t.plan.volume_ul);
-  EXPECT_EQ(s.planned_open_us_by_open_index, (std::array<std::uint32_t, 4>{0, 0, 29524, 0}));
+  EXPECT_EQ(s.controllable_flavour, wire::Valve::kCherry);
+  EXPECT_EQ((std::array<double, 4>{s.planned_left_cherry_ul, s.planned_left_grape_ul, s.planned_right_cherry_ul,
+                                   s.planned_right_grape_ul}),
+            t.plan.volume_ul);
+  EXPECT_EQ((std::array<std::uint32_t, 4>{s.planned_left_cherry_open_us, s.planned_left_grape_open_us,
+                                          s.planned_right_cherry_open_us, s.planned_right_grape_open_us}),
+            (std::array<std::uint32_t, 4>{0, 0, 29524, 0}));
   EXPECT_EQ(s.planned_at_us, 123'456'789);
   EXPECT_EQ(s.outcome, wire::TrialOutcome::kRight);
   EXPECT_EQ(s.choice, wire::Side::kRight);
   EXPECT_FALSE(s.chose_high);
   EXPECT_EQ(s.reaction_time_us, 350'250);
-  EXPECT_EQ(s.delivered_open_us_by_valve, (std::array<std::uint32_t, 2>{29500, 0}));
-  EXPECT_EQ(s.delivered_ul_by_valve, t.update.delivered_ul_by_valve);
+  EXPECT_EQ((std::array<std::uint32_t, 2>{s.delivered_cherry_open_us, s.delivered_grape_open_us}),
+            (std::array<std::uint32_t, 2>{29500, 0}));
+  EXPECT_EQ((std::array<double, 2>{s.delivered_cherry_ul, s.delivered_grape_ul}), t.update.delivered_ul_by_valve);
   EXPECT_TRUE(s.controllable_delivered);
   EXPECT_FALSE(s.distractor_delivered);
-  EXPECT_EQ(s.times.armed_us, t.times.armed_us);
-  EXPECT_EQ(s.times.go_cue_us, t.times.go_cue_us);
-  EXPECT_EQ(s.times.choice_us, t.times.choice_us);
-  EXPECT_EQ(s.times.valve_open_us, t.times.valve_open_us);
+  EXPECT_EQ(s.armed_device_us.value_or(-1), t.times.armed_us);
+  EXPECT_EQ(s.go_cue_device_us.value_or(-1), t.times.go_cue_us);
+  EXPECT_EQ(s.choice_device_us.value_or(-1), t.times.choice_us);
+  EXPECT_EQ(s.valve_open_device_us.value_or(-1), t.times.valve_open_us);
   EXPECT_EQ(s.position_at_choice_ticks, 86);
   EXPECT_EQ(s.quiescence_restarts, 2u);
   EXPECT_EQ(s.result_flags, wire::kResultClamped);
@@ -268,8 +328,8 @@ TEST(Store, MissTrialStoresNoChoiceReactionTimeOrDeviceTimes) {
   EXPECT_FALSE(s.choice);
   EXPECT_FALSE(s.instructed_side);
   EXPECT_FALSE(s.reaction_time_us);
-  EXPECT_EQ(s.times.choice_us, -1);
-  EXPECT_EQ(s.times.valve_open_us, -1);
+  EXPECT_EQ(s.choice_device_us.value_or(-1), -1);
+  EXPECT_EQ(s.valve_open_device_us.value_or(-1), -1);
   EXPECT_FALSE(s.controllable_delivered);
   EXPECT_TRUE(store.wheel_trace(session_id, 1).empty());
 }
@@ -291,11 +351,8 @@ TEST(Store, BatchCommitStoresEveryTrialAndTheFinalStateInOneTransaction) {
   TempDir dir;
   auto store = Store::open(dir.file("rig.sqlite"));
   const auto session_id = store.begin_session(session_start("M1", 5, {}));
-  std::vector<TrialCommit> batch;
-  for (std::uint32_t n = 1; n <= 3; ++n) {
-    const auto t = hand_trial(n);
-    batch.push_back(TrialCommit{t.plan, t.result, t.times, t.update});
-  }
+  std::vector<model::TrialRecord> batch;
+  for (std::uint32_t n = 1; n <= 3; ++n) batch.push_back(hand_trial(n).record());
   store.commit_trials(session_id, batch, hand_trial(3).state_after);
   const auto trials = store.trials(session_id);
   ASSERT_EQ(trials.size(), 3u);
@@ -304,7 +361,7 @@ TEST(Store, BatchCommitStoresEveryTrialAndTheFinalStateInOneTransaction) {
   EXPECT_TRUE(store.wheel_trace(session_id, 1).empty());
   // A repeated number anywhere in the batch refuses all of it.
   batch.erase(batch.begin(), batch.begin() + 2);
-  batch.insert(batch.begin(), TrialCommit{hand_trial(4).plan, {}, {}, {}});
+  batch.insert(batch.begin(), hand_trial(4).record());
   EXPECT_THROW(store.commit_trials(session_id, batch, {}), StoreError);
   EXPECT_EQ(store.trials(session_id).size(), 3u);
 }
@@ -315,7 +372,7 @@ TEST(Store, FailureMidwayThroughACommitLeavesNothingOfTheTrial) {
   const auto session_id = store.begin_session(session_start("M1", 5, {}));
   commit(store, session_id, hand_trial(1));
   // The engine state is written last, after the trial row and the wheel trace: fail exactly there.
-  store.connection().exec(
+  connection_of(store).exec(
       "CREATE TEMP TRIGGER fail_state BEFORE UPDATE ON session_states BEGIN SELECT RAISE(ABORT, 'injected'); END",
       "inject");
   try {
@@ -328,7 +385,7 @@ TEST(Store, FailureMidwayThroughACommitLeavesNothingOfTheTrial) {
   EXPECT_EQ(count(store, "SELECT COUNT(*) FROM trials"), 1);
   EXPECT_EQ(count(store, "SELECT COUNT(*) FROM wheel_traces"), 1);
   EXPECT_EQ(store.resume_point(session_id).last_trial_number, 1u);
-  store.connection().exec("DROP TRIGGER fail_state", "remove injection");
+  connection_of(store).exec("DROP TRIGGER fail_state", "remove injection");
   commit(store, session_id, hand_trial(2));
   EXPECT_EQ(store.trials(session_id).size(), 2u);
   EXPECT_EQ(store.integrity_check(), "ok");
@@ -438,10 +495,11 @@ TEST(Store, SubjectHistoryIsEveryTrialAcrossSessionsInOrderThroughTheIndex) {
     EXPECT_EQ(history[i].free_choice, trials[i].free_choice);
     EXPECT_EQ(history[i].controllable_delivered, trials[i].controllable_delivered);
     EXPECT_EQ(history[i].distractor_delivered, trials[i].distractor_delivered);
-    EXPECT_EQ(history[i].p_controllable_by_side, trials[i].p_controllable_by_side);
+    EXPECT_EQ(history[i].p_controllable_by_side,
+              (std::array<double, 2>{trials[i].p_controllable_left, trials[i].p_controllable_right}));
     EXPECT_EQ(history[i].p_distractor, trials[i].p_distractor);
   }
-  auto plan = store.connection().prepare(
+  auto plan = connection_of(store).prepare(
       "EXPLAIN QUERY PLAN SELECT t.session_id FROM sessions s INDEXED BY sessions_by_subject JOIN trials t ON "
       "t.session_id = s.session_id WHERE s.subject_id = 'M1' ORDER BY s.session_id, t.trial_number");
   std::string detail;

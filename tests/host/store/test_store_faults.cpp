@@ -214,7 +214,9 @@ TEST(StoreFaults, CompletedTrialSurvivesKillNine) {
     EXPECT_EQ(stored.high_side, expected.plan.high_side) << stored.trial_number;
     EXPECT_EQ(stored.free_choice, expected.plan.free_choice) << stored.trial_number;
     EXPECT_EQ(stored.instructed_side, expected.plan.instructed_side) << stored.trial_number;
-    EXPECT_EQ(stored.controllable_drawn_by_side, expected.plan.controllable_drawn_by_side) << stored.trial_number;
+    EXPECT_EQ((std::array<bool, 2>{stored.controllable_drawn_left, stored.controllable_drawn_right}),
+              expected.plan.controllable_drawn_by_side)
+        << stored.trial_number;
     EXPECT_EQ(stored.distractor_drawn, expected.plan.distractor_drawn) << stored.trial_number;
     EXPECT_EQ(stored.choice, expected.update.choice) << stored.trial_number;
   }

@@ -7,8 +7,8 @@
 namespace rig::store {
 namespace {
 
-device::WheelSamples batch(std::int64_t t0_us, std::uint16_t period_us, std::vector<std::int32_t> positions) {
-  device::WheelSamples b;
+model::WheelSamples batch(std::int64_t t0_us, std::uint16_t period_us, std::vector<std::int32_t> positions) {
+  model::WheelSamples b;
   b.t0_us = t0_us;
   b.period_us = period_us;
   b.position_ticks = std::move(positions);
@@ -86,7 +86,7 @@ TEST(WheelCodec, OneHourSessionAtOneKilohertzFitsInTenMegabytes) {
       testing::commit(store, session_id, trial);
     }
     store.end_session(session_id, "max_minutes", "{}");
-    store.connection().exec("PRAGMA wal_checkpoint(TRUNCATE)", "checkpoint");
+    connection_of(store).exec("PRAGMA wal_checkpoint(TRUNCATE)", "checkpoint");
   }
   std::uintmax_t bytes = 0;
   for (const char* suffix : {"", "-wal", "-shm"}) {

@@ -32,6 +32,41 @@ TEST(RigConfigLoader, SerialDeviceNeedsAPort) {
   EXPECT_EQ(testing::only_diagnostic(loaded), "r.yaml:2:9: device.port: missing required field (expected a text)");
 }
 
+// A rig config with `device_extra` inside device: and `wheel_extra` inside wheel:.
+std::string rig_yaml(const std::string& device_extra, const std::string& wheel_extra) {
+  return "rig: {id: r}\ndevice: {kind: sim" + device_extra + "}\nwheel: {ticks_per_rev: 1024, threshold_deg: 30" +
+         wheel_extra +
+         "}\ncues: {go: 0}\n"
+         "valves:\n  cherry: {calibrated_on: 2025-01-01, points: [{open_us: 1000, volume_ul: 1}, {open_us: 2000, volume_ul: 2}]}\n"
+         "  grape: {calibrated_on: 2025-01-01, points: [{open_us: 1000, volume_ul: 1}, {open_us: 2000, volume_ul: 2}]}\n";
+}
+
+TEST(RigConfigLoader, DevicePolicyDefaultsAreTheFirmwares) {
+  const auto loaded = parse_rig_config(rig_yaml("", ""), "r.yaml");
+  ASSERT_TRUE(loaded.ok());
+  // heartbeat ms, max open us, max open us per s, wheel period us, samples per batch
+  EXPECT_EQ(loaded.value->device_policy, (DevicePolicy{250, 500000, 600000, 1000, 20}));
+}
+
+TEST(RigConfigLoader, DevicePolicyIsReadFromTheDeviceAndWheelSections) {
+  const auto loaded = parse_rig_config(
+      rig_yaml(", heartbeat_timeout_ms: 500, max_open_us: 200000, max_open_us_per_s: 300000",
+               ", sample_period_us: 2000, samples_per_batch: 10"),
+      "r.yaml");
+  for (const auto& d : loaded.diagnostics) ADD_FAILURE() << format_diagnostic(d);
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded.value->device_policy, (DevicePolicy{500, 200000, 300000, 2000, 10}));
+}
+
+TEST(RigConfigLoader, DevicePolicyPastTheFirmwaresLimitsIsRefusedWithItsPlace) {
+  EXPECT_EQ(testing::only_diagnostic(parse_rig_config(rig_yaml(", max_open_us: 900000", ""), "r.yaml")),
+            "r.yaml:2:34: device.max_open_us: expected microseconds per pulse in [1, 500000], got 900000");
+  EXPECT_EQ(testing::only_diagnostic(parse_rig_config(rig_yaml(", heartbeat_timeout_ms: 5", ""), "r.yaml")),
+            "r.yaml:2:43: device.heartbeat_timeout_ms: expected milliseconds in [20, 2000], got 5");
+  EXPECT_EQ(testing::only_diagnostic(parse_rig_config(rig_yaml("", ", samples_per_batch: 21"), "r.yaml")),
+            "r.yaml:3:68: wheel.samples_per_batch: expected samples in [1, 20], got 21");
+}
+
 TEST(RigConfigLoader, DegreesBecomeTicksOfTheDecodedEncoder) {
   EXPECT_EQ(degrees_to_ticks(30.0, 1024), 85);   // 85.33
   EXPECT_EQ(degrees_to_ticks(360.0, 1024), 1024);

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "host/store/sqlite.hpp"
 #include "host/store/store.hpp"
 #include "host/store/synthetic_session.hpp"
 #include "host/task/engine_state.hpp"
@@ -78,12 +79,13 @@ int main(int argc, char** argv) {
       last_sample_us = trial.wheel.back().t0_us + static_cast<std::int64_t>(trial.wheel.back().position_ticks.size()) *
                                                       trial.wheel.back().period_us;
       for (const auto& batch : trial.wheel) samples += static_cast<std::int64_t>(batch.position_ticks.size());
+      const auto record = trial.record();
       const auto begin = std::chrono::steady_clock::now();
-      store.commit_trial(session_id, trial.plan, trial.result, trial.times, trial.update, trial.wheel, trial.state_after);
+      store.commit_trial(session_id, record, trial.wheel, trial.state_after);
       latency_us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - begin).count());
     }
     store.end_session(session_id, "bench", "{}");
-    store.connection().exec("PRAGMA wal_checkpoint(TRUNCATE)", "checkpoint");
+    rig::store::connection_of(store).exec("PRAGMA wal_checkpoint(TRUNCATE)", "checkpoint");
     std::sort(latency_us.begin(), latency_us.end());
     const auto at = [&](double q) { return latency_us[static_cast<std::size_t>(q * static_cast<double>(latency_us.size() - 1))]; };
     const double hours = static_cast<double>(last_sample_us - first_sample_us) / 3.6e9;

@@ -10,8 +10,10 @@
 #include <vector>
 
 #include "host/task/engine.hpp"
+#include "host/model/device.hpp"
+#include "host/model/trial_record.hpp"
 #include "host/task/random_stream.hpp"
-#include "rig.hpp"
+#include "host/task/record.hpp"
 
 namespace rig::store::synthetic {
 
@@ -41,13 +43,16 @@ inline constexpr std::int64_t kWheelPeriodUs = 1000;
 inline constexpr std::size_t kSamplesPerBatch = 20;
 inline constexpr std::int64_t kFirstArmUs = 10'000'000;  // the device has been up 10 s when the session starts
 
+// What the engine and the device produced for one trial; record() is what the store keeps of it.
 struct Trial {
   task::TrialPlan plan;
   wire::TrialResult result{};
-  device::TrialTimes times;
+  model::TrialTimes times;
   task::TrialUpdate update;
-  std::vector<device::WheelSamples> wheel;
+  std::vector<model::WheelSamples> wheel;
   task::EngineState state_after;
+
+  model::TrialRecord record() const { return task::record_trial(plan, result, times, update); }
 };
 
 inline task::Protocol protocol() {
@@ -128,7 +133,7 @@ class Session {
     }
     const std::int64_t t0_us = armed_us - iti_samples * kWheelPeriodUs;
     for (std::size_t at = 0; at < positions.size(); at += kSamplesPerBatch) {
-      device::WheelSamples batch;
+      model::WheelSamples batch;
       batch.batch_seq = batch_seq_++;
       batch.t0_us = t0_us + static_cast<std::int64_t>(at) * kWheelPeriodUs;
       batch.period_us = static_cast<std::uint16_t>(kWheelPeriodUs);

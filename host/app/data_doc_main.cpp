@@ -1,0 +1,98 @@
+// rig-data-doc: writes the tables of docs/data-format.md that come from a field table (host/model/*.def):
+// the `trials` columns (trial.def) and the device description (device.def). Each lives between a pair of
+// markers, "<!-- BEGIN rig-data-doc NAME -->" and "<!-- END rig-data-doc NAME -->"; the prose around them is
+// written by hand.
+//   rig-data-doc --output FILE   rewrite the generated tables in FILE
+//   rig-data-doc --check FILE    exit 1 (with a message) if FILE's tables differ from the field tables
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "host/config/atomic_file.hpp"
+#include "host/model/device.hpp"
+#include "host/model/trial_record.hpp"
+
+namespace {
+
+using namespace rig;
+
+std::string trials_table() {
+  std::ostringstream md;
+  md << "| column | type | since | meaning |\n|---|---|---|---|\n";
+  for (const auto& field : model::kTrialFields) {
+    md << "| " << field.name << " | " << model::column_type_name(field.type) << (field.nullable ? ", NULL" : "")
+       << " | " << field.since_version << " | " << field.doc << " |\n";
+  }
+  return md.str();
+}
+
+std::string device_table() {
+  std::ostringstream md;
+  md << "| field | meaning |\n|---|---|\n";
+#define RIG_DEVICE_FIELD(name, type, doc) md << "| " #name " | " doc " |\n";
+#include "host/model/device.def"
+#undef RIG_DEVICE_FIELD
+  return md.str();
+}
+
+struct Section {
+  const char* name;
+  std::string (*generate)();
+};
+constexpr Section kSections[] = {{"trials", trials_table}, {"device", device_table}};
+
+// `text` with every section's generated table in place; an error names a missing marker.
+std::string regenerate(const std::string& text, const std::string& path) {
+  std::string out = text;
+  for (const auto& section : kSections) {
+    const std::string begin = std::string("<!-- BEGIN rig-data-doc ") + section.name + " -->\n";
+    const std::string end = std::string("<!-- END rig-data-doc ") + section.name + " -->";
+    const auto at = out.find(begin);
+    const auto stop = at == std::string::npos ? std::string::npos : out.find(end, at);
+    if (stop == std::string::npos) {
+      throw std::runtime_error(path + ": missing the markers of section " + section.name + " (" + begin.substr(0, begin.size() - 1) +
+                               " ... " + end + ")");
+    }
+    out.replace(at + begin.size(), stop - at - begin.size(), section.generate());
+  }
+  return out;
+}
+
+std::string read(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot read");
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 3 || (std::string_view(argv[1]) != "--output" && std::string_view(argv[1]) != "--check")) {
+    std::cerr << "usage: rig-data-doc --output FILE | --check FILE\n"
+                 "  regenerates (or checks) the tables of docs/data-format.md that come from host/model/*.def\n";
+    return 2;
+  }
+  const std::string path = argv[2];
+  try {
+    const std::string existing = read(path);
+    const std::string text = regenerate(existing, path);
+    if (std::string_view(argv[1]) == "--output") {
+      if (text != existing) config::write_file_atomically(path, text);
+      return 0;
+    }
+    if (text != existing) {
+      std::cerr << "rig-data-doc: " << path
+                << " is out of date with host/model/*.def; run `cmake --build --preset debug --target data-doc`\n";
+      return 1;
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "rig-data-doc: " << e.what() << "\n";
+    return 1;
+  }
+}

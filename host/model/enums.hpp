@@ -1,0 +1,62 @@
+// One name table per enum of the task and the device, used by every file, export and page that names a
+// value: the store, the exports, the dashboard, the YAML files and the logs.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "firmware/wire/messages.hpp"
+#include "host/model/names.hpp"
+
+namespace rig::model {
+
+// Sides: "left" / "right". The store and its exports spell a side by its initial, "L" / "R" (side_code).
+inline constexpr Named<wire::Side> kSideNames[] = {{"left", wire::Side::kLeft}, {"right", wire::Side::kRight}};
+// Flavours, one per valve: "cherry" / "grape".
+inline constexpr Named<wire::Valve> kFlavourNames[] = {{"cherry", wire::Valve::kCherry}, {"grape", wire::Valve::kGrape}};
+// The device's trial outcomes.
+inline constexpr Named<wire::TrialOutcome> kOutcomeNames[] = {
+    {"left", wire::TrialOutcome::kLeft},
+    {"right", wire::TrialOutcome::kRight},
+    {"miss", wire::TrialOutcome::kMiss},
+    {"aborted", wire::TrialOutcome::kAborted},
+    {"no_quiescence", wire::TrialOutcome::kNoQuiescence},
+    {"watchdog_abort", wire::TrialOutcome::kWatchdogAbort}};
+// Trial kinds as armed on the device.
+inline constexpr Named<wire::TrialKind> kTrialKindNames[] = {{"free", wire::TrialKind::kFree},
+                                                             {"instructed_left", wire::TrialKind::kInstructedLeft},
+                                                             {"instructed_right", wire::TrialKind::kInstructedRight}};
+
+// A device fault bit: its short name (logs, JSON) and what it means for the operator.
+struct FaultName {
+  std::uint16_t bit;
+  const char* name;
+  const char* text;
+};
+inline constexpr FaultName kFaultNames[] = {
+    {wire::kFaultHostTimeout, "host_timeout",
+     "the device heard nothing from the host in time: valves closed, trial aborted"},
+    {wire::kFaultEventOverflow, "event_overflow", "the device's event queue overflowed (the host was away too long)"},
+    {wire::kFaultValveLimit, "valve_limit", "a valve time above the safety limit was asked for and clamped"},
+    {wire::kFaultEncoderInvalid, "encoder_invalid", "the wheel encoder skipped steps (check its wiring)"},
+    {wire::kFaultRxOverrun, "rx_overrun", "the device lost incoming bytes (receive overrun)"},
+    {wire::kFaultReset, "reset", "the device restarted (watchdog or brown-out)"}};
+
+inline const char* side_name(wire::Side side) { return name_of(kSideNames, side); }
+// "L" or "R": the store's spelling of a side (the initial of its name, upper case). Pure; thread-safe.
+inline const char* side_code(wire::Side side) { return side == wire::Side::kLeft ? "L" : "R"; }
+inline const char* flavour_name(wire::Valve valve) { return name_of(kFlavourNames, valve); }
+// The outcome's name, or "unknown_<n>" for a value the table lacks. Pure; thread-safe.
+inline std::string outcome_name(wire::TrialOutcome outcome) {
+  const char* name = name_of(kOutcomeNames, outcome);
+  return *name ? std::string(name) : "unknown_" + std::to_string(static_cast<int>(outcome));
+}
+// What a fault bit means, in words for the operator ("fault bit <n>" for an unknown one). Pure; thread-safe.
+inline std::string fault_text(std::uint16_t fault_bit) {
+  for (const auto& fault : kFaultNames) {
+    if (fault.bit == fault_bit) return fault.text;
+  }
+  return "fault bit " + std::to_string(fault_bit);
+}
+
+}  // namespace rig::model
