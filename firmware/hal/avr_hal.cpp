@@ -16,7 +16,7 @@ constexpr uint8_t kValvePortBits[4] = {0, _BV(PB5), _BV(PB6), _BV(PB5) | _BV(PB6
 // (another interrupt running, a short masked section) never lengthens a pulse. 32 ticks = 16 us.
 constexpr uint32_t kCloseEarlyTicks = 32;
 // Cycles between the valve pin rising and the clock read that timestamps the opening, in ticks; calibrated
-// with `rig-simavr bench` (pulse_error_us).
+// with `rig-simavr-check bench` (pulse_error_us).
 constexpr uint32_t kOpenToStampTicks = 6;
 
 constexpr uint16_t kRxSize = 256;

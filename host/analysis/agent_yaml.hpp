@@ -1,15 +1,23 @@
-// Agent configuration in YAML (separate library rig_analysis_yaml, so rig_analysis needs no YAML parser).
+// Agent configuration in YAML (separate library rig_analysis_yaml, so rig_analysis needs no YAML parser), read
+// with the same located diagnostics as protocols and rig configs (host/config/yaml_reader.hpp).
 #pragma once
 
-#include <yaml-cpp/yaml.h>
-
+#include <string>
 #include <string_view>
 
 #include "host/analysis/agents.hpp"
+#include "host/task/diagnostics.hpp"
 
 namespace rig::analysis {
 
-// Reads an agent from a YAML mapping:
+// An agent file as loaded: its parameters, and where each value was written.
+struct AgentConfig {
+  AgentParams params;
+  std::string source_file;
+  task::FieldLocations locations;
+};
+
+// Reads an agent from YAML text reported as `file_name`:
 //   preset: naive | savvy | mixed     # optional base (default: the AgentParams defaults)
 //   learning_rate: 0.5                # any AgentParams field overrides the base
 //   inverse_temperature: 5
@@ -19,11 +27,16 @@ namespace rig::analysis {
 //   miss_rate: 0.01
 //   controllable_weight: 1
 //   distractor_weight: 0.5
-// The mapping may also sit under a top-level `agent:` key. Thread-safe (pure). Throws std::invalid_argument
-// on an unknown key, a value that is not a number, an unknown preset or a parameter out of range.
-AgentParams agent_params_from_yaml(const YAML::Node& node);
+// The mapping may also sit under a top-level `agent:` key. Every problem (YAML syntax, an unknown key, an
+// unknown preset, a value that is not a number or is out of range) is a diagnostic FILE:LINE:COL with its
+// field path; the value is present only when there is none. Pure; thread-safe.
+task::Loaded<AgentConfig> parse_agent_config(const std::string& text, const std::string& file_name);
 
-// The same from YAML text; parse errors become std::invalid_argument with the YAML message.
-AgentParams agent_params_from_yaml_text(std::string_view text);
+// The same for the file at `path` (a file that cannot be read is a diagnostic too). Reads the file; thread-safe.
+task::Loaded<AgentConfig> load_agent_config_file(const std::string& path);
+
+// parse_agent_config() for text without a file of its own (a subject's inline agent): the parameters, or
+// std::invalid_argument listing every diagnostic, reported as `file_name`. Pure; thread-safe.
+AgentParams agent_params_from_yaml_text(std::string_view text, const std::string& file_name = "agent YAML");
 
 }  // namespace rig::analysis

@@ -30,9 +30,7 @@ AgentParams agent_preset(AgentPreset preset) {
 }
 
 std::optional<AgentPreset> parse_agent_preset(std::string_view name) {
-  if (name == "naive") return AgentPreset::kNaive;
-  if (name == "savvy") return AgentPreset::kSavvy;
-  if (name == "mixed") return AgentPreset::kMixed;
+  if (const AgentPreset* preset = model::value_of(kAgentPresetNames, name)) return *preset;
   return std::nullopt;
 }
 

@@ -7,6 +7,7 @@
 
 #include "host/analysis/random.hpp"
 #include "host/analysis/trial_record.hpp"
+#include "host/model/names.hpp"
 
 namespace rig::analysis {
 
@@ -25,6 +26,9 @@ struct AgentParams {
 // naive: learns from any reward; savvy: from the controllable flavour only; mixed: from both, the
 // distractor at half weight.
 enum class AgentPreset { kNaive, kSavvy, kMixed };
+// The presets as files and options name them.
+inline constexpr model::Named<AgentPreset> kAgentPresetNames[] = {
+    {"naive", AgentPreset::kNaive}, {"savvy", AgentPreset::kSavvy}, {"mixed", AgentPreset::kMixed}};
 
 // The parameters of a preset. Thread-safe.
 AgentParams agent_preset(AgentPreset preset);

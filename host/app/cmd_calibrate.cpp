@@ -2,31 +2,25 @@
 // and writes it, dated, into the rig config, changing nothing else in that file.
 #include <CLI/CLI.hpp>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <future>
 #include <iostream>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "host/config/rig_config_file.hpp"
 #include "command_registry.hpp"
+#include "calibration_rig.hpp"
 #include "device_factory.hpp"
-#include "device_policy.hpp"
 #include "host/config/atomic_file.hpp"
 #include "host/task/calibration.hpp"
 #include "host/task/calibration_plan.hpp"
-#include "host/task/calibration_yaml.hpp"
+#include "host/config/calibration_yaml.hpp"
 #include "host/task/rig_config.hpp"
 #include "run_support.hpp"
 
@@ -37,7 +31,6 @@ namespace fs = std::filesystem;
 
 // Simulated devices run this many times faster than real time so a calibration takes seconds.
 constexpr double kSimulatedSpeed = 50.0;
-constexpr std::chrono::seconds kConnectTimeout{20};
 // Volumes are written with this many decimals: 0.1 mg over 100 pulses is 0.001 uL.
 constexpr int kVolumeDecimals = 4;
 // The loader's upper bound of a calibrated volume (docs/config.md).
@@ -53,195 +46,6 @@ struct CalibrateOptions {
   std::string weights;
   bool yes = false;
   bool dry_run = false;
-};
-
-// The rig, running on its own io_context thread while the calling thread talks to the operator. The
-// calling thread asks for pulse trains and waits for them; anything that makes a weighing untrustworthy
-// after connecting (the link lost, the device restarted, a watchdog or valve-limit fault) fails the call
-// in progress and every later one. Methods: the one calling thread only.
-class CalibrationRig {
- public:
-  // `policy`: the rig config's device policy (watchdog and per-second valve limit).
-  explicit CalibrationRig(const task::DevicePolicy& policy)
-      : policy_(policy), work_(io_.get_executor()), thread_([this] { io_.run(); }) {}
-  ~CalibrationRig() { close(); }
-  CalibrationRig(const CalibrationRig&) = delete;
-  CalibrationRig& operator=(const CalibrationRig&) = delete;
-
-  // Starts the device and the link, and waits until the device answered and took the safety limits.
-  // Throws std::runtime_error (no device, refusal) with what went wrong.
-  void connect(DeviceRequest request) {
-    const double speed = request.kind == DeviceChoice::kSerial ? 1.0 : request.speed;
-    std::promise<std::string> made;
-    boost::asio::post(io_, [this, &made, &request, speed] {
-      try {
-        device_ = make_device(io_, std::move(request));
-        device_->rig().start(events(speed));
-        made.set_value(device_->describe());
-      } catch (...) {
-        made.set_exception(std::current_exception());
-      }
-    });
-    description_ = made.get_future().get();
-    std::unique_lock lock(mutex_);
-    if (!changed_.wait_for(lock, kConnectTimeout, [this] { return ready_ || failure_; })) {
-      failure_ = "no device answered within " + std::to_string(kConnectTimeout.count()) + " s on " + description_ +
-                 (last_link_reason_.empty() ? "" : " (last: " + last_link_reason_ + ")");
-    }
-    if (failure_) throw std::runtime_error(*failure_);
-  }
-
-  const std::string& description() const { return description_; }
-
-  // Delivers `pulse` and waits (at most `timeout`, wall time) for the device to report it done with every
-  // pulse at the requested open time. Throws std::runtime_error saying what went wrong.
-  void deliver(const wire::PulseValve& pulse, std::chrono::milliseconds timeout) {
-    {
-      std::lock_guard lock(mutex_);
-      if (failure_) throw std::runtime_error(*failure_);
-      pulse_pending_ = true;
-      pulse_done_.reset();
-    }
-    boost::asio::post(io_, [this, pulse] {
-      device_->rig().pulse_valve(pulse, [this, pulse](const link::CommandResult& result) {
-        std::lock_guard lock(mutex_);
-        if (stopping_ || !pulse_pending_ || failure_) return;
-        if (!result.acknowledged) {
-          failure_ = "the device did not take the pulse command: " + result.error;
-        } else if (result.status != wire::AckStatus::kOk) {
-          failure_ = refusal_text(result, pulse);
-        }
-        changed_.notify_all();
-      });
-    });
-    std::unique_lock lock(mutex_);
-    const bool finished = changed_.wait_for(lock, timeout, [this] { return pulse_done_ || failure_; });
-    pulse_pending_ = false;
-    if (!finished) {
-      failure_ = "the device did not report the pulses done within " +
-                 std::to_string(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()) + " s";
-    }
-    if (failure_) throw std::runtime_error(*failure_);
-    const wire::PulseDone done = *pulse_done_;
-    if (done.valve != pulse.valve || done.count != pulse.count || done.open_us != pulse.open_us) {
-      failure_ = "the device delivered " + std::to_string(done.count) + " pulses of " + std::to_string(done.open_us) +
-                 " us on valve " + std::to_string(done.valve) + " instead of " + std::to_string(pulse.count) +
-                 " of " + std::to_string(pulse.open_us) + " us";
-      throw std::runtime_error(*failure_);
-    }
-  }
-
-  // Throws std::runtime_error when the rig has failed since the last call (e.g. while the operator weighed).
-  void throw_if_failed() {
-    std::lock_guard lock(mutex_);
-    if (failure_) throw std::runtime_error(*failure_);
-  }
-
-  // Stops the link and the device and ends the io thread. Idempotent.
-  void close() {
-    if (!thread_.joinable()) return;
-    boost::asio::post(io_, [this] {
-      {
-        std::lock_guard lock(mutex_);
-        stopping_ = true;
-      }
-      if (device_) device_->rig().stop();
-      device_.reset();
-      io_.stop();
-    });
-    thread_.join();
-    device_.reset();
-  }
-
- private:
-  static std::string refusal_text(const link::CommandResult& result, const wire::PulseValve& pulse) {
-    const std::string train = std::to_string(pulse.count) + " pulses of " + std::to_string(pulse.open_us) + " us";
-    switch (result.status) {
-      case wire::AckStatus::kClamped:
-        return "the device clamped the open time of " + train + " to its safety limit; calibrate below it";
-      case wire::AckStatus::kBadState:
-        return "the device refused " + train + ": a trial is armed or another pulse train is running";
-      case wire::AckStatus::kBadArgument:
-        return "the device refused " + train + " as a bad argument (field " + std::to_string(result.detail) + ")";
-      default:
-        return "the device refused " + train + " (status " + std::to_string(static_cast<int>(result.status)) + ")";
-    }
-  }
-
-  // The rig's events, on the io thread: they only record what happened and wake the calling thread.
-  device::RigEvents events(double speed) {
-    device::RigEvents events;
-    events.on_link = [this](const link::LinkStatus& status) {
-      std::lock_guard lock(mutex_);
-      if (stopping_ || failure_) return;
-      if (!status.reason.empty()) last_link_reason_ = status.reason;
-      if (status.state == link::LinkState::kFailed) {
-        failure_ = "the link to the device failed: " + status.reason;
-      } else if (ready_ && status.state != link::LinkState::kConnected) {
-        failure_ = "the link to the device was lost during the calibration (" + status.reason +
-                   "); re-run rig calibrate";
-      }
-      changed_.notify_all();
-    };
-    events.on_device = [this, speed](const link::DeviceInfo&, bool reset) {
-      std::unique_lock lock(mutex_);
-      if (stopping_ || failure_) return;
-      if (connected_once_) {
-        if (reset) failure_ = "the device restarted during the calibration; re-run rig calibrate";
-        changed_.notify_all();
-        return;
-      }
-      connected_once_ = true;
-      lock.unlock();
-      // A calibration may pulse up to the firmware's limit whatever the session policy says: the table must
-      // cover every open time a session could ask for.
-      wire::SetSafety safety = safety_request(policy_, speed);
-      safety.max_open_us = task::max_calibration_open_us();
-      send_device_policy(device_->rig(), safety, policy_, false, [this](const link::CommandResult& result) {
-        std::lock_guard lock(mutex_);
-        if (stopping_ || failure_) return;
-        if (!result.acknowledged || (result.status != wire::AckStatus::kOk && result.status != wire::AckStatus::kClamped)) {
-          failure_ = "the device refused the safety limits" + (result.error.empty() ? "" : ": " + result.error);
-        } else {
-          ready_ = true;
-        }
-        changed_.notify_all();
-      });
-    };
-    events.on_pulse_done = [this](const wire::PulseDone& done) {
-      std::lock_guard lock(mutex_);
-      if (!pulse_pending_) return;
-      pulse_done_ = done;
-      changed_.notify_all();
-    };
-    events.on_fault = [this](const wire::Fault& fault, int64_t) {
-      std::fprintf(stderr, "rig calibrate: device fault: %s\n", fault_text(fault.fault_bit).c_str());
-      std::lock_guard lock(mutex_);
-      const uint16_t spoils_weighing = wire::kFaultHostTimeout | wire::kFaultValveLimit | wire::kFaultReset;
-      if (stopping_ || failure_ || !pulse_pending_ || (fault.fault_bit & spoils_weighing) == 0) return;
-      failure_ = "the pulses are not what was asked for (" + fault_text(fault.fault_bit) + "); re-run rig calibrate";
-      changed_.notify_all();
-    };
-    return events;
-  }
-
-  const task::DevicePolicy policy_;
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
-  std::thread thread_;
-  std::unique_ptr<DeviceHandle> device_;  // io thread only (until close())
-  std::string description_;
-
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  // Guarded by mutex_.
-  bool stopping_ = false;
-  bool connected_once_ = false;
-  bool ready_ = false;
-  bool pulse_pending_ = false;
-  std::optional<wire::PulseDone> pulse_done_;
-  std::optional<std::string> failure_;
-  std::string last_link_reason_;
 };
 
 // Prompts on stderr and reads one line from stdin; nullopt at the end of input.
@@ -302,21 +106,21 @@ void print_comparison(const task::CalibrationTable& old_table, const task::Calib
 // started), reloads it and restores the original if it does not read back as intended.
 void write_table(const std::string& path, const std::string& original, wire::Valve valve,
                  const task::RigConfig& old_config, const task::CalibrationTable& table) {
-  const std::string paste = "\nThe new table, to paste under valves: by hand:\n" + task::format_valve_calibration(valve, table);
+  const std::string paste = "\nThe new table, to paste under valves: by hand:\n" + config::format_valve_calibration(valve, table);
   if (read_file(path) != original) {
     throw std::runtime_error(path + " changed during the calibration; it was not written." + paste);
   }
   std::string rewritten;
   try {
-    rewritten = task::replace_valve_calibration(original, valve, table);
-  } catch (const task::CalibrationYamlError& e) {
+    rewritten = config::replace_valve_calibration(original, valve, table);
+  } catch (const config::CalibrationYamlError& e) {
     throw std::runtime_error(path + ": cannot rewrite it: " + e.what() + paste);
   }
   const fs::path target = fs::is_symlink(path) ? fs::canonical(path) : fs::path(path);
   config::write_file_atomically(target, rewritten);
 
   const wire::Valve other = valve == wire::Valve::kCherry ? wire::Valve::kGrape : wire::Valve::kCherry;
-  const auto reloaded = task::load_rig_config_file(path);
+  const auto reloaded = config::load_rig_config_file(path);
   if (reloaded.ok() && reloaded.value->table(valve) == table && reloaded.value->table(other) == old_config.table(other)) {
     return;
   }
@@ -347,7 +151,7 @@ int calibrate(const CalibrateOptions& o) {
 
   const std::string config_path = o.config.empty() ? default_rig_config_path() : o.config;
   const std::string original = read_file(config_path);
-  const auto loaded = task::parse_rig_config(original, config_path);
+  const auto loaded = config::parse_rig_config(original, config_path);
   if (!loaded.ok()) {
     std::string message = "invalid rig config:";
     for (const auto& d : loaded.diagnostics) message += "\n  " + task::format_diagnostic(d);
@@ -357,8 +161,8 @@ int calibrate(const CalibrateOptions& o) {
   const task::CalibrationTable& old_table = config.table(plan.valve);
   try {
     // Find out now, not after the pulses, whether the file can be rewritten.
-    (void)task::replace_valve_calibration(original, plan.valve, old_table);
-  } catch (const task::CalibrationYamlError& e) {
+    (void)config::replace_valve_calibration(original, plan.valve, old_table);
+  } catch (const config::CalibrationYamlError& e) {
     throw InputError(config_path + ": cannot rewrite its table: " + e.what());
   }
 
@@ -422,7 +226,7 @@ int calibrate(const CalibrateOptions& o) {
 
   if (o.dry_run) {
     std::printf("dry run: %s was not changed. The new table:\n%s", config_path.c_str(),
-                task::format_valve_calibration(plan.valve, table).c_str());
+                config::format_valve_calibration(plan.valve, table).c_str());
     return kExitOk;
   }
   if (!o.yes) {

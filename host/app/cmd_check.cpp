@@ -8,8 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "host/config/protocol_file.hpp"
 #include "command_registry.hpp"
-#include "host/task/check.hpp"
+#include "host/config/check.hpp"
 #include "host/task/protocol.hpp"
 
 namespace {
@@ -29,22 +30,22 @@ int run_effective(const CheckOptions& options) {
     std::fprintf(stderr, "rig check --effective takes exactly one protocol file\n");
     return rig::app::kExitInvalid;
   }
-  const auto loaded = rig::task::load_protocol_file(options.files.front());
+  const auto loaded = rig::config::load_protocol_file(options.files.front());
   if (!loaded.ok()) {
     print_diagnostics(loaded.diagnostics);
     return rig::app::kExitInvalid;
   }
-  std::fputs(rig::task::effective_protocol_yaml(*loaded.value).c_str(), stdout);
+  std::fputs(rig::config::effective_protocol_yaml(*loaded.value).c_str(), stdout);
   return rig::app::kExitOk;
 }
 
 int run_check(const CheckOptions& options) {
   std::optional<std::string> rig_config;
   if (!options.rig_config.empty()) rig_config = options.rig_config;
-  const auto report = rig::task::check_files(options.files, rig_config);
+  const auto report = rig::config::check_files(options.files, rig_config);
   print_diagnostics(report.diagnostics);
   for (const auto& file : report.files) {
-    if (file.ok) std::printf("%s: ok (%s)\n", file.path.c_str(), rig::task::name_of(rig::task::kFileKindNames, file.kind));
+    if (file.ok) std::printf("%s: ok (%s)\n", file.path.c_str(), rig::task::name_of(rig::config::kFileKindNames, file.kind));
   }
   return report.ok() ? rig::app::kExitOk : rig::app::kExitInvalid;
 }

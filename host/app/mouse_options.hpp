@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "firmware/sim/sim_mouse.hpp"
+#include "host/sim/sim_mouse.hpp"
 
 namespace rig::app {
 

@@ -1,19 +1,17 @@
-// rig-simavr: the real firmware image in simavr. Scripted scenarios (CTest label simavr), benchmarks, and a
-// bridge that exposes the simulated board's UART0 on a private pseudo-terminal.
+// rig-simavr: the real firmware image in simavr, its UART0 bridged to a private pseudo-terminal
+// (`rig run --device simavr` starts it). The scripted scenarios and the benchmarks are rig-simavr-check
+// (tests/simavr).
 #include <CLI/CLI.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
-#include <fstream>
-#include <iostream>
 #include <memory>
 #include <thread>
 
 #include "mouse_options.hpp"
 #include "pty_endpoint.hpp"
-#include "scenarios.hpp"
 #include "simavr_board.hpp"
 #include "simavr_mouse.hpp"
 
@@ -21,30 +19,6 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 void on_signal(int) { g_stop = true; }
-
-int run_scenarios(const std::vector<std::string>& names, const std::string& elf) {
-  std::vector<std::string> to_run = names;
-  if (to_run.empty() || (to_run.size() == 1 && to_run[0] == "all")) to_run = rig::device::scenario_names();
-  int failed = 0;
-  for (const auto& name : to_run) {
-    const auto start = std::chrono::steady_clock::now();
-    rig::device::ScenarioReport report;
-    try {
-      report = rig::device::run_scenario(name, elf);
-    } catch (const std::invalid_argument& e) {
-      std::fprintf(stderr, "rig-simavr: %s (known: all", e.what());
-      for (const auto& n : rig::device::scenario_names()) std::fprintf(stderr, ", %s", n.c_str());
-      std::fprintf(stderr, ")\n");
-      return 2;
-    }
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::printf("%-14s %s (%.1f s)\n", name.c_str(), report.passed() ? "PASS" : "FAIL", s);
-    for (const auto& n : report.notes) std::printf("    %s\n", n.c_str());
-    for (const auto& f : report.failures) std::printf("    failed: %s\n", f.c_str());
-    failed += report.passed() ? 0 : 1;
-  }
-  return failed == 0 ? 0 : 1;
-}
 
 int serve(const std::string& elf, const std::string& pty_file, double speed, const rig::app::MouseOptions& mouse_options) {
   rig::device::SimavrBoard board(elf);
@@ -91,19 +65,6 @@ int main(int argc, char** argv) {
   std::string elf = RIG_DEFAULT_SIMAVR_ELF;
   app.add_option("--elf", elf, "Firmware image to load (default: the one this build produced)")->capture_default_str();
 
-  std::vector<std::string> names;
-  auto* scenario = app.add_subcommand("scenario", "Run scripted scenarios against the firmware (exit 1 if one fails)");
-  scenario->add_option("names", names, "Scenario names, or 'all' (default)");
-
-  rig::device::BenchOptions bench_options;
-  std::string bench_output;
-  auto* bench = app.add_subcommand("bench", "Measure latency, pulse accuracy, encoder rate, watchdog; print JSON");
-  bench->add_option("--trials", bench_options.trials, "Choice-to-valve trials")->capture_default_str()->check(CLI::PositiveNumber);
-  bench->add_option("--encoder-seconds", bench_options.encoder_seconds, "Simulated seconds per encoder rate")
-      ->capture_default_str()->check(CLI::PositiveNumber);
-  bench->add_option("--seed", bench_options.seed, "Seed for the edge phases")->capture_default_str();
-  bench->add_option("--output", bench_output, "Also write the JSON to this file");
-
   std::string pty_file;
   double speed = 1.0;
   auto* serve_cmd = app.add_subcommand("serve", "Bridge UART0 to a new pseudo-terminal and run until killed");
@@ -119,14 +80,6 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   try {
-    if (scenario->parsed()) return run_scenarios(names, elf);
-    if (bench->parsed()) {
-      bench_options.elf_path = elf;
-      const auto result = rig::device::run_bench(bench_options);
-      std::cout << result.dump(2) << std::endl;
-      if (!bench_output.empty()) std::ofstream(bench_output) << result.dump(2) << "\n";
-      return 0;
-    }
     if (serve_cmd->parsed()) return serve(elf, pty_file, speed, mouse_options);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "rig-simavr: %s\n", e.what());

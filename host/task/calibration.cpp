@@ -6,7 +6,8 @@
 #include <map>
 #include <stdexcept>
 
-#include "host/task/yaml_schema.hpp"
+#include "host/task/diagnostics.hpp"
+
 
 namespace rig::task {
 namespace {
@@ -31,9 +32,9 @@ std::optional<TableProblem> check_table(const CalibrationTable& table) {
                                  " does not increase over " + std::to_string(points[i - 1].open_us)};
     }
     if (points[i].volume_ul <= points[i - 1].volume_ul) {
-      return TableProblem{i, "volume_ul", "table is not monotone: " + yaml::format_number(points[i].volume_ul) + " uL at " +
+      return TableProblem{i, "volume_ul", "table is not monotone: " + format_number(points[i].volume_ul) + " uL at " +
                                  std::to_string(points[i].open_us) + " us is not more than " +
-                                 yaml::format_number(points[i - 1].volume_ul) + " uL at " +
+                                 format_number(points[i - 1].volume_ul) + " uL at " +
                                  std::to_string(points[i - 1].open_us) + " us"};
     }
   }

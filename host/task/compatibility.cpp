@@ -3,7 +3,6 @@
 #include <filesystem>
 #include <limits>
 
-#include "host/task/yaml_schema.hpp"
 
 namespace rig::task {
 namespace {
@@ -21,9 +20,9 @@ void check_volume(const Protocol& protocol, const RigConfig& rig, const std::str
     const auto& points = rig.table(valve).points;
     if (open_us_for_volume(rig.table(valve), volume_ul)) continue;
     out.push_back({location_of(protocol, path),
-                   path + ": " + yaml::format_number(volume_ul) + " uL is outside valve " + flavour_name(valve) +
-                       "'s calibrated range [" + yaml::format_number(points.front().volume_ul) + ", " +
-                       yaml::format_number(points.back().volume_ul) + "] uL in " + rig.source_file});
+                   path + ": " + format_number(volume_ul) + " uL is outside valve " + flavour_name(valve) +
+                       "'s calibrated range [" + format_number(points.front().volume_ul) + ", " +
+                       format_number(points.back().volume_ul) + "] uL in " + rig.source_file});
   }
 }
 
@@ -35,7 +34,7 @@ std::vector<Diagnostic> check_compatibility(const Protocol& protocol, const RigC
     const auto ticks = degrees_to_ticks(*protocol.trial.threshold_deg, rig.ticks_per_rev);
     if (ticks < 1 || ticks > kMaxTicks) {
       out.push_back({location_of(protocol, "trial.threshold_deg"),
-                     "trial.threshold_deg: " + yaml::format_number(*protocol.trial.threshold_deg) + " deg is " +
+                     "trial.threshold_deg: " + format_number(*protocol.trial.threshold_deg) + " deg is " +
                          std::to_string(ticks) + " ticks on this wheel (" + std::to_string(rig.ticks_per_rev) +
                          " ticks per revolution in " + rig.source_file + "); the encoder can express 1 to 65535"});
     }

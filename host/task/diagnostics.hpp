@@ -25,6 +25,10 @@ struct Diagnostic {
 // "FILE:LINE:COL: message", the format `rig check` prints. Pure; thread-safe.
 std::string format_diagnostic(const Diagnostic& diagnostic);
 
+// `value` in the shortest text that reads back as the same double (messages and emitted YAML). Pure;
+// thread-safe.
+std::string format_number(double value);
+
 // Every value's location by field path ("trial.threshold_deg", "valves.cherry.points[2].open_us"), so that
 // later cross-checks between files can point at the field they reject. A defaulted field maps to the
 // location of the mapping that would hold it.

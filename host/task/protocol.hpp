@@ -87,18 +87,6 @@ struct Protocol {
   FieldLocations locations;  // every field's location, for cross-file checks
 };
 
-// Loads and validates the protocol file at `path`. All problems found are returned as diagnostics naming
-// FILE:LINE:COL, the field path and what was expected (unknown fields, wrong types, out-of-range values,
-// fields that do not apply to the chosen reversal rule, ...); the protocol is set only if there are none.
-// Reads the file; otherwise pure. Thread-safe.
-Loaded<Protocol> load_protocol_file(const std::string& path);
-
-// Same as load_protocol_file for YAML `text`, reporting it as `file_name`. Pure; thread-safe.
-Loaded<Protocol> parse_protocol(const std::string& text, const std::string& file_name);
-
-// The protocol as YAML with every default filled in (what `rig check --effective` prints). Loading the
-// output gives the same protocol. Pure; thread-safe.
-std::string effective_protocol_yaml(const Protocol& protocol);
 
 // YAML names of enum values, as the protocol files spell them.
 inline constexpr Named<StartSide> kStartSideNames[] = {

@@ -49,14 +49,6 @@ struct RigConfig {
   const CalibrationTable& table(wire::Valve valve) const { return calibration[static_cast<std::size_t>(valve)]; }
 };
 
-// Loads and validates a rig config file. Every problem is a diagnostic with FILE:LINE:COL, field path and
-// expectation: unknown fields, a serial device without port, ticks per revolution that is not a positive
-// multiple of 4 within 16 bits, a threshold the encoder cannot express, cue ids out of range, a calibration
-// table that is not strictly monotone or has a bad date. Reads the file; otherwise pure. Thread-safe.
-Loaded<RigConfig> load_rig_config_file(const std::string& path);
-
-// Same for YAML `text`, reported as `file_name`. Pure; thread-safe.
-Loaded<RigConfig> parse_rig_config(const std::string& text, const std::string& file_name);
 
 // Encoder ticks for an angle: round(threshold_deg * ticks_per_rev / 360). Pure; thread-safe.
 std::int64_t degrees_to_ticks(double angle_deg, std::int64_t ticks_per_rev);

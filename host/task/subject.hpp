@@ -44,12 +44,5 @@ struct SubjectList {
   const Subject* find(const std::string& id) const;
 };
 
-// Loads and validates a subjects file (`subjects:` list). Reports unknown fields, missing ids, duplicate ids,
-// a flavour other than cherry|grape, water amounts out of range (max below target), bad agent specs.
-// Reads the file; otherwise pure. Thread-safe.
-Loaded<SubjectList> load_subjects_file(const std::string& path);
-
-// Same for YAML `text`, reported as `file_name`. Pure; thread-safe.
-Loaded<SubjectList> parse_subjects(const std::string& text, const std::string& file_name);
 
 }  // namespace rig::task

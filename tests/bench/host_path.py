@@ -13,7 +13,7 @@ in tests/bench/host_path/ (no daily water cap, no session volume cap, 600-minute
 200 ms ITI), a fresh database in a temporary directory, and one WebSocket client connected to the dashboard so
 every trial's event is really sent. The latency log has one line per trial: trial number and steady-clock
 nanoseconds when the link delivered the result (t0), when its store transaction returned (t1) and when its
-dashboard event was handed to publish (t2); see TrialTiming in host/app/session/session_runner.hpp.
+dashboard event was handed to publish (t2); see TrialTiming in host/session/session_runner.hpp.
 """
 import argparse
 import base64

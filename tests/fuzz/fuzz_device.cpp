@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "firmware/core/valve_guard.hpp"
-#include "firmware/sim/sim_board.hpp"
+#include "host/sim/sim_board.hpp"
 #include "firmware/wire/wire.hpp"
 
 using namespace rig;

@@ -11,12 +11,18 @@
 #include <string>
 #include <vector>
 
+#include "host/config/subjects_file.hpp"
+#include "host/config/rig_config_file.hpp"
+#include "host/config/protocol_file.hpp"
 #include "host/task/diagnostics.hpp"
 #include "host/task/protocol.hpp"
 #include "host/task/rig_config.hpp"
 #include "host/task/subject.hpp"
 
 using namespace rig::task;
+using rig::config::parse_protocol;
+using rig::config::parse_rig_config;
+using rig::config::parse_subjects;
 
 namespace {
 

@@ -1,7 +1,7 @@
 // The device side of the wire protocol: handshake, acknowledgements, duplicates, replay, stream, status.
 #include <gtest/gtest.h>
 
-#include "firmware/sim/scripted_host.hpp"
+#include "host/sim/scripted_host.hpp"
 
 using namespace rig;
 using rig::sim::make_trial;

@@ -1,7 +1,7 @@
 // The trial flow on the whole simulated board: quiescence, go cue, choice in the encoder path, delivery.
 #include <gtest/gtest.h>
 
-#include "firmware/sim/scripted_host.hpp"
+#include "host/sim/scripted_host.hpp"
 
 using namespace rig;
 using rig::sim::make_trial;

@@ -1,7 +1,7 @@
 // The device keeps the mouse safe when the host goes silent.
 #include <gtest/gtest.h>
 
-#include "firmware/sim/scripted_host.hpp"
+#include "host/sim/scripted_host.hpp"
 
 using namespace rig;
 using rig::sim::make_trial;

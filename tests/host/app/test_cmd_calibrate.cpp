@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "host/config/rig_config_file.hpp"
 #include "host/task/calibration.hpp"
 #include "host/task/rig_config.hpp"
 #include "support/run_command.hpp"
@@ -112,7 +113,7 @@ TEST_F(RigCalibrate, WritesTheMeasuredTableWithTodaysDateAndKeepsTheRestOfTheFil
   const auto after = local_today();
   ASSERT_EQ(run.exit_code, 0) << run.output;
 
-  const auto loaded = task::load_rig_config_file(config().string());
+  const auto loaded = config::load_rig_config_file(config().string());
   ASSERT_TRUE(loaded.ok()) << run.output;
   const task::CalibrationTable& cherry = loaded.value->table(wire::Valve::kCherry);
   EXPECT_TRUE(cherry.calibrated_on == before || cherry.calibrated_on == after) << task::format_date(cherry.calibrated_on);

@@ -8,6 +8,9 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "host/config/subjects_file.hpp"
+#include "host/config/rig_config_file.hpp"
+#include "host/config/protocol_file.hpp"
 #include "serial_rig.hpp"
 #include "vmcu/sim_loop.hpp"
 #include "vmcu/virtual_mcu.hpp"
@@ -48,9 +51,9 @@ class NullRecorder : public app::SessionRecorder {
 // (the server's too); the test thread is the dashboard's clients.
 TEST(MonitorSession, ASessionRunsToItsEndWithAStuckClientAndTheStatusMatchesIt) {
   constexpr uint32_t kTrials = 60;  // far more messages than the stuck client's queue of 4
-  auto protocol = task::load_protocol_file(std::string(RIG_SOURCE_DIR) + "/protocols/distractor.yaml");
-  auto rig_config = task::load_rig_config_file(std::string(RIG_SOURCE_DIR) + "/config/rig.sim.yaml");
-  auto subjects = task::load_subjects_file(std::string(RIG_SOURCE_DIR) + "/config/subjects.yaml");
+  auto protocol = config::load_protocol_file(std::string(RIG_SOURCE_DIR) + "/protocols/distractor.yaml");
+  auto rig_config = config::load_rig_config_file(std::string(RIG_SOURCE_DIR) + "/config/rig.sim.yaml");
+  auto subjects = config::load_subjects_file(std::string(RIG_SOURCE_DIR) + "/config/subjects.yaml");
   ASSERT_TRUE(protocol.ok() && rig_config.ok() && subjects.ok());
 
   boost::asio::io_context io;

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "host/config/rig_config_file.hpp"
+#include "host/config/protocol_file.hpp"
 #include "host/task/engine.hpp"
 #include "host/model/device.hpp"
 #include "host/model/trial_record.hpp"
@@ -56,13 +58,13 @@ struct Trial {
 };
 
 inline task::Protocol protocol() {
-  auto loaded = task::parse_protocol(kProtocolYaml, "synthetic.yaml");
+  auto loaded = config::parse_protocol(kProtocolYaml, "synthetic.yaml");
   if (!loaded.ok()) throw std::logic_error("synthetic protocol does not load");
   return *loaded.value;
 }
 
 inline task::RigConfig rig_config() {
-  auto loaded = task::parse_rig_config(kRigYaml, "synthetic-rig.yaml");
+  auto loaded = config::parse_rig_config(kRigYaml, "synthetic-rig.yaml");
   if (!loaded.ok()) throw std::logic_error("synthetic rig config does not load");
   return *loaded.value;
 }

@@ -7,12 +7,18 @@
 #include <string>
 
 #include "firmware/wire/messages.hpp"
+#include "host/config/protocol_file.hpp"
+#include "host/config/rig_config_file.hpp"
 #include "host/task/engine.hpp"
 #include "host/task/protocol.hpp"
 #include "host/task/rig_config.hpp"
 #include "host/task/subject.hpp"
 
 namespace rig::task::testing {
+
+using config::load_protocol_file;
+using config::load_rig_config_file;
+using config::parse_protocol;
 
 inline std::string source_path(const std::string& relative) { return std::string(RIG_SOURCE_DIR) + "/" + relative; }
 inline std::string test_path(const std::string& relative) { return std::string(RIG_TASK_TEST_DIR) + "/" + relative; }

@@ -12,10 +12,11 @@
 #include <fstream>
 #include <sstream>
 
-#include "host/task/check.hpp"
+#include "host/config/check.hpp"
 #include "support/run_command.hpp"
 
 namespace rig::task {
+using config::check_files;
 namespace {
 
 namespace fs = std::filesystem;

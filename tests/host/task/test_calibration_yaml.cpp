@@ -4,11 +4,16 @@
 #include <sstream>
 #include <string>
 
-#include "host/task/calibration_yaml.hpp"
+#include "host/config/rig_config_file.hpp"
+#include "host/config/calibration_yaml.hpp"
 #include "host/task/rig_config.hpp"
 #include "task_test_support.hpp"
 
 namespace rig::task {
+using config::CalibrationYamlError;
+using config::format_valve_calibration;
+using config::parse_rig_config;
+using config::replace_valve_calibration;
 namespace {
 
 using std::chrono::day;

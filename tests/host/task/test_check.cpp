@@ -1,9 +1,12 @@
 #include <gtest/gtest.h>
 
-#include "host/task/check.hpp"
+#include "host/config/check.hpp"
 #include "task_test_support.hpp"
 
 namespace rig::task {
+using config::FileKind;
+using config::check_files;
+using config::classify_file;
 namespace {
 
 using testing::source_path;

@@ -1,11 +1,17 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include "host/config/subjects_file.hpp"
+#include "host/config/rig_config_file.hpp"
 #include "host/task/rig_config.hpp"
 #include "host/task/subject.hpp"
 #include "task_test_support.hpp"
 
 namespace rig::task {
+using config::load_rig_config_file;
+using config::load_subjects_file;
+using config::parse_rig_config;
+using config::parse_subjects;
 namespace {
 
 using testing::source_path;

@@ -1,9 +1,13 @@
 #include <gtest/gtest.h>
 
+#include "host/config/protocol_file.hpp"
 #include "host/task/protocol.hpp"
 #include "task_test_support.hpp"
 
 namespace rig::task {
+using config::effective_protocol_yaml;
+using config::load_protocol_file;
+using config::parse_protocol;
 namespace {
 
 using testing::protocol_from;

@@ -1,0 +1,79 @@
+#include "host/config/subjects_file.hpp"
+
+#include <set>
+
+#include "host/task/rig_config.hpp"
+#include "host/task/subject.hpp"
+#include "host/config/yaml_reader.hpp"
+
+namespace rig::config {
+
+// The task's types, which these files describe.
+using namespace rig::task;
+namespace {
+
+using yaml::MapReader;
+using yaml::Need;
+
+constexpr yaml::NumberRule kWaterMl{0.0, 10.0, true, false, "a volume in mL in (0, 10]"};
+
+void read_agent(MapReader& map, Subject& subject) {
+  const auto node = map.raw("simulated_agent");
+  if (!node) return;
+  if (node->IsMap()) {
+    YAML::Emitter out;
+    out << *node;
+    subject.simulated_agent = AgentSpec{AgentSpec::Kind::kInline, out.c_str()};
+  } else if (node->IsScalar() && !node->Scalar().empty()) {
+    const std::string& text = node->Scalar();
+    const bool preset = text == "naive" || text == "savvy" || text == "mixed";
+    subject.simulated_agent = AgentSpec{preset ? AgentSpec::Kind::kPreset : AgentSpec::Kind::kFile, text};
+  } else {
+    map.sink().error(map.location("simulated_agent"),
+                     map.path("simulated_agent") +
+                         ": expected a preset (naive, savvy, mixed), a path to an agent YAML file or an inline "
+                         "mapping, got " +
+                         yaml::describe(*node));
+  }
+}
+
+SubjectList read_subjects(yaml::Sink& sink, const YAML::Node& document) {
+  SubjectList list;
+  MapReader root(sink, document, "", {"subjects"});
+  std::set<std::string> ids;
+  const auto items = root.list("subjects", Need::kRequired);
+  for (std::size_t i = 0; items && i < items->size(); ++i) {
+    MapReader map(sink, (*items)[i], "subjects[" + std::to_string(i) + "]",
+                  {"id", "controllable", "stage", "daily_water_target_ml", "daily_water_max_ml", "simulated_agent"});
+    if (!map.is_mapping()) continue;
+    Subject subject;
+    if (map.text("id", subject.id, Need::kRequired) && !ids.insert(subject.id).second) {
+      sink.error(map.location("id"), map.path("id") + ": duplicate subject id " + subject.id);
+    }
+    map.choice("controllable", subject.controllable, kFlavourNames, Need::kRequired);
+    map.text("stage", subject.stage, Need::kRequired);
+    map.number("daily_water_target_ml", subject.daily_water_target_ml, kWaterMl, Need::kRequired);
+    if (map.optional_number("daily_water_max_ml", subject.daily_water_max_ml, kWaterMl) &&
+        subject.daily_water_max_ml && *subject.daily_water_max_ml < subject.daily_water_target_ml) {
+      sink.error(map.location("daily_water_max_ml"),
+                 map.path("daily_water_max_ml") + ": expected at least daily_water_target_ml (" +
+                     yaml::format_number(subject.daily_water_target_ml) + "), got " +
+                     yaml::format_number(*subject.daily_water_max_ml));
+    }
+    read_agent(map, subject);
+    list.subjects.push_back(std::move(subject));
+  }
+  return list;
+}
+
+}  // namespace
+
+Loaded<SubjectList> load_subjects_file(const std::string& path) {
+  return yaml::load_file<SubjectList>(path, read_subjects);
+}
+
+Loaded<SubjectList> parse_subjects(const std::string& text, const std::string& file_name) {
+  return yaml::load_text<SubjectList>(text, file_name, read_subjects);
+}
+
+}  // namespace rig::config

@@ -1,0 +1,359 @@
+#include "host/config/yaml_reader.hpp"
+
+#include <yaml-cpp/eventhandler.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace rig::config::yaml {
+namespace {
+
+std::string join_names(const std::vector<std::string_view>& names) {
+  std::string text;
+  for (const auto& name : names) {
+    if (!text.empty()) text += ", ";
+    text += name;
+  }
+  return text;
+}
+
+// Plain scalars are the only ones YAML resolves to numbers; a quoted "0.8" is a string and is refused
+// rather than silently converted, so a protocol means what it looks like.
+bool is_plain_scalar(const YAML::Node& node) { return node.IsScalar() && node.Tag() == "?"; }
+
+bool in_range(double value, const NumberRule& rule) {
+  const bool above_min = rule.min_exclusive ? value > rule.min : value >= rule.min;
+  const bool below_max = rule.max_exclusive ? value < rule.max : value <= rule.max;
+  return above_min && below_max;
+}
+
+// The first byte of `text` that cannot start a YAML character: not UTF-8 (yaml-cpp would substitute
+// U+FFFD, 3 bytes, and its columns would no longer match the file) or a character outside YAML's printable
+// set (NUL and most C0 controls; yaml-cpp takes a leading NUL as a sign of UTF-16 or UTF-32). Returns
+// npos when the text is clean; `why` says what is wrong.
+size_t first_unreadable_byte(std::string_view text, std::string& why) {
+  const auto byte_at = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
+  for (size_t i = 0; i < text.size();) {
+    const unsigned char lead = byte_at(i);
+    if (lead < 0x80) {
+      if ((lead < 0x20 && lead != '\t' && lead != '\n' && lead != '\r') || lead == 0x7F) {
+        char hex[8];
+        std::snprintf(hex, sizeof hex, "U+%04X", lead);
+        why = std::string("control character ") + hex + " is not allowed in YAML";
+        return i;
+      }
+      ++i;
+      continue;
+    }
+    size_t length = 0;
+    uint32_t code = 0;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+      length = 2, code = lead & 0x1Fu;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      length = 3, code = lead & 0x0Fu;
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      length = 4, code = lead & 0x07u;
+    }
+    bool valid = length > 0 && i + length <= text.size();
+    for (size_t k = 1; valid && k < length; ++k) {
+      valid = (byte_at(i + k) & 0xC0) == 0x80;
+      code = (code << 6) | (byte_at(i + k) & 0x3Fu);
+    }
+    // Overlong forms, UTF-16 surrogates and code points past U+10FFFF are not UTF-8 either.
+    if (valid) {
+      valid = (length != 3 || code >= 0x800) && (length != 4 || (code >= 0x10000 && code <= 0x10FFFF)) &&
+              (code < 0xD800 || code > 0xDFFF);
+    }
+    if (!valid) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "0x%02X", lead);
+      why = std::string("not UTF-8 text (byte ") + hex + "): a YAML file must be UTF-8";
+      return i;
+    }
+    i += length;
+  }
+  return std::string_view::npos;
+}
+
+// Where the root node of each of the first two documents starts, from yaml-cpp's events.
+class RootMarks final : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark&) override { depth_ = 0; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t, const std::string&) override { node(mark); }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    node(mark);
+    ++depth_;
+  }
+  void OnSequenceEnd() override { --depth_; }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    node(mark);
+    ++depth_;
+  }
+  void OnMapEnd() override { --depth_; }
+
+  std::vector<YAML::Mark> roots;
+
+ private:
+  void node(const YAML::Mark& mark) {
+    if (depth_ == 0) roots.push_back(mark);
+  }
+  int depth_ = 0;
+};
+
+}  // namespace
+
+SourceLocation Sink::location(const YAML::Mark& mark) const {
+  if (mark.line < 0 || mark.column < 0) return SourceLocation{file_, 1, 1};
+  return SourceLocation{file_, mark.line + 1, mark.column + 1};
+}
+
+void Sink::error(const SourceLocation& where, std::string message) {
+  diagnostics_.push_back(Diagnostic{where, std::move(message)});
+}
+
+std::optional<std::string> read_text_file(const std::string& path, Sink& sink) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    sink.error(SourceLocation{sink.file(), 1, 1}, std::string("cannot read file (") + std::strerror(errno) + ")");
+    return std::nullopt;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::optional<YAML::Node> parse_document(const std::string& text, Sink& sink) {
+  std::string why;
+  const size_t bad = first_unreadable_byte(text, why);
+  if (bad != std::string_view::npos) {
+    const size_t line_start = bad == 0 ? std::string::npos : text.rfind('\n', bad - 1);
+    const size_t column = line_start == std::string::npos ? bad : bad - line_start - 1;
+    const auto line = std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad), '\n');
+    sink.error(SourceLocation{sink.file(), static_cast<int>(line) + 1, static_cast<int>(column) + 1}, why);
+    return std::nullopt;
+  }
+  // Not YAML::LoadAll: yaml-cpp 0.7 loops for ever, allocating, on text such as ",:" (a document whose
+  // parse fails without an exception is followed by endless empty ones; yaml-cpp PR 1319). Two documents
+  // are all it takes to know there is more than one.
+  YAML::Node document;
+  RootMarks marks;
+  try {
+    std::istringstream stream(text);
+    YAML::Parser parser(stream);
+    for (int i = 0; i < 2 && parser.HandleNextDocument(marks); ++i) {
+    }
+    document = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    sink.error(e.mark, "YAML syntax error: " + e.msg);
+    return std::nullopt;
+  }
+  if (document.IsNull()) {
+    sink.error(SourceLocation{sink.file(), 1, 1}, "empty document: expected a mapping of fields");
+    return std::nullopt;
+  }
+  if (marks.roots.size() > 1) {
+    sink.error(marks.roots[1], "more than one YAML document: expected exactly one");
+    return std::nullopt;
+  }
+  return document;
+}
+
+std::string describe(const YAML::Node& node) {
+  if (!node.IsDefined() || node.IsNull()) return "nothing";
+  if (node.IsMap()) return "a mapping";
+  if (node.IsSequence()) return "a list";
+  if (is_plain_scalar(node)) return node.Scalar();
+  return "the quoted string \"" + node.Scalar() + "\"";
+}
+
+MapReader::MapReader(Sink& sink, const YAML::Node& node, std::string field_path,
+                     std::vector<std::string_view> allowed)
+    : sink_(&sink), node_(node), path_(std::move(field_path)) {
+  if (!node.IsMap()) {
+    sink.error(node.Mark(), (path_.empty() ? std::string("document") : path_) + ": expected a mapping, got " +
+                                describe(node));
+    return;
+  }
+  is_mapping_ = true;
+  for (const auto& pair : node) {
+    const YAML::Node key_node = pair.first;
+    if (!is_plain_scalar(key_node)) {
+      sink.error(key_node.Mark(), (path_.empty() ? std::string("document") : path_) +
+                                      ": field names must be plain names, got " + describe(key_node));
+      continue;
+    }
+    const std::string key = key_node.Scalar();
+    if (const Entry* first = find(key)) {
+      sink.error(key_node.Mark(), path(key) + ": duplicate field (first given at line " +
+                                      std::to_string(sink.location(first->key_node.Mark()).line) + ")");
+      continue;
+    }
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      sink.error(key_node.Mark(), path(key) + ": unknown field; allowed: " + join_names(allowed));
+      continue;
+    }
+    entries_.push_back(Entry{key, key_node, pair.second});
+  }
+}
+
+std::string MapReader::path(std::string_view key) const {
+  return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
+}
+
+SourceLocation MapReader::self_location() const { return sink_->location(node_.Mark()); }
+
+SourceLocation MapReader::location(std::string_view key) const {
+  const Entry* entry = find(key);
+  return entry ? value_location(*entry) : self_location();
+}
+
+const MapReader::Entry* MapReader::find(std::string_view key) const {
+  for (const auto& entry : entries_) {
+    if (entry.key == key) return &entry;
+  }
+  return nullptr;
+}
+
+SourceLocation MapReader::value_location(const Entry& entry) const {
+  // yaml-cpp marks an empty value at the next token, often on another line: point at the key instead.
+  if (entry.value.IsNull() || entry.value.Mark().line < 0) return sink_->location(entry.key_node.Mark());
+  return sink_->location(entry.value.Mark());
+}
+
+void MapReader::wrong(const Entry& entry, std::string_view expected) {
+  sink_->error(value_location(entry),
+               path(entry.key) + ": expected " + std::string(expected) + ", got " + describe(entry.value));
+}
+
+const MapReader::Entry* MapReader::lookup(std::string_view key, Need need, std::string_view expected) {
+  if (!is_mapping_) return nullptr;
+  const Entry* entry = find(key);
+  sink_->locations()[path(key)] = entry ? value_location(*entry) : self_location();
+  if (!entry && need == Need::kRequired) {
+    sink_->error(self_location(), path(key) + ": missing required field (expected " + std::string(expected) + ")");
+  }
+  return entry;
+}
+
+bool MapReader::number(std::string_view key, double& out, const NumberRule& rule, Need need) {
+  const Entry* entry = lookup(key, need, rule.expected);
+  if (!entry) return false;
+  double value = 0.0;
+  if (!is_plain_scalar(entry->value) || !YAML::convert<double>::decode(entry->value, value) ||
+      !std::isfinite(value) || !in_range(value, rule)) {
+    wrong(*entry, rule.expected);
+    return false;
+  }
+  out = value;
+  return true;
+}
+
+bool MapReader::optional_number(std::string_view key, std::optional<double>& out, const NumberRule& rule) {
+  const Entry* entry = find(key);
+  if (entry && entry->value.IsNull()) {
+    lookup(key, Need::kOptional, rule.expected);
+    out.reset();
+    return true;
+  }
+  double value = 0.0;
+  if (!number(key, value, rule)) return false;
+  out = value;
+  return true;
+}
+
+bool MapReader::integer(std::string_view key, std::int64_t& out, std::int64_t min, std::int64_t max,
+                        std::string_view expected, Need need) {
+  const Entry* entry = lookup(key, need, expected);
+  if (!entry) return false;
+  std::int64_t value = 0;
+  if (!is_plain_scalar(entry->value) || !YAML::convert<std::int64_t>::decode(entry->value, value) || value < min ||
+      value > max) {
+    wrong(*entry, expected);
+    return false;
+  }
+  out = value;
+  return true;
+}
+
+bool MapReader::optional_integer(std::string_view key, std::optional<std::int64_t>& out, std::int64_t min,
+                                 std::int64_t max, std::string_view expected) {
+  const Entry* entry = find(key);
+  if (entry && entry->value.IsNull()) {
+    lookup(key, Need::kOptional, expected);
+    out.reset();
+    return true;
+  }
+  std::int64_t value = 0;
+  if (!integer(key, value, min, max, expected)) return false;
+  out = value;
+  return true;
+}
+
+bool MapReader::text(std::string_view key, std::string& out, Need need) {
+  const Entry* entry = lookup(key, need, "a text");
+  if (!entry) return false;
+  if (!entry->value.IsScalar() || entry->value.Scalar().empty()) {
+    wrong(*entry, "a non-empty text");
+    return false;
+  }
+  out = entry->value.Scalar();
+  return true;
+}
+
+std::optional<std::size_t> MapReader::choice_index(std::string_view key, const std::vector<std::string_view>& names,
+                                                   Need need) {
+  const std::string expected = "one of: " + join_names(names);
+  const Entry* entry = lookup(key, need, expected);
+  if (!entry) return std::nullopt;
+  if (is_plain_scalar(entry->value)) {
+    const auto it = std::find(names.begin(), names.end(), entry->value.Scalar());
+    if (it != names.end()) return static_cast<std::size_t>(it - names.begin());
+  }
+  wrong(*entry, expected);
+  return std::nullopt;
+}
+
+std::optional<MapReader> MapReader::mapping(std::string_view key, std::vector<std::string_view> allowed, Need need) {
+  const Entry* entry = lookup(key, need, "a mapping with fields " + join_names(allowed));
+  if (!entry) return std::nullopt;
+  if (!entry->value.IsMap()) {
+    wrong(*entry, "a mapping with fields " + join_names(allowed));
+    return std::nullopt;
+  }
+  return MapReader(*sink_, entry->value, path(key), std::move(allowed));
+}
+
+std::optional<std::vector<YAML::Node>> MapReader::list(std::string_view key, Need need) {
+  const Entry* entry = lookup(key, need, "a list");
+  if (!entry) return std::nullopt;
+  if (!entry->value.IsSequence()) {
+    wrong(*entry, "a list");
+    return std::nullopt;
+  }
+  std::vector<YAML::Node> items;
+  for (const auto& item : entry->value) items.push_back(item);
+  return items;
+}
+
+std::optional<YAML::Node> MapReader::raw(std::string_view key) {
+  const Entry* entry = lookup(key, Need::kOptional, "");
+  if (!entry) return std::nullopt;
+  return entry->value;
+}
+
+void MapReader::reject_if_present(std::string_view key, std::string_view why) {
+  if (const Entry* entry = find(key)) {
+    sink_->error(sink_->location(entry->key_node.Mark()), path(key) + ": does not apply here; " + std::string(why));
+  }
+}
+
+}  // namespace rig::config::yaml

@@ -1,0 +1,184 @@
+// Schema validation helpers shared by the YAML loaders (protocols, rig config, subjects): typed reads of
+// mapping fields that report every problem as FILE:LINE:COL with the field path and what was expected,
+// and keep going so that one run lists all errors of a file.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "host/task/diagnostics.hpp"
+#include "host/task/names.hpp"
+
+namespace rig::config::yaml {
+
+using task::ConfigError;
+using task::Diagnostic;
+using task::FieldLocations;
+using task::format_number;
+using task::Loaded;
+using task::Named;
+using task::SourceLocation;
+
+
+// Collects the diagnostics and field locations of one file. Not thread-safe (one loader at a time).
+class Sink {
+ public:
+  explicit Sink(std::string file) : file_(std::move(file)) {}
+
+  const std::string& file() const { return file_; }
+  // A yaml-cpp mark (0-based; -1 when yaml-cpp has none) as a 1-based location in this file.
+  SourceLocation location(const YAML::Mark& mark) const;
+  void error(const SourceLocation& where, std::string message);
+  void error(const YAML::Mark& mark, std::string message) { error(location(mark), std::move(message)); }
+  bool has_errors() const { return !diagnostics_.empty(); }
+  std::vector<Diagnostic> take_diagnostics() { return std::move(diagnostics_); }
+  FieldLocations& locations() { return locations_; }
+
+ private:
+  std::string file_;
+  std::vector<Diagnostic> diagnostics_;
+  FieldLocations locations_;
+};
+
+// Reads the whole file at `path` as text. On failure reports "PATH:1:1: cannot read file (...)" into sink
+// and returns nullopt. Thread-safe apart from the sink.
+std::optional<std::string> read_text_file(const std::string& path, Sink& sink);
+
+// Parses `text` as exactly one YAML document. A syntax error, an empty text, several documents, text that
+// is not UTF-8 or holds a control character (reported at its first such byte) are reported into sink and
+// give nullopt. Thread-safe apart from the sink.
+std::optional<YAML::Node> parse_document(const std::string& text, Sink& sink);
+
+// Loads one document from `text` (nullopt: the file could not be read, already reported) with
+// `read(sink, root_node) -> T`, fills T's source_file and locations, and keeps the value only when no
+// diagnostic was reported. Thread-safe apart from the sink.
+template <class T, class ReadFn>
+Loaded<T> load_document(Sink& sink, const std::optional<std::string>& text, ReadFn read) {
+  Loaded<T> loaded;
+  std::optional<YAML::Node> document;
+  if (text) document = parse_document(*text, sink);
+  if (document) {
+    T value = read(sink, *document);
+    value.source_file = sink.file();
+    value.locations = std::move(sink.locations());
+    if (!sink.has_errors()) loaded.value = std::move(value);
+  }
+  loaded.diagnostics = sink.take_diagnostics();
+  // Reported in file order, whatever order the checks ran in.
+  std::stable_sort(loaded.diagnostics.begin(), loaded.diagnostics.end(), [](const Diagnostic& a, const Diagnostic& b) {
+    return std::tie(a.where.line, a.where.column) < std::tie(b.where.line, b.where.column);
+  });
+  return loaded;
+}
+
+// load_document() on the file at `path` (reported as `path`). Reads the file; thread-safe.
+template <class T, class ReadFn>
+Loaded<T> load_file(const std::string& path, ReadFn read) {
+  Sink sink(path);
+  const auto text = read_text_file(path, sink);
+  return load_document<T>(sink, text, read);
+}
+
+// load_document() on `text` reported as `file_name`. Pure; thread-safe.
+template <class T, class ReadFn>
+Loaded<T> load_text(const std::string& text, const std::string& file_name, ReadFn read) {
+  Sink sink(file_name);
+  return load_document<T>(sink, text, read);
+}
+
+// How the value of `node` reads in an error message: 'text' for a scalar, "a mapping", "a list", "nothing".
+std::string describe(const YAML::Node& node);
+
+enum class Need { kOptional, kRequired };
+
+// Largest duration in ms whose microseconds fit the device's 32-bit fields.
+constexpr std::int64_t kMaxWireDurationMs = 4294967;
+
+// Accepted range of a number and how an error message words it ("a probability in [0, 1]").
+struct NumberRule {
+  double min;
+  double max;
+  bool min_exclusive = false;
+  bool max_exclusive = false;
+  std::string_view expected;
+};
+
+constexpr NumberRule kProbability{0.0, 1.0, false, false, "a probability in [0, 1]"};
+
+
+// One YAML mapping being read at a field path. Construction reports a node that is not a mapping, unknown
+// keys (naming the allowed ones) and duplicate keys. Typed reads leave `out` unchanged when the key is
+// absent (the default stays) or invalid (an error is reported) and return true only when they stored a
+// value. Every read records the field's location in the sink. Not thread-safe.
+class MapReader {
+ public:
+  MapReader(Sink& sink, const YAML::Node& node, std::string field_path, std::vector<std::string_view> allowed);
+
+  bool is_mapping() const { return is_mapping_; }
+  bool has(std::string_view key) const { return find(key) != nullptr; }
+  // The field path of `key` ("schedule.reversal.hazard_per_trial").
+  std::string path(std::string_view key) const;
+  // Where `key`'s value is; where the mapping is when the key is absent.
+  SourceLocation location(std::string_view key) const;
+  SourceLocation self_location() const;
+  Sink& sink() const { return *sink_; }
+
+  bool number(std::string_view key, double& out, const NumberRule& rule, Need need = Need::kOptional);
+  // Like number(), but an explicit null (`key: ~` or `key:`) is accepted and stores nullopt ("no limit").
+  bool optional_number(std::string_view key, std::optional<double>& out, const NumberRule& rule);
+  bool integer(std::string_view key, std::int64_t& out, std::int64_t min, std::int64_t max,
+               std::string_view expected, Need need = Need::kOptional);
+  bool optional_integer(std::string_view key, std::optional<std::int64_t>& out, std::int64_t min,
+                        std::int64_t max, std::string_view expected);
+  bool text(std::string_view key, std::string& out, Need need = Need::kOptional);
+  // A plain scalar that must be one of the names in `options`.
+  template <class E, std::size_t N>
+  bool choice(std::string_view key, E& out, const Named<E> (&options)[N], Need need = Need::kOptional) {
+    std::vector<std::string_view> names;
+    for (const auto& option : options) names.push_back(option.name);
+    const auto index = choice_index(key, names, need);
+    if (!index) return false;
+    out = options[*index].value;
+    return true;
+  }
+  // The nested mapping under `key`, or nullopt when it is absent (reported if required) or not a mapping.
+  std::optional<MapReader> mapping(std::string_view key, std::vector<std::string_view> allowed,
+                                   Need need = Need::kOptional);
+  // The items of the list under `key`, or nullopt when absent (reported if required) or not a list.
+  std::optional<std::vector<YAML::Node>> list(std::string_view key, Need need = Need::kOptional);
+  // The raw value under `key`, nullopt when absent; records its location.
+  std::optional<YAML::Node> raw(std::string_view key);
+  // Reports `key` as present although it does not apply (`why` completes "... applies only ...").
+  void reject_if_present(std::string_view key, std::string_view why);
+
+ private:
+  struct Entry {
+    std::string key;
+    YAML::Node key_node;
+    YAML::Node value;
+  };
+
+  const Entry* find(std::string_view key) const;
+  // The entry for `key` after the common checks: absent (reported if required) gives nullptr.
+  const Entry* lookup(std::string_view key, Need need, std::string_view expected);
+  std::optional<std::size_t> choice_index(std::string_view key, const std::vector<std::string_view>& names,
+                                          Need need);
+  SourceLocation value_location(const Entry& entry) const;
+  void wrong(const Entry& entry, std::string_view expected);
+
+  Sink* sink_;
+  YAML::Node node_;
+  std::string path_;
+  bool is_mapping_ = false;
+  std::vector<Entry> entries_;
+};
+
+}  // namespace rig::config::yaml

@@ -1,0 +1,277 @@
+#include "host/config/subjects_file.hpp"
+#include "host/config/rig_config_file.hpp"
+#include "host/config/protocol_file.hpp"
+#include "run_support.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+#include "host/analysis/crt.hpp"
+#include "host/analysis/history_regression.hpp"
+#include "host/task/compatibility.hpp"
+#include "host/task/diagnostics.hpp"
+
+namespace rig::app {
+namespace {
+
+template <typename T>
+T take(task::Loaded<T> loaded, const std::string& what) {
+  if (loaded.ok()) return std::move(*loaded.value);
+  std::string message = "invalid " + what + ":";
+  for (const auto& d : loaded.diagnostics) message += "\n  " + task::format_diagnostic(d);
+  throw InputError(message);
+}
+
+nlohmann::json estimate_json(const std::optional<analysis::Estimate>& e) {
+  // An index whose SE is not finite (separated or singular fit, e.g. too few trials) is not an estimate.
+  if (!e || !std::isfinite(e->value) || !std::isfinite(e->se)) return nullptr;
+  return {{"value", e->value}, {"se", e->se}};
+}
+
+}  // namespace
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path + ": cannot read");
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+CheckedFile<task::RigConfig> load_rig_config_checked(const std::string& path) {
+  CheckedFile<task::RigConfig> file{path, read_file(path), {}};
+  file.value = take(config::parse_rig_config(file.text, path), "rig config");
+  return file;
+}
+
+CheckedFile<task::Protocol> load_protocol_checked(const std::string& path, const task::RigConfig& rig) {
+  CheckedFile<task::Protocol> file{path, read_file(path), {}};
+  file.value = take(config::parse_protocol(file.text, path), "protocol");
+  const auto problems = task::check_compatibility(file.value, rig);
+  if (!problems.empty()) {
+    std::string message = "the protocol cannot run on this rig:";
+    for (const auto& d : problems) message += "\n  " + task::format_diagnostic(d);
+    throw InputError(message);
+  }
+  return file;
+}
+
+std::vector<analysis::TrialRecord> subject_history(const store::Store& db, const std::string& subject_id) {
+  std::vector<analysis::TrialRecord> history;
+  for (const auto& t : db.subject_trials(subject_id)) history.push_back(to_analysis_record(t));
+  return history;
+}
+
+std::string default_rig_config_path() {
+  if (const char* env = std::getenv("RIG_CONFIG"); env && *env) return env;
+  if (const char* home = std::getenv("HOME"); home && *home) {
+    const std::string user = std::string(home) + "/.config/rig/rig.yaml";
+    if (std::filesystem::exists(user)) return user;
+  }
+  return std::string(RIG_SOURCE_DIR) + "/config/rig.sim.yaml";
+}
+
+RigFiles load_rig_files(const std::string& config, const std::string& subjects) {
+  RigFiles files;
+  auto rig = load_rig_config_checked(config.empty() ? default_rig_config_path() : config);
+  files.rig_path = std::move(rig.path);
+  files.rig_text = std::move(rig.text);
+  files.rig = std::move(rig.value);
+  files.subjects_path = subjects.empty()
+                            ? (std::filesystem::path(files.rig_path).parent_path() / "subjects.yaml").string()
+                            : subjects;
+  files.subjects = take(config::parse_subjects(read_file(files.subjects_path), files.subjects_path), "subjects file");
+  return files;
+}
+
+RunInputs load_run_inputs(const std::string& config, const std::string& subjects, const std::string& subject_id,
+                          const std::string& protocol) {
+  RigFiles files = load_rig_files(config, subjects);
+  RunInputs in;
+  in.rig_path = std::move(files.rig_path);
+  in.rig_text = std::move(files.rig_text);
+  in.rig = std::move(files.rig);
+  in.subjects_path = std::move(files.subjects_path);
+  const task::SubjectList& list = files.subjects;
+  const task::Subject* subject = list.find(subject_id);
+  if (!subject) {
+    std::string known;
+    for (const auto& s : list.subjects) known += (known.empty() ? "" : ", ") + s.id;
+    throw InputError(in.subjects_path + ": no subject '" + subject_id + "' (known: " + known + ")");
+  }
+  in.subject = *subject;
+  auto loaded = load_protocol_checked(
+      protocol.empty() ? task::resolve_relative(in.subjects_path, in.subject.stage) : protocol, in.rig);
+  in.protocol_path = std::move(loaded.path);
+  in.protocol_text = std::move(loaded.text);
+  in.protocol = std::move(loaded.value);
+  return in;
+}
+
+DeviceRequest device_request(const std::string& device, const task::RigConfig& rig, double speed, uint64_t seed) {
+  DeviceRequest r;
+  r.speed = speed;
+  r.seed = seed;
+  std::string kind = device;
+  if (kind.empty()) {
+    switch (rig.device_kind) {
+      case task::DeviceKind::kSim: kind = "sim"; break;
+      case task::DeviceKind::kSimavr: kind = "simavr"; break;
+      case task::DeviceKind::kSerial: kind = "serial:" + rig.port; break;
+    }
+  }
+  if (kind == "sim") {
+    r.kind = DeviceChoice::kSim;
+  } else if (kind == "simavr") {
+    r.kind = DeviceChoice::kSimavr;
+  } else if (kind == "serial" || kind.rfind("serial:", 0) == 0) {
+    r.kind = DeviceChoice::kSerial;
+    r.serial_port = kind.size() > 7 ? kind.substr(7) : rig.port;
+    if (r.serial_port.empty()) throw InputError("--device serial needs a port: serial:/dev/ttyACM0 (see `rig ports`)");
+    r.speed = 1.0;
+  } else {
+    throw InputError("--device: '" + device + "' is not sim, simavr or serial[:PATH]");
+  }
+  return r;
+}
+
+const char* device_kind_name(DeviceChoice kind) {
+  switch (kind) {
+    case DeviceChoice::kSim: return "sim";
+    case DeviceChoice::kSimavr: return "simavr";
+    case DeviceChoice::kSerial: return "serial";
+  }
+  return "unknown";
+}
+
+std::string sibling_program(const std::string& name) {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return name;
+  return (self.parent_path() / name).string();
+}
+
+std::chrono::year_month_day today() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm local{};
+  localtime_r(&t, &local);
+  return std::chrono::year_month_day{std::chrono::year{local.tm_year + 1900},
+                                     std::chrono::month{static_cast<unsigned>(local.tm_mon + 1)},
+                                     std::chrono::day{static_cast<unsigned>(local.tm_mday)}};
+}
+
+analysis::TrialRecord to_analysis_record(const store::SubjectTrial& t) {
+  analysis::TrialRecord r;
+  r.session_id = std::to_string(t.session_id);
+  r.choice = !t.choice ? analysis::Choice::kMiss
+                       : (*t.choice == wire::Side::kLeft ? analysis::Choice::kLeft : analysis::Choice::kRight);
+  r.free_choice = t.free_choice;
+  r.controllable_delivered = t.controllable_delivered;
+  r.distractor_delivered = t.distractor_delivered;
+  r.p_controllable_left = t.p_controllable_by_side[0];
+  r.p_controllable_right = t.p_controllable_by_side[1];
+  r.p_distractor = t.p_distractor;
+  return r;
+}
+
+nlohmann::json session_report(const SessionEnd& end, const std::vector<analysis::TrialRecord>& trials,
+                              int crt_surrogates, uint64_t seed, const std::string& subject_id, int64_t session_id,
+                              const std::string& db_path) {
+  nlohmann::json r;
+  r["subject"] = subject_id;
+  r["session_id"] = session_id;
+  r["db"] = db_path;
+  r["end_reason"] = end.reason;
+  r["error"] = end.error;
+  r["trials"] = end.trials;
+  r["choices"] = end.choices;
+  r["misses"] = end.misses;
+  r["reversals"] = end.reversals;
+  r["high_side_fraction"] = end.choices ? static_cast<double>(end.high_side_choices) / end.choices : 0.0;
+  r["rewards"] = {{"cherry", end.rewards_by_valve[0]}, {"grape", end.rewards_by_valve[1]}};
+  r["volume_ul"] = {{"cherry", end.summary.delivered_ul_by_valve[0]}, {"grape", end.summary.delivered_ul_by_valve[1]}};
+  r["stage_decision"] = {{"advance", end.advance.advance}, {"to", end.advance.to}, {"reason", end.advance.reason}};
+  r["link"] = {{"dropped_frames", end.link.dropped_total}, {"retransmitted", end.link.retransmitted},
+               {"replayed", end.link.replayed}, {"reconnects", end.link.reconnects},
+               {"device_resets", end.link.device_resets}};
+  r["fit_trials"] = trials.size();
+  r["controllable_index"] = nullptr;
+  r["distractor_index"] = nullptr;
+  r["crt"] = nullptr;
+  try {
+    analysis::FitOptions options;
+    const analysis::HistoryFit fit = analysis::fit_history(trials, options);
+    r["controllable_index"] = estimate_json(fit.controllable_index);
+    r["distractor_index"] = estimate_json(fit.distractor_index);
+    r["fit_converged"] = fit.model.converged;
+    if (crt_surrogates > 0 && !r["controllable_index"].is_null()) {
+      analysis::CrtOptions crt;
+      crt.surrogates = crt_surrogates;
+      crt.seed = seed;
+      crt.fit = options;
+      const analysis::CrtResult result = analysis::conditional_randomization_test(trials, crt);
+      auto p = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+      r["crt"] = {{"surrogates", result.surrogates}, {"controllable_p", p(result.controllable_p)},
+                  {"distractor_p", p(result.distractor_p)}};
+    }
+  } catch (const std::exception& e) {
+    r["fit_error"] = e.what();
+  }
+  return r;
+}
+
+void print_report(const nlohmann::json& r) {
+  auto index = [](const nlohmann::json& e) {
+    if (e.is_null()) return std::string("not estimable yet (too few trials or outcomes for the fit)");
+    char buf[64];
+    std::snprintf(buf, sizeof(buf), "%+.3f +- %.3f", e["value"].get<double>(), e["se"].get<double>());
+    return std::string(buf);
+  };
+  auto pvalue = [&](const char* key) {
+    if (r["crt"].is_null() || r["crt"][key].is_null()) return std::string("");
+    char buf[48];
+    std::snprintf(buf, sizeof(buf), "  (randomization test p = %.3f)", r["crt"][key].get<double>());
+    return std::string(buf);
+  };
+  std::printf("Session %lld of %s ended: %s\n", r["session_id"].get<long long>(), r["subject"].get<std::string>().c_str(),
+              r["end_reason"].get<std::string>().c_str());
+  std::printf("  trials %d (choices %d, misses %d), reversals %d, high side chosen %.0f%%\n", r["trials"].get<int>(),
+              r["choices"].get<int>(), r["misses"].get<int>(), r["reversals"].get<int>(),
+              100.0 * r["high_side_fraction"].get<double>());
+  std::printf("  rewards: cherry %d (%.1f uL), grape %d (%.1f uL)\n", r["rewards"]["cherry"].get<int>(),
+              r["volume_ul"]["cherry"].get<double>(), r["rewards"]["grape"].get<int>(),
+              r["volume_ul"]["grape"].get<double>());
+  std::printf("  controllable index %s%s\n", index(r["controllable_index"]).c_str(), pvalue("controllable_p").c_str());
+  std::printf("  distractor index   %s%s\n", index(r["distractor_index"]).c_str(), pvalue("distractor_p").c_str());
+  std::printf("  (fit pooled over %d trials of this subject)\n", r["fit_trials"].get<int>());
+  std::printf("  stage: %s\n", r["stage_decision"]["reason"].get<std::string>().c_str());
+  std::printf("  link: %d dropped frames, %d retransmissions, %d reconnects, %d device resets\n",
+              r["link"]["dropped_frames"].get<int>(), r["link"]["retransmitted"].get<int>(),
+              r["link"]["reconnects"].get<int>(), r["link"]["device_resets"].get<int>());
+  std::printf("  data: %s (rig export --db %s --session %lld --format csv)\n", r["db"].get<std::string>().c_str(),
+              r["db"].get<std::string>().c_str(), r["session_id"].get<long long>());
+}
+
+int run_with_errors(const std::string& command, const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const InputError& e) {
+    std::fprintf(stderr, "rig %s: %s\n", command.c_str(), e.what());
+    return 2;
+  } catch (const task::ConfigError& e) {
+    std::fprintf(stderr, "rig %s: %s\n", command.c_str(), e.what());
+    for (const auto& d : e.diagnostics()) std::fprintf(stderr, "  %s\n", task::format_diagnostic(d).c_str());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "rig %s: %s\n", command.c_str(), e.what());
+    return 1;
+  }
+}
+
+}  // namespace rig::app

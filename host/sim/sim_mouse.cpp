@@ -1,0 +1,209 @@
+#include "host/sim/sim_mouse.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace rig::sim {
+
+namespace {
+
+// Minimum-jerk position profile: 0 at s = 0, 1 at s = 1, zero velocity and acceleration at both ends.
+double min_jerk(double s) { return s * s * s * (10.0 + s * (-15.0 + 6.0 * s)); }
+// Peak velocity of the profile over a unit distance and unit duration.
+constexpr double kMinJerkPeak = 1.875;
+
+// The s in [0, 1] at which min_jerk(s) = fraction.
+double min_jerk_inverse(double fraction) {
+  double lo = 0.0;
+  double hi = 1.0;
+  for (int i = 0; i < 40; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    (min_jerk(mid) < fraction ? lo : hi) = mid;
+  }
+  return hi;
+}
+
+void require(bool condition, const char* what) {
+  if (!condition) throw std::invalid_argument(std::string("SimMouse: ") + what);
+}
+
+}  // namespace
+
+RandomChooser::RandomChooser(uint64_t seed, double p_right, double p_miss)
+    : rng_(seed), p_right_(p_right), p_miss_(p_miss) {
+  if (!(p_right >= 0.0 && p_right <= 1.0)) throw std::invalid_argument("RandomChooser: p_right must be in [0, 1]");
+  if (!(p_miss >= 0.0 && p_miss <= 1.0)) throw std::invalid_argument("RandomChooser: p_miss must be in [0, 1]");
+}
+
+Choice RandomChooser::choose() {
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  if (u(rng_) < p_miss_) return Choice::kMiss;
+  return u(rng_) < p_right_ ? Choice::kRight : Choice::kLeft;
+}
+
+SimBoardMouseAdapter::SimBoardMouseAdapter(SimBoard& board) : board_(board) {
+  board_.hal().on_cue([this](uint8_t, bool on, uint64_t t_us) { changes_.push_back({MousePin::kCue, on, t_us}); });
+  board_.hal().on_valve([this](const hal::SimValvePulse& pulse) {
+    const auto pin = pulse.valve == 0 ? MousePin::kCherry : MousePin::kGrape;
+    if (pulse.close_us == 0) {
+      changes_.push_back({pin, true, pulse.open_us});
+    } else {
+      changes_.push_back({pin, false, pulse.close_us});
+    }
+  });
+}
+
+SimBoardMouseAdapter::~SimBoardMouseAdapter() {
+  board_.hal().on_cue(nullptr);
+  board_.hal().on_valve(nullptr);
+}
+
+std::vector<PinChange> SimBoardMouseAdapter::take_pin_changes() {
+  std::vector<PinChange> out;
+  out.swap(changes_);
+  return out;
+}
+
+SimMouse::SimMouse(MouseBoard& board, std::unique_ptr<Chooser> chooser, const MouseConfig& config, uint64_t seed)
+    : board_(board), chooser_(std::move(chooser)), config_(config), rng_(seed) {
+  require(chooser_ != nullptr, "a chooser is required");
+  require(config.reaction_median_us > 0 && config.reaction_log_sd >= 0.0, "reaction time median must be > 0");
+  require(config.reaction_min_us <= config.reaction_max_us, "reaction_min_us > reaction_max_us");
+  require(config.amplitude_min_ticks >= 1 && config.amplitude_min_ticks <= config.amplitude_max_ticks,
+          "amplitude range must be 1 <= min <= max");
+  require(config.peak_velocity_median_ticks_per_s > 0 && config.peak_velocity_max_ticks_per_s > 0 &&
+              config.peak_velocity_log_sd >= 0.0 && config.return_peak_velocity_ticks_per_s > 0 &&
+              config.fidget_peak_velocity_ticks_per_s > 0,
+          "velocities must be > 0");
+  require(config.hold_min_us <= config.hold_max_us, "hold_min_us > hold_max_us");
+  require(config.return_fraction_min >= 0.0 && config.return_fraction_min <= config.return_fraction_max &&
+              config.return_fraction_max <= 1.0,
+          "return fractions must be 0 <= min <= max <= 1");
+  require(config.fidget_rate_per_s >= 0.0, "fidget rate must be >= 0");
+  require(config.fidget_min_ticks >= 1 && config.fidget_min_ticks <= config.fidget_max_ticks,
+          "fidget range must be 1 <= min <= max");
+  draw_next_fidget(board_.now_us());
+}
+
+double SimMouse::uniform(double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng_); }
+
+uint32_t SimMouse::uniform_ticks(uint32_t lo, uint32_t hi) {
+  return std::uniform_int_distribution<uint32_t>(lo, hi)(rng_);
+}
+
+int SimMouse::coin_direction() { return std::bernoulli_distribution(0.5)(rng_) ? 1 : -1; }
+
+void SimMouse::run_until(uint64_t t_us) {
+  for (;;) {
+    for (const PinChange& change : board_.take_pin_changes()) on_pin(change);
+    const uint64_t now = board_.now_us();
+    while (!plan_.empty() && plan_.front().t_us <= now) {
+      board_.step_wheel(plan_.front().direction);
+      stats_.position_ticks += plan_.front().direction;
+      ++stats_.steps;
+      plan_.pop_front();
+    }
+    if (pending_ && now >= pending_->observe_at_us && !valve_open_[0] && !valve_open_[1]) finish_observation();
+    maybe_fidget(now);
+    if (now >= t_us) return;
+    board_.run_until(next_wake_us(now, t_us));
+  }
+}
+
+uint64_t SimMouse::next_wake_us(uint64_t now_us, uint64_t limit_us) const {
+  uint64_t wake = std::min(limit_us, now_us + kPerceptionUs);
+  if (!plan_.empty()) wake = std::min(wake, plan_.front().t_us);
+  if (next_fidget_us_ > now_us) wake = std::min(wake, next_fidget_us_);
+  if (pending_ && pending_->observe_at_us > now_us) wake = std::min(wake, pending_->observe_at_us);
+  return wake;
+}
+
+void SimMouse::on_pin(const PinChange& change) {
+  if (change.pin == MousePin::kCue) {
+    if (change.high) on_cue(change.t_us);
+    return;
+  }
+  const bool cherry = change.pin == MousePin::kCherry;
+  valve_open_[cherry ? 0 : 1] = change.high;
+  if (change.high && pending_) (cherry ? pending_->cherry : pending_->grape) = true;
+}
+
+void SimMouse::on_cue(uint64_t t_us) {
+  ++stats_.cues;
+  if (pending_) finish_observation();
+  // A mouse that attends to the cue stops whatever twitch or drift it was in.
+  plan_.clear();
+  const Choice choice = chooser_->choose();
+  if (choice == Choice::kMiss) {
+    ++stats_.misses;
+    pending_ = Pending{choice, t_us + config_.observe_after_miss_us};
+    busy_until_us_ = t_us + config_.reaction_max_us;
+    draw_next_fidget(busy_until_us_);
+    return;
+  }
+  ++(choice == Choice::kRight ? stats_.rights : stats_.lefts);
+  const int direction = choice == Choice::kRight ? 1 : -1;
+
+  std::lognormal_distribution<double> reaction(std::log(static_cast<double>(config_.reaction_median_us)),
+                                               config_.reaction_log_sd);
+  const double reaction_us = std::clamp(reaction(rng_), static_cast<double>(config_.reaction_min_us),
+                                        static_cast<double>(config_.reaction_max_us));
+  const uint32_t amplitude = uniform_ticks(config_.amplitude_min_ticks, config_.amplitude_max_ticks);
+  std::lognormal_distribution<double> velocity(std::log(config_.peak_velocity_median_ticks_per_s),
+                                               config_.peak_velocity_log_sd);
+  const double peak = std::min(velocity(rng_), config_.peak_velocity_max_ticks_per_s);
+  const uint64_t moved_us =
+      plan_movement(t_us + static_cast<uint64_t>(reaction_us), direction * static_cast<int32_t>(amplitude), peak);
+
+  const uint64_t hold_us = static_cast<uint64_t>(uniform(config_.hold_min_us, config_.hold_max_us));
+  const auto back = static_cast<int32_t>(
+      std::lround(amplitude * uniform(config_.return_fraction_min, config_.return_fraction_max)));
+  busy_until_us_ = plan_movement(moved_us + hold_us, -direction * back, config_.return_peak_velocity_ticks_per_s);
+  pending_ = Pending{choice, moved_us + config_.observe_after_move_us};
+  draw_next_fidget(busy_until_us_);
+}
+
+void SimMouse::finish_observation() {
+  chooser_->observe(pending_->choice, pending_->cherry, pending_->grape);
+  ++stats_.observations;
+  pending_.reset();
+}
+
+uint64_t SimMouse::plan_movement(uint64_t t0_us, int32_t ticks, double peak_ticks_per_s) {
+  const uint32_t n = static_cast<uint32_t>(std::abs(ticks));
+  if (n == 0) return t0_us;
+  const double duration_us = kMinJerkPeak * n / peak_ticks_per_s * 1e6;
+  const int8_t direction = ticks > 0 ? 1 : -1;
+  uint64_t t_us = t0_us;
+  for (uint32_t k = 1; k <= n; ++k) {
+    // Never earlier than the previous step: rounding must not reorder the plan.
+    t_us = std::max(t_us, t0_us + static_cast<uint64_t>(std::llround(duration_us * min_jerk_inverse(double(k) / n))));
+    plan_.push_back(Step{t_us, direction});
+  }
+  return t_us;
+}
+
+void SimMouse::maybe_fidget(uint64_t now_us) {
+  if (now_us < next_fidget_us_) return;
+  if (now_us < busy_until_us_ || !plan_.empty()) {
+    draw_next_fidget(std::max(busy_until_us_, now_us));
+    return;
+  }
+  const int32_t ticks = coin_direction() * static_cast<int32_t>(uniform_ticks(config_.fidget_min_ticks, config_.fidget_max_ticks));
+  const uint64_t out_us = plan_movement(now_us, ticks, config_.fidget_peak_velocity_ticks_per_s);
+  busy_until_us_ = plan_movement(out_us, -ticks, config_.fidget_peak_velocity_ticks_per_s);
+  ++stats_.fidgets;
+  draw_next_fidget(busy_until_us_);
+}
+
+void SimMouse::draw_next_fidget(uint64_t from_us) {
+  if (config_.fidget_rate_per_s <= 0.0) {
+    next_fidget_us_ = UINT64_MAX;
+    return;
+  }
+  const double wait_s = std::exponential_distribution<double>(config_.fidget_rate_per_s)(rng_);
+  next_fidget_us_ = from_us + 1 + static_cast<uint64_t>(wait_s * 1e6);
+}
+
+}  // namespace rig::sim

@@ -1,0 +1,200 @@
+// A simulated head-fixed mouse that turns the wheel of a simulated board. At each go cue onset it asks a
+// Chooser for left, right or miss, then turns the wheel like a mouse: a reaction time, a smooth movement well
+// past any plausible threshold (one encoder tick at a time, spaced in time), a pause while it drinks, and a
+// slow return drift. Between trials it fidgets a little, which makes the firmware restart its quiescence wait.
+// It learns only what a mouse could learn: which flavours flowed after its choice (Chooser::observe).
+// Host-only C++20. Deterministic in simulated time: all randomness comes from the seed, no wall clock.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <random>
+#include <vector>
+
+#include "host/sim/sim_board.hpp"
+
+namespace rig::sim {
+
+// What the mouse does at a go cue.
+enum class Choice : uint8_t { kLeft = 0, kRight = 1, kMiss = 2 };
+
+// The mouse's decision model. The mouse cannot know whether a trial is free or instructed, so choose() is
+// given nothing but the fact that a go cue started. Called on the thread that runs the mouse.
+class Chooser {
+ public:
+  virtual ~Chooser() = default;
+  // Decides at a go cue onset.
+  virtual Choice choose() = 0;
+  // What followed `choice`: whether cherry and grape were delivered. Called once per choose(), in order,
+  // after the valves opened by that trial have closed (a miss is observed at the next cue at the latest).
+  virtual void observe(Choice choice, bool cherry, bool grape) = 0;
+};
+
+// Chooses at random, learns nothing: right with probability p_right among the responses, and no response
+// with probability p_miss.
+class RandomChooser final : public Chooser {
+ public:
+  // Throws std::invalid_argument unless 0 <= p_right <= 1 and 0 <= p_miss <= 1.
+  RandomChooser(uint64_t seed, double p_right, double p_miss);
+  Choice choose() override;
+  void observe(Choice, bool, bool) override {}
+
+ private:
+  std::mt19937_64 rng_;
+  double p_right_;
+  double p_miss_;
+};
+
+// A change of an output pin the mouse perceives: the go cue (sound/light) and the two spouts.
+enum class MousePin : uint8_t { kCherry = 0, kGrape = 1, kCue = 2 };
+struct PinChange {
+  MousePin pin;
+  bool high;
+  uint64_t t_us;  // simulated time of the change
+};
+
+// The mouse's view of a board: its simulated clock, running its firmware, the wheel, and the output pins.
+// Adapters exist for the simulated HAL (SimBoardMouseAdapter) and for simavr (host/sim/simavr).
+class MouseBoard {
+ public:
+  virtual ~MouseBoard() = default;
+  // Simulated time now, in microseconds.
+  virtual uint64_t now_us() const = 0;
+  // Runs the firmware until simulated time `t_us` (no-op if not in the future).
+  virtual void run_until(uint64_t t_us) = 0;
+  // Turns the wheel by one encoder tick now: `direction` +1 is rightward, -1 leftward.
+  virtual void step_wheel(int direction) = 0;
+  // Cue and valve pin changes since the last call, oldest first.
+  virtual std::vector<PinChange> take_pin_changes() = 0;
+};
+
+// The mouse on a sim::SimBoard: installs the simulated HAL's cue and valve callbacks (replacing any others).
+// Not thread-safe, like the board.
+class SimBoardMouseAdapter final : public MouseBoard {
+ public:
+  explicit SimBoardMouseAdapter(SimBoard& board);
+  ~SimBoardMouseAdapter() override;
+  SimBoardMouseAdapter(const SimBoardMouseAdapter&) = delete;
+  SimBoardMouseAdapter& operator=(const SimBoardMouseAdapter&) = delete;
+
+  uint64_t now_us() const override { return board_.now_us(); }
+  void run_until(uint64_t t_us) override { board_.run_until(t_us); }
+  void step_wheel(int direction) override { board_.hal().move_wheel(direction > 0 ? 1 : -1); }
+  std::vector<PinChange> take_pin_changes() override;
+
+ private:
+  SimBoard& board_;
+  std::vector<PinChange> changes_;
+};
+
+// How the mouse moves. Durations in microseconds, distances in encoder ticks (4096 per revolution on the
+// reference wheel), velocities in ticks per second.
+struct MouseConfig {
+  // Reaction time from the go cue to movement onset: lognormal with this median and log-standard deviation,
+  // clipped to [reaction_min_us, reaction_max_us].
+  uint32_t reaction_median_us = 250000;
+  double reaction_log_sd = 0.3;
+  uint32_t reaction_min_us = 120000;
+  uint32_t reaction_max_us = 1200000;
+  // Movement amplitude, uniform in [min, max]: the mouse does not know the threshold, it turns far enough
+  // (1.5-3x a typical 30 degree threshold of ~340 ticks).
+  uint32_t amplitude_min_ticks = 520;
+  uint32_t amplitude_max_ticks = 1000;
+  // Peak velocity of the (minimum-jerk) movement: lognormal with this median and log-sd, at most the max.
+  double peak_velocity_median_ticks_per_s = 8192;  // 2 rev/s
+  double peak_velocity_log_sd = 0.25;
+  double peak_velocity_max_ticks_per_s = 16384;  // 4 rev/s
+  // After the movement the mouse holds still (drinking) for a time uniform in [hold_min_us, hold_max_us],
+  // then drifts back by a fraction of the movement, uniform in [return_fraction_min, return_fraction_max]
+  // (at most 1: it never drifts past where it started).
+  uint32_t hold_min_us = 300000;
+  uint32_t hold_max_us = 700000;
+  double return_fraction_min = 0.6;
+  double return_fraction_max = 1.0;
+  double return_peak_velocity_ticks_per_s = 2048;
+  // Fidgets: a small twitch out and back (net zero), as a Poisson process at this rate while the mouse is
+  // not responding; amplitude uniform in [min, max] ticks, far below any threshold. 0 turns them off.
+  double fidget_rate_per_s = 0.5;
+  uint32_t fidget_min_ticks = 3;
+  uint32_t fidget_max_ticks = 30;
+  double fidget_peak_velocity_ticks_per_s = 1500;
+  // The mouse observes what flowed once this long has passed after its movement ended (and every valve is
+  // closed again), or after a miss this long after the cue; at the next cue at the latest.
+  uint32_t observe_after_move_us = 600000;
+  uint32_t observe_after_miss_us = 2500000;
+};
+
+// What the mouse has done so far.
+struct MouseStats {
+  uint64_t cues = 0;          // go cue onsets seen
+  uint64_t lefts = 0;         // choices, by the chooser's answer
+  uint64_t rights = 0;
+  uint64_t misses = 0;
+  uint64_t observations = 0;  // Chooser::observe calls
+  uint64_t fidgets = 0;
+  uint64_t steps = 0;         // wheel ticks turned
+  int64_t position_ticks = 0; // net wheel position since the start
+};
+
+// The seed for a mouse's movements when its chooser is seeded with `seed`: a different random stream, so one
+// user-given seed can drive both.
+constexpr uint64_t movement_seed(uint64_t seed) { return seed ^ 0x27D4EB2F165667C5ull; }
+
+// Not thread-safe: call from the one thread that owns the board.
+class SimMouse {
+ public:
+  // Throws std::invalid_argument for a config whose ranges are empty or inverted, or a null chooser.
+  SimMouse(MouseBoard& board, std::unique_ptr<Chooser> chooser, const MouseConfig& config, uint64_t seed);
+
+  // Runs the board until simulated time `t_us`, turning the wheel as planned and reacting to go cues and
+  // deliveries as the board reports them (within kPerceptionUs of when they happen).
+  void run_until(uint64_t t_us);
+
+  const MouseStats& stats() const { return stats_; }
+  Chooser& chooser() { return *chooser_; }
+  const MouseConfig& config() const { return config_; }
+
+  // The board is run in chunks no longer than this, so the mouse perceives pins this late at most.
+  static constexpr uint64_t kPerceptionUs = 1000;
+
+ private:
+  struct Step {
+    uint64_t t_us;
+    int8_t direction;
+  };
+  // The trial whose outcome the mouse is waiting to see.
+  struct Pending {
+    Choice choice;
+    uint64_t observe_at_us;  // when the outcome counts as known, once no valve is open
+    bool cherry = false;
+    bool grape = false;
+  };
+
+  void on_pin(const PinChange& change);
+  void on_cue(uint64_t t_us);
+  void finish_observation();
+  // Appends a minimum-jerk movement of `ticks` (sign = direction) single-tick steps starting at t0_us with
+  // the given peak velocity; returns its end time.
+  uint64_t plan_movement(uint64_t t0_us, int32_t ticks, double peak_ticks_per_s);
+  void maybe_fidget(uint64_t now_us);
+  void draw_next_fidget(uint64_t from_us);
+  uint64_t next_wake_us(uint64_t now_us, uint64_t limit_us) const;
+  double uniform(double lo, double hi);
+  uint32_t uniform_ticks(uint32_t lo, uint32_t hi);
+  int coin_direction();
+
+  MouseBoard& board_;
+  std::unique_ptr<Chooser> chooser_;
+  MouseConfig config_;
+  std::mt19937_64 rng_;
+  std::deque<Step> plan_;            // future wheel steps, in time order
+  uint64_t busy_until_us_ = 0;       // no fidget before this (responding, drinking, drifting back)
+  uint64_t next_fidget_us_ = UINT64_MAX;
+  std::optional<Pending> pending_;
+  bool valve_open_[2] = {false, false};
+  MouseStats stats_;
+};
+
+}  // namespace rig::sim
