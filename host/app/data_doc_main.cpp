@@ -21,10 +21,10 @@ using namespace rig;
 
 std::string trials_table() {
   std::ostringstream md;
-  md << "| column | type | since | meaning |\n|---|---|---|---|\n";
+  md << "| column | type | since | live | meaning |\n|---|---|---|---|---|\n";
   for (const auto& field : model::kTrialFields) {
     md << "| " << field.name << " | " << model::column_type_name(field.type) << (field.nullable ? ", NULL" : "")
-       << " | " << field.since_version << " | " << field.doc << " |\n";
+       << " | " << field.since_version << " | " << (field.shown ? "yes" : "") << " | " << field.doc << " |\n";
   }
   return md.str();
 }

@@ -18,7 +18,7 @@ namespace rig::model {
 
 // One completed trial (host/model/trial.def).
 struct TrialRecord {
-#define RIG_TRIAL_FIELD(name, type, since, source, doc) type name{};
+#define RIG_TRIAL_FIELD(name, type, since, view, source, doc) type name{};
 #include "host/model/trial.def"
 #undef RIG_TRIAL_FIELD
 
@@ -28,12 +28,17 @@ struct TrialRecord {
 // The SQL storage class of a field.
 enum class ColumnType { kInteger, kReal, kText };
 
+// Where a field is seen: kShown fields are also in the dashboard's trial JSON; kStored ones only in the store
+// and the exports.
+enum FieldView { kStored, kShown };
+
 // A field's metadata, from trial.def.
 struct FieldInfo {
   const char* name;
   ColumnType type;
   bool nullable;
   int since_version;  // the store's schema version that added the column
+  bool shown;         // in the dashboard's trial JSON
   const char* doc;
 };
 
@@ -54,8 +59,8 @@ struct Column<std::optional<T>> {
 
 // Every field in column order.
 inline constexpr FieldInfo kTrialFields[] = {
-#define RIG_TRIAL_FIELD(name, type, since, source, doc) \
-  {#name, detail::Column<type>::kType, detail::Column<type>::kNullable, since, doc},
+#define RIG_TRIAL_FIELD(name, type, since, view, source, doc) \
+  {#name, detail::Column<type>::kType, detail::Column<type>::kNullable, since, view == kShown, doc},
 #include "host/model/trial.def"
 #undef RIG_TRIAL_FIELD
 };
@@ -66,7 +71,7 @@ inline constexpr std::size_t kTrialFieldCount = std::size(kTrialFields);
 template <class Record, class F>
 void for_each_trial_field(Record& record, F&& f) {
   std::size_t i = 0;
-#define RIG_TRIAL_FIELD(name, type, since, source, doc) f(kTrialFields[i++], record.name);
+#define RIG_TRIAL_FIELD(name, type, since, view, source, doc) f(kTrialFields[i++], record.name);
 #include "host/model/trial.def"
 #undef RIG_TRIAL_FIELD
 }

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "host/analysis/fit_json.hpp"
+#include "host/model/trial_json.hpp"
 #include "host/monitor/monitor_server.hpp"
 #include "host/monitor/static_files.hpp"
 #include "host/store/store.hpp"
@@ -121,23 +122,9 @@ void MonitorObserver::on_trial(const CompletedTrial& trial) {
   block_ = trial.state_after.schedule.block_index;
   high_side_ = side_name(trial.state_after.schedule.high_side);
 
-  const auto controllable = static_cast<int>(t.controllable_flavour);
-  const auto distractor = static_cast<int>(t.distractor_flavour);
-  last_trial_ = {
-      {"number", t.trial_number},
-      {"outcome", model::outcome_name(t.outcome)},
-      {"choice", t.choice ? nlohmann::json(side_name(*t.choice)) : nlohmann::json(nullptr)},
-      {"chose_high", t.chose_high},
-      {"free_choice", t.free_choice},
-      {"high_side", side_name(t.high_side)},
-      {"block", t.block_index},
-      {"reversed_after", t.reversed_after},
-      {"rewards", {{"cherry", rewarded[0]}, {"grape", rewarded[1]}}},
-      {"delivered_ul", {{"cherry", t.delivered_cherry_ul}, {"grape", t.delivered_grape_ul}}},
-      {"controllable_reward", rewarded[controllable]},
-      {"distractor_reward", rewarded[distractor]},
-      {"synthesized", trial.synthesized},
-  };
+  // The kShown fields of the record, named and valued as in the export (host/model/trial.def).
+  last_trial_ = model::trial_json(t, true);
+  last_trial_["synthesized"] = trial.synthesized;
   push_bounded(trial_log_, last_trial_, kStatusTrialLimit);
   wheel_ = decimated_wheel(trial.wheel, kWheelTracePoints);
   wheel_["trial"] = t.trial_number;

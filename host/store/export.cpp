@@ -1,10 +1,11 @@
 #include "host/store/export.hpp"
 
 #include <charconv>
-#include <nlohmann/json.hpp>
 #include <type_traits>
 #include <variant>
 #include <vector>
+
+#include "host/model/trial_json.hpp"
 
 namespace rig::store {
 namespace {
@@ -40,18 +41,6 @@ std::string csv_field(const model::ColumnValue& value) {
       value);
 }
 
-nlohmann::ordered_json json_field(const model::ColumnValue& value) {
-  return std::visit(
-      [](const auto& v) -> nlohmann::ordered_json {
-        if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::monostate>) {
-          return nullptr;
-        } else {
-          return v;
-        }
-      },
-      value);
-}
-
 }  // namespace
 
 std::optional<ExportFormat> export_format_from_name(const std::string& name) {
@@ -76,11 +65,7 @@ std::int64_t export_trials(const Store& store, std::int64_t session_id, ExportFo
       });
       out << '\n';
     } else {
-      nlohmann::ordered_json row;
-      model::for_each_trial_field(trial, [&](const model::FieldInfo& field, const auto& member) {
-        row[field.name] = json_field(model::to_column(member));
-      });
-      out << row.dump() << '\n';
+      out << model::trial_json(trial, false).dump() << '\n';
     }
   });
   return rows;

@@ -28,7 +28,7 @@ using Json = nlohmann::json;
 // The side in a nullable `L`/`R` column of the trials table.
 std::optional<wire::Side> side_at(const Statement& row, int column) {
   const std::string name = row.column_name(column);
-  const model::FieldInfo field{name.c_str(), model::ColumnType::kText, true, 1, ""};
+  const model::FieldInfo field{name.c_str(), model::ColumnType::kText, true, 1, false, ""};
   std::optional<wire::Side> side;
   model::from_column(row.value(column), field, side);
   return side;

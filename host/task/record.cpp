@@ -19,7 +19,7 @@ std::optional<std::int64_t> elapsed_us(std::int64_t from_us, std::int64_t to_us)
 model::TrialRecord record_trial(const TrialPlan& plan, const wire::TrialResult& result, const model::TrialTimes& times,
                                 const TrialUpdate& update) {
   model::TrialRecord record;
-#define RIG_TRIAL_FIELD(name, type, since, source, doc) record.name = source;
+#define RIG_TRIAL_FIELD(name, type, since, view, source, doc) record.name = source;
 #include "host/model/trial.def"
 #undef RIG_TRIAL_FIELD
   return record;

@@ -137,35 +137,35 @@ function drawRaster() {
   g.clearRect(0, 0, width, 150);
   const trials = state.trialLog.slice(-300);
   if (!trials.length) return;
-  const first = trials[0].number, span = Math.max(50, trials[trials.length - 1].number - first + 1);
+  const first = trials[0].trial_number, span = Math.max(50, trials[trials.length - 1].trial_number - first + 1);
   const x = (n) => 30 + ((n - first + 0.5) / span) * (width - 40);
-  const rowY = { left: 40, right: 110 };
+  const rowY = { L: 40, R: 110 };  // sides as the record spells them (host/model/trial.def)
   g.fillStyle = "#333"; g.font = "11px system-ui";
-  g.fillText("L", 8, rowY.left + 4); g.fillText("R", 8, rowY.right + 4);
+  g.fillText("L", 8, rowY.L + 4); g.fillText("R", 8, rowY.R + 4);
   const step = (width - 40) / span;
   for (const t of trials) {
     g.fillStyle = "rgba(47,111,181,0.10)";
-    g.fillRect(x(t.number) - step / 2, rowY[t.high_side] - 18, step, 36);
+    g.fillRect(x(t.trial_number) - step / 2, rowY[t.high_side] - 18, step, 36);
   }
   for (const t of trials) {
     if (t.reversed_after) {
       g.strokeStyle = "#555"; g.setLineDash([4, 3]);
-      g.beginPath(); g.moveTo(x(t.number) + step / 2, 10); g.lineTo(x(t.number) + step / 2, 140); g.stroke();
+      g.beginPath(); g.moveTo(x(t.trial_number) + step / 2, 10); g.lineTo(x(t.trial_number) + step / 2, 140); g.stroke();
       g.setLineDash([]);
     }
     const r = Math.max(2, Math.min(5, step / 2.5));
     if (!t.choice) {
-      g.strokeStyle = "#333"; g.beginPath(); g.arc(x(t.number), 75, r, 0, 2 * Math.PI); g.stroke();
+      g.strokeStyle = "#333"; g.beginPath(); g.arc(x(t.trial_number), 75, r, 0, 2 * Math.PI); g.stroke();
       continue;
     }
     const y = rowY[t.choice];
-    const flavours = ["cherry", "grape"].filter((f) => t.rewards[f]);
+    const flavours = rewardedFlavours(t);
     if (!flavours.length) {
-      g.fillStyle = "#9aa0a6"; g.beginPath(); g.arc(x(t.number), y, r, 0, 2 * Math.PI); g.fill();
+      g.fillStyle = "#9aa0a6"; g.beginPath(); g.arc(x(t.trial_number), y, r, 0, 2 * Math.PI); g.fill();
     }
     flavours.forEach((f, i) => {
       g.fillStyle = kFlavourColors[f];
-      g.beginPath(); g.arc(x(t.number), y + (i ? 9 : -1) * (flavours.length > 1 ? 1 : 0), r, 0, 2 * Math.PI); g.fill();
+      g.beginPath(); g.arc(x(t.trial_number), y + (i ? 9 : -1) * (flavours.length > 1 ? 1 : 0), r, 0, 2 * Math.PI); g.fill();
     });
   }
 }
@@ -233,7 +233,7 @@ function applyStatus(s) {
   updateState(s.state, s.end);
   state.trialLog = s.trial_log || [];
   state.indices = s.indices || [];
-  state.lastTrial = state.trialLog.length ? state.trialLog[state.trialLog.length - 1].number : 0;
+  state.lastTrial = state.trialLog.length ? state.trialLog[state.trialLog.length - 1].trial_number : 0;
   updateTotals(s.totals, s.water);
   updateLink(s.link);
   $("faults").innerHTML = '<li class="muted">no faults</li>';
@@ -241,13 +241,18 @@ function applyStatus(s) {
   updateFit(s.fit);
   updateIndices();
   updateWheel(s.wheel);
-  if (s.last_trial && s.last_trial.number) $("last-outcome").textContent = describeTrial(s.last_trial);
+  if (s.last_trial && s.last_trial.trial_number) $("last-outcome").textContent = describeTrial(s.last_trial);
   drawRaster();
   document.body.dataset.trials = s.trials;
 }
 
+// The flavours a trial delivered (the record's delivered_<flavour>_open_us).
+function rewardedFlavours(t) {
+  return ["cherry", "grape"].filter((f) => t["delivered_" + f + "_open_us"] > 0);
+}
+
 function describeTrial(t) {
-  const got = ["cherry", "grape"].filter((f) => t.rewards[f]);
+  const got = rewardedFlavours(t);
   return t.outcome + (t.choice ? ", " + (got.length ? got.join(" + ") : "no reward") : "");
 }
 
@@ -273,8 +278,8 @@ function onEvent(e) {
       // Not the next trial (events dropped, a duplicate of one already in a reloaded snapshot, or a new session):
       // the snapshot from /api/status is the truth. Also with no trial yet, so that a snapshot that raced with
       // the first events cannot leave a gap.
-      if (e.trial.number !== state.lastTrial + 1) { reload(); return; }
-      state.lastTrial = e.trial.number;
+      if (e.trial.trial_number !== state.lastTrial + 1) { reload(); return; }
+      state.lastTrial = e.trial.trial_number;
       state.trialLog.push(e.trial);
       if (state.trialLog.length > 1500) state.trialLog.shift();  // as the host keeps (kStatusTrialLimit)
       if (e.index_point) state.indices.push(e.index_point);

@@ -228,7 +228,7 @@ TEST_F(Rigd, WatchPrintsTheSessionsEventsUntilItEnds) {
     ASSERT_FALSE(event.is_discarded()) << "not JSON: " << line;
     if (event.value("type", "") == "trial") {
       ++trial_events;
-      last_trial = event["trial"]["number"].get<int64_t>();
+      last_trial = event["trial"]["trial_number"].get<int64_t>();
     }
     finished = finished || event.value("type", "") == "finished";
   }

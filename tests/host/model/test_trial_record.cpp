@@ -6,6 +6,7 @@
 #include <string>
 
 #include "host/model/device.hpp"
+#include "host/model/trial_json.hpp"
 #include "host/model/trial_record.hpp"
 
 namespace rig::model {
@@ -72,7 +73,7 @@ TEST(TrialRecord, AnUnknownOutcomeReadsBackAsItsNumber) {
 }
 
 TEST(TrialRecord, WrongColumnValuesAreRefusedNamingTheField) {
-  const FieldInfo field{"high_side", ColumnType::kText, false, 1, ""};
+  const FieldInfo field{"high_side", ColumnType::kText, false, 1, true, ""};
   wire::Side side{};
   try {
     from_column(ColumnValue(std::string("X")), field, side);
@@ -114,6 +115,33 @@ TEST(TrialFields, ColumnTypesFollowTheMemberTypes) {
       EXPECT_FALSE(field.nullable) << name;
     }
   }
+}
+
+TEST(TrialJson, TheDashboardSeesTheShownFieldsNamedAndValuedAsTheExport) {
+  TrialRecord r;
+  r.trial_number = 7;
+  r.high_side = wire::Side::kRight;
+  r.choice = wire::Side::kLeft;
+  r.outcome = wire::TrialOutcome::kLeft;
+  r.delivered_cherry_open_us = 30000;
+  r.reversed_after = true;
+  const auto shown = trial_json(r, true);
+  std::size_t expected = 0;
+  for (const auto& field : kTrialFields) {
+    EXPECT_EQ(shown.contains(field.name), field.shown) << field.name;
+    expected += field.shown ? 1 : 0;
+  }
+  EXPECT_EQ(shown.size(), expected);
+  EXPECT_EQ(shown["trial_number"], 7);
+  EXPECT_EQ(shown["high_side"], "R");
+  EXPECT_EQ(shown["choice"], "L");
+  EXPECT_EQ(shown["outcome"], "left");
+  EXPECT_EQ(shown["delivered_cherry_open_us"], 30000);
+  EXPECT_EQ(shown["reversed_after"], 1);
+  const auto all = trial_json(r, false);
+  EXPECT_EQ(all.size(), kTrialFieldCount);
+  EXPECT_TRUE(all["instructed_side"].is_null());
+  EXPECT_EQ(all.begin().key(), "session_id");  // field order
 }
 
 TEST(DeviceInfo, JsonHasEveryFieldWithTheHalKindAsANumber) {

@@ -129,7 +129,7 @@ TEST(MonitorSession, ASessionRunsToItsEndWithAStuckClientAndTheStatusMatchesIt) 
   EXPECT_EQ(status["session_id"], 42);
   EXPECT_EQ(status["trials"], trials);
   EXPECT_EQ(status["trial_log"].size(), trials);
-  EXPECT_EQ(status["trial_log"].back()["number"], trials);
+  EXPECT_EQ(status["trial_log"].back()["trial_number"], trials);
   EXPECT_EQ(status["totals"]["trials"], trials);
   EXPECT_EQ(status["end"]["reason"], end.reason);
   EXPECT_EQ(status["water"]["daily_target_ul"], 1000.0);

@@ -281,7 +281,7 @@ void expect_every_trial_once(const FaultSession& s, uint32_t n) {
   }
   std::vector<uint32_t> shown;
   for (const auto& m : s.published) {
-    if (m["type"] == "trial") shown.push_back(m["trial"]["number"].get<uint32_t>());
+    if (m["type"] == "trial") shown.push_back(m["trial"]["trial_number"].get<uint32_t>());
   }
   std::vector<uint32_t> expected(n);
   for (uint32_t i = 0; i < n; ++i) expected[i] = i + 1;

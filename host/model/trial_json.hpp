@@ -1,0 +1,17 @@
+// The trial record as JSON, named and valued as its columns (host/model/trial.def): the JSON Lines export
+// writes every field, the dashboard the kShown ones.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "host/model/trial_record.hpp"
+
+namespace rig::model {
+
+// A column value as JSON: NULL null, INTEGER and REAL numbers, TEXT a string. Pure; thread-safe.
+nlohmann::ordered_json column_json(const ColumnValue& value);
+
+// The record as one JSON object in field order; `shown_only`: only the kShown fields. Pure; thread-safe.
+nlohmann::ordered_json trial_json(const TrialRecord& record, bool shown_only);
+
+}  // namespace rig::model
