@@ -22,25 +22,18 @@ inline constexpr Named<wire::TrialOutcome> kOutcomeNames[] = {
     {"aborted", wire::TrialOutcome::kAborted},
     {"no_quiescence", wire::TrialOutcome::kNoQuiescence},
     {"watchdog_abort", wire::TrialOutcome::kWatchdogAbort}};
-// Trial kinds as armed on the device.
-inline constexpr Named<wire::TrialKind> kTrialKindNames[] = {{"free", wire::TrialKind::kFree},
-                                                             {"instructed_left", wire::TrialKind::kInstructedLeft},
-                                                             {"instructed_right", wire::TrialKind::kInstructedRight}};
-
-// A device fault bit: its short name (logs, JSON) and what it means for the operator.
-struct FaultName {
+// A device fault bit and what it means for the operator.
+struct FaultText {
   std::uint16_t bit;
-  const char* name;
   const char* text;
 };
-inline constexpr FaultName kFaultNames[] = {
-    {wire::kFaultHostTimeout, "host_timeout",
-     "the device heard nothing from the host in time: valves closed, trial aborted"},
-    {wire::kFaultEventOverflow, "event_overflow", "the device's event queue overflowed (the host was away too long)"},
-    {wire::kFaultValveLimit, "valve_limit", "a valve time above the safety limit was asked for and clamped"},
-    {wire::kFaultEncoderInvalid, "encoder_invalid", "the wheel encoder skipped steps (check its wiring)"},
-    {wire::kFaultRxOverrun, "rx_overrun", "the device lost incoming bytes (receive overrun)"},
-    {wire::kFaultReset, "reset", "the device restarted (watchdog or brown-out)"}};
+inline constexpr FaultText kFaultTexts[] = {
+    {wire::kFaultHostTimeout, "the device heard nothing from the host in time: valves closed, trial aborted"},
+    {wire::kFaultEventOverflow, "the device's event queue overflowed (the host was away too long)"},
+    {wire::kFaultValveLimit, "a valve time above the safety limit was asked for and clamped"},
+    {wire::kFaultEncoderInvalid, "the wheel encoder skipped steps (check its wiring)"},
+    {wire::kFaultRxOverrun, "the device lost incoming bytes (receive overrun)"},
+    {wire::kFaultReset, "the device restarted (watchdog or brown-out)"}};
 
 inline const char* side_name(wire::Side side) { return name_of(kSideNames, side); }
 // "L" or "R": the store's spelling of a side (the initial of its name, upper case). Pure; thread-safe.
@@ -53,7 +46,7 @@ inline std::string outcome_name(wire::TrialOutcome outcome) {
 }
 // What a fault bit means, in words for the operator ("fault bit <n>" for an unknown one). Pure; thread-safe.
 inline std::string fault_text(std::uint16_t fault_bit) {
-  for (const auto& fault : kFaultNames) {
+  for (const auto& fault : kFaultTexts) {
     if (fault.bit == fault_bit) return fault.text;
   }
   return "fault bit " + std::to_string(fault_bit);

@@ -1,5 +1,5 @@
 // Names of enum values as files spell them: one table per enum serves both reading and writing, so the two
-// can never disagree. The tables of the task's enums (side, flavour, outcome, trial kind) are in enums.hpp.
+// can never disagree. The tables of the task's enums (side, flavour, outcome, fault bits) are in enums.hpp.
 #pragma once
 
 #include <cstddef>

@@ -112,11 +112,9 @@ void MonitorObserver::on_trial(const CompletedTrial& trial) {
     ++misses_;
   }
   if (t.reversed_after) ++reversals_;
-  std::array<bool, 2> rewarded{};
   for (const auto valve : {wire::Valve::kCherry, wire::Valve::kGrape}) {
     const auto v = static_cast<std::size_t>(valve);
-    rewarded[v] = model::delivered_open_us(t, valve) > 0;
-    rewards_[v] += rewarded[v] ? 1 : 0;
+    rewards_[v] += model::delivered_open_us(t, valve) > 0 ? 1 : 0;
     volume_ul_[v] += model::delivered_ul(t, valve);
   }
   block_ = trial.state_after.schedule.block_index;
