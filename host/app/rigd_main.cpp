@@ -159,6 +159,7 @@ class Daemon {
     if (request.contains("protocol")) {
       if (!request["protocol"].is_string()) return reply({400, {{"error", "\"protocol\" must be a protocol file's path"}}});
       options.protocol = request["protocol"].get<std::string>();
+      options.confine_protocol = true;
     }
     if (request.contains("max_trials")) {
       if (!request["max_trials"].is_number_integer() || request["max_trials"].get<int64_t>() <= 0) {

@@ -18,8 +18,17 @@ constexpr std::string_view kDurationMs = "a duration in ms from 0 to 4294967";
 constexpr std::string_view kPositiveDurationMs = "a duration in ms from 1 to 4294967";
 constexpr NumberRule kToleranceDeg{0.0, 360.0, false, false, "an angle in degrees in [0, 360]"};
 constexpr NumberRule kVolumeUl{0.0, 50.0, true, false, "a volume in uL in (0, 50]"};
-constexpr NumberRule kMinutes{0.0, 1440.0, true, false, "minutes in (0, 1440], or ~ for no limit"};
-constexpr NumberRule kSpoutVolumeUl{0.0, 100000.0, true, false, "a volume in uL in (0, 100000], or ~ for no limit"};
+constexpr NumberRule kMinutes{0.0, 1440.0, true, false, "minutes in (0, 1440] (a session always has a time limit)"};
+constexpr NumberRule kSpoutVolumeUl{0.0, 100000.0, true, false,
+                                    "a volume in uL in (0, 100000] (a session always has a volume limit)"};
+// Settings under which the schedule could never do what it is asked.
+constexpr NumberRule kCriterionFraction{0.0, 1.0, false, true,
+                                        "a fraction in [0, 1) (the window's mean must exceed it: 1 never can)"};
+constexpr NumberRule kReversalHazard{0.0, 1.0, true, false,
+                                     "a probability in (0, 1] (0 never reverses; use rule: none for no reversals)"};
+constexpr NumberRule kFreeChoiceFraction{
+    0.0, 1.0, true, false,
+    "a fraction in (0, 1] (with 0 every trial is instructed: the regression and its tests have no choice to fit)"};
 constexpr std::int64_t kMaxTrialCount = 1000000;
 
 void read_trial(MapReader& map, TrialSettings& trial) {
@@ -46,13 +55,13 @@ void read_reversal(MapReader& map, ReversalSettings& reversal) {
   const bool blocks = reversal.rule == ReversalRule::kBlockLength;
   if (criterion) {
     map.integer("window_free_trials", reversal.window_free_trials, 1, 10000, "a whole number of trials in [1, 10000]");
-    map.number("criterion_high_fraction", reversal.criterion_high_fraction, yaml::kProbability);
+    map.number("criterion_high_fraction", reversal.criterion_high_fraction, kCriterionFraction);
   } else {
     map.reject_if_present("window_free_trials", "it applies only to rule criterion_then_hazard");
     map.reject_if_present("criterion_high_fraction", "it applies only to rule criterion_then_hazard");
   }
   if (hazard) {
-    map.number("hazard_per_trial", reversal.hazard_per_trial, yaml::kProbability);
+    map.number("hazard_per_trial", reversal.hazard_per_trial, kReversalHazard);
   } else {
     map.reject_if_present("hazard_per_trial", "it applies only to rules criterion_then_hazard and fixed_hazard");
   }
@@ -73,7 +82,7 @@ void read_reversal(MapReader& map, ReversalSettings& reversal) {
 }
 
 void read_schedule(MapReader& map, ScheduleSettings& schedule) {
-  map.number("free_choice_fraction", schedule.free_choice_fraction, yaml::kProbability);
+  map.number("free_choice_fraction", schedule.free_choice_fraction, kFreeChoiceFraction);
   map.choice("start_side", schedule.start_side, kStartSideNames);
   if (auto controllable = map.mapping("controllable", {"p_high", "p_low"})) {
     controllable->number("p_high", schedule.p_high, yaml::kProbability);
@@ -92,11 +101,17 @@ void read_schedule(MapReader& map, ScheduleSettings& schedule) {
   }
 }
 
+// Each limit left out gets its default; `~` is refused (a session always has all three).
 void read_limits(MapReader& map, SessionLimits& limits) {
-  map.optional_integer("max_trials", limits.max_trials, 1, kMaxTrialCount,
-                       "a whole number of trials in [1, 1000000], or ~ for no limit");
-  map.optional_number("max_minutes", limits.max_minutes, kMinutes);
-  map.optional_number("max_volume_per_spout_ul", limits.max_volume_per_spout_ul, kSpoutVolumeUl);
+  std::int64_t trials = *limits.max_trials;
+  if (map.integer("max_trials", trials, 1, kMaxTrialCount,
+                  "a whole number of trials in [1, 1000000] (a session always has a trial limit)")) {
+    limits.max_trials = trials;
+  }
+  double minutes = *limits.max_minutes;
+  if (map.number("max_minutes", minutes, kMinutes)) limits.max_minutes = minutes;
+  double volume_ul = *limits.max_volume_per_spout_ul;
+  if (map.number("max_volume_per_spout_ul", volume_ul, kSpoutVolumeUl)) limits.max_volume_per_spout_ul = volume_ul;
 }
 
 AdvanceCriterion read_advance(MapReader& map) {
@@ -129,6 +144,7 @@ Protocol read_protocol(yaml::Sink& sink, const YAML::Node& document) {
           root.mapping("schedule", {"free_choice_fraction", "start_side", "controllable", "distractor", "reversal"})) {
     read_schedule(*schedule, protocol.schedule);
   }
+  protocol.limits = SessionLimits{kDefaultMaxTrials, kDefaultMaxMinutes, kDefaultMaxVolumePerSpoutUl};
   if (auto limits = root.mapping("limits", {"max_trials", "max_minutes", "max_volume_per_spout_ul"})) {
     read_limits(*limits, protocol.limits);
   }

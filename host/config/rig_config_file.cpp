@@ -66,7 +66,7 @@ void read_limit(MapReader& map, std::string_view key, T& out, std::int64_t min, 
 
 RigConfig read_rig_config(yaml::Sink& sink, const YAML::Node& document) {
   RigConfig config;
-  MapReader root(sink, document, "", {"rig", "device", "wheel", "cues", "valves", "calibration_max_age_days"});
+  MapReader root(sink, document, "", {"rig", "device", "wheel", "cues", "valves", "calibration_max_age_days", "files"});
   if (auto rig = root.mapping("rig", {"id"}, Need::kRequired)) rig->text("id", config.id, Need::kRequired);
   auto& policy = config.device_policy;
   if (auto device = root.mapping("device", {"kind", "port", "heartbeat_timeout_ms", "max_open_us", "max_open_us_per_s"},
@@ -128,6 +128,18 @@ RigConfig read_rig_config(yaml::Sink& sink, const YAML::Node& document) {
   std::int64_t max_age_days = config.calibration_max_age_days;
   root.integer("calibration_max_age_days", max_age_days, 0, 3650, "a whole number of days in [0, 3650]");
   config.calibration_max_age_days = static_cast<int>(max_age_days);
+  if (auto files = root.mapping("files", {"protocol_dirs", "max_file_bytes"})) {
+    if (auto dirs = files->list("protocol_dirs")) {
+      for (const auto& dir : *dirs) {
+        if (!dir.IsScalar() || dir.Scalar().empty()) {
+          sink.error(dir.Mark(), files->path("protocol_dirs") + ": expected a directory path, got " + yaml::describe(dir));
+          continue;
+        }
+        config.protocol_dirs.push_back(dir.Scalar());
+      }
+    }
+    read_limit(*files, "max_file_bytes", config.max_file_bytes, 1024, std::int64_t{1} << 30, "bytes");
+  }
   return config;
 }
 

@@ -53,8 +53,11 @@ SubjectList read_subjects(yaml::Sink& sink, const YAML::Node& document) {
     map.choice("controllable", subject.controllable, kFlavourNames, Need::kRequired);
     map.text("stage", subject.stage, Need::kRequired);
     map.number("daily_water_target_ml", subject.daily_water_target_ml, kWaterMl, Need::kRequired);
-    if (map.optional_number("daily_water_max_ml", subject.daily_water_max_ml, kWaterMl) &&
-        subject.daily_water_max_ml && *subject.daily_water_max_ml < subject.daily_water_target_ml) {
+    // The daily maximum always applies: left out, it is kDefaultDailyWaterMaxFactor times the target.
+    double max_ml = subject.daily_water_target_ml * kDefaultDailyWaterMaxFactor;
+    const bool stated = map.number("daily_water_max_ml", max_ml, kWaterMl);
+    subject.daily_water_max_ml = max_ml;
+    if (stated && max_ml < subject.daily_water_target_ml) {
       sink.error(map.location("daily_water_max_ml"),
                  map.path("daily_water_max_ml") + ": expected at least daily_water_target_ml (" +
                      yaml::format_number(subject.daily_water_target_ml) + "), got " +

@@ -1,6 +1,9 @@
 #include "host/config/yaml_reader.hpp"
 
+#include "host/config/bounded_read.hpp"
+
 #include <yaml-cpp/eventhandler.h>
+#include <yaml.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -111,6 +114,56 @@ class RootMarks final : public YAML::EventHandler {
 
 }  // namespace
 
+namespace {
+
+// The 1-based line and byte column of byte `offset` of `text` (lines end at '\n', as yaml-cpp counts them).
+SourceLocation location_of_byte(const std::string& text, size_t offset, const std::string& file) {
+  offset = std::min(offset, text.size());
+  const size_t line_start = offset == 0 ? std::string::npos : text.rfind('\n', offset - 1);
+  const size_t column = line_start == std::string::npos ? offset : offset - line_start - 1;
+  const auto line = std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(offset), '\n');
+  return SourceLocation{file, static_cast<int>(line) + 1, static_cast<int>(column) + 1};
+}
+
+// The byte offset of character `index` of UTF-8 `text` (libyaml counts characters and also breaks lines at
+// a lone '\r', so its line and column are not used).
+size_t byte_of_character(const std::string& text, size_t index) {
+  size_t characters = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) continue;  // a continuation byte
+    if (characters++ == index) return i;
+  }
+  return text.size();
+}
+
+// libyaml, the YAML reference parser, reads `text` as events only (no tree, no alias expanded) and reports its
+// first syntax error into sink. yaml-cpp alone accepts some broken text: a quoted scalar never closed reads
+// to the end of the file as if it were.
+bool strict_syntax_ok(const std::string& text, Sink& sink) {
+  yaml_parser_t parser;
+  if (!yaml_parser_initialize(&parser)) throw std::bad_alloc();
+  yaml_parser_set_input_string(&parser, reinterpret_cast<const unsigned char*>(text.data()), text.size());
+  bool ok = true;
+  for (bool end = false; !end;) {
+    yaml_event_t event;
+    if (!yaml_parser_parse(&parser, &event)) {
+      std::string message = "YAML syntax error: ";
+      message += parser.problem ? parser.problem : "cannot be parsed";
+      if (parser.context) message += std::string(" (") + parser.context + ")";
+      const auto& mark = parser.problem ? parser.problem_mark : parser.context_mark;
+      sink.error(location_of_byte(text, byte_of_character(text, mark.index), sink.file()), std::move(message));
+      ok = false;
+      break;
+    }
+    end = event.type == YAML_STREAM_END_EVENT;
+    yaml_event_delete(&event);
+  }
+  yaml_parser_delete(&parser);
+  return ok;
+}
+
+}  // namespace
+
 SourceLocation Sink::location(const YAML::Mark& mark) const {
   if (mark.line < 0 || mark.column < 0) return SourceLocation{file_, 1, 1};
   return SourceLocation{file_, mark.line + 1, mark.column + 1};
@@ -120,27 +173,20 @@ void Sink::error(const SourceLocation& where, std::string message) {
   diagnostics_.push_back(Diagnostic{where, std::move(message)});
 }
 
-std::optional<std::string> read_text_file(const std::string& path, Sink& sink) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    sink.error(SourceLocation{sink.file(), 1, 1}, std::string("cannot read file (") + std::strerror(errno) + ")");
-    return std::nullopt;
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+std::optional<std::string> read_text_file(const std::string& path, Sink& sink, std::size_t max_bytes) {
+  BoundedRead read = read_bounded_file(path, max_bytes);
+  if (!read.text) sink.error(SourceLocation{sink.file(), 1, 1}, "cannot read file (" + read.error + ")");
+  return std::move(read.text);
 }
 
 std::optional<YAML::Node> parse_document(const std::string& text, Sink& sink) {
   std::string why;
   const size_t bad = first_unreadable_byte(text, why);
   if (bad != std::string_view::npos) {
-    const size_t line_start = bad == 0 ? std::string::npos : text.rfind('\n', bad - 1);
-    const size_t column = line_start == std::string::npos ? bad : bad - line_start - 1;
-    const auto line = std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad), '\n');
-    sink.error(SourceLocation{sink.file(), static_cast<int>(line) + 1, static_cast<int>(column) + 1}, why);
+    sink.error(location_of_byte(text, bad, sink.file()), why);
     return std::nullopt;
   }
+  if (!strict_syntax_ok(text, sink)) return std::nullopt;
   // Not YAML::LoadAll: yaml-cpp 0.7 loops for ever, allocating, on text such as ",:" (a document whose
   // parse fails without an exception is followed by endless empty ones; yaml-cpp PR 1319). Two documents
   // are all it takes to know there is more than one.

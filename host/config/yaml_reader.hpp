@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "host/config/bounded_read.hpp"
 #include "host/task/diagnostics.hpp"
 #include "host/task/names.hpp"
 
@@ -48,9 +49,11 @@ class Sink {
   FieldLocations locations_;
 };
 
-// Reads the whole file at `path` as text. On failure reports "PATH:1:1: cannot read file (...)" into sink
-// and returns nullopt. Thread-safe apart from the sink.
-std::optional<std::string> read_text_file(const std::string& path, Sink& sink);
+// Reads the whole file at `path` as text when it is a regular file of at most `max_bytes` (read_bounded_file).
+// On failure reports "PATH:1:1: cannot read file (REASON)" into sink and returns nullopt. Thread-safe apart
+// from the sink.
+std::optional<std::string> read_text_file(const std::string& path, Sink& sink,
+                                          std::size_t max_bytes = kDefaultMaxConfigBytes);
 
 // Parses `text` as exactly one YAML document. A syntax error, an empty text, several documents, text that
 // is not UTF-8 or holds a control character (reported at its first such byte) are reported into sink and

@@ -3,6 +3,7 @@
 #include "host/config/protocol_file.hpp"
 #include "run_support.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -35,12 +36,10 @@ nlohmann::json estimate_json(const std::optional<analysis::Estimate>& e) {
 
 }  // namespace
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path + ": cannot read");
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+std::string read_file(const std::string& path, std::size_t max_bytes) {
+  config::BoundedRead read = config::read_bounded_file(path, max_bytes);
+  if (!read.text) throw InputError(path + ": cannot read (" + read.error + ")");
+  return std::move(*read.text);
 }
 
 CheckedFile<task::RigConfig> load_rig_config_checked(const std::string& path) {
@@ -50,7 +49,7 @@ CheckedFile<task::RigConfig> load_rig_config_checked(const std::string& path) {
 }
 
 CheckedFile<task::Protocol> load_protocol_checked(const std::string& path, const task::RigConfig& rig) {
-  CheckedFile<task::Protocol> file{path, read_file(path), {}};
+  CheckedFile<task::Protocol> file{path, read_file(path, rig.max_file_bytes), {}};
   file.value = take(config::parse_protocol(file.text, path), "protocol");
   const auto problems = task::check_compatibility(file.value, rig);
   if (!problems.empty()) {
@@ -85,13 +84,53 @@ RigFiles load_rig_files(const std::string& config, const std::string& subjects) 
   files.subjects_path = subjects.empty()
                             ? (std::filesystem::path(files.rig_path).parent_path() / "subjects.yaml").string()
                             : subjects;
-  files.subjects = take(config::parse_subjects(read_file(files.subjects_path), files.subjects_path), "subjects file");
+  files.subjects = take(config::parse_subjects(read_file(files.subjects_path, files.rig.max_file_bytes), files.subjects_path),
+                        "subjects file");
   return files;
 }
 
+std::vector<std::filesystem::path> protocol_dirs(const RigFiles& files) {
+  std::vector<std::string> named;
+  for (const auto& dir : files.rig.protocol_dirs) named.push_back(task::resolve_relative(files.rig_path, dir));
+  if (named.empty()) {
+    for (const auto& s : files.subjects.subjects) {
+      named.push_back(std::filesystem::path(task::resolve_relative(files.subjects_path, s.stage)).parent_path().string());
+    }
+  }
+  std::vector<std::filesystem::path> dirs;
+  for (const auto& dir : named) {
+    std::error_code ec;
+    auto canonical = std::filesystem::canonical(dir.empty() ? "." : dir, ec);
+    if (ec || !std::filesystem::is_directory(canonical, ec)) continue;
+    if (std::find(dirs.begin(), dirs.end(), canonical) == dirs.end()) dirs.push_back(std::move(canonical));
+  }
+  return dirs;
+}
+
+std::string protocol_in_protocol_dirs(const RigFiles& files, const std::string& requested) {
+  const auto dirs = protocol_dirs(files);
+  const std::filesystem::path asked(requested);
+  for (const auto& dir : dirs) {
+    std::error_code ec;
+    const auto candidate = std::filesystem::canonical(asked.is_absolute() ? asked : dir / asked, ec);
+    if (ec) continue;
+    const auto inside = candidate.lexically_relative(dir);
+    if (inside.empty() || *inside.begin() == ".." || inside == ".") continue;
+    if (!std::filesystem::is_regular_file(candidate, ec)) continue;
+    return candidate.string();
+  }
+  std::string allowed;
+  for (const auto& dir : dirs) allowed += (allowed.empty() ? "" : ", ") + dir.string();
+  throw InputError("protocol \"" + requested + "\": not a protocol file in the rig's protocol directories (" +
+                   (allowed.empty() ? std::string("none exist") : allowed) +
+                   "); a request may only name those (rig config files.protocol_dirs)");
+}
+
 RunInputs load_run_inputs(const std::string& config, const std::string& subjects, const std::string& subject_id,
-                          const std::string& protocol) {
+                          const std::string& protocol, bool confine_protocol) {
   RigFiles files = load_rig_files(config, subjects);
+  const std::string protocol_path =
+      protocol.empty() || !confine_protocol ? protocol : protocol_in_protocol_dirs(files, protocol);
   RunInputs in;
   in.rig_path = std::move(files.rig_path);
   in.rig_text = std::move(files.rig_text);
@@ -106,7 +145,7 @@ RunInputs load_run_inputs(const std::string& config, const std::string& subjects
   }
   in.subject = *subject;
   auto loaded = load_protocol_checked(
-      protocol.empty() ? task::resolve_relative(in.subjects_path, in.subject.stage) : protocol, in.rig);
+      protocol_path.empty() ? task::resolve_relative(in.subjects_path, in.subject.stage) : protocol_path, in.rig);
   in.protocol_path = std::move(loaded.path);
   in.protocol_text = std::move(loaded.text);
   in.protocol = std::move(loaded.value);

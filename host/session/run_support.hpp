@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -11,6 +12,7 @@
 
 #include "device_factory.hpp"
 #include "host/analysis/trial_record.hpp"
+#include "host/config/bounded_read.hpp"
 #include "host/store/store.hpp"
 #include "host/task/protocol.hpp"
 #include "host/task/rig_config.hpp"
@@ -38,8 +40,13 @@ struct RunInputs {
 // example shipped with the sources. Reads the environment; thread-safe.
 std::string default_rig_config_path();
 
-// The contents of `path`. Reads the file; thread-safe. Throws InputError "PATH: cannot read".
-std::string read_file(const std::string& path);
+// Data files (CSV exports read back by `rig fit` and `rig report`) are at most this large.
+inline constexpr std::size_t kMaxDataFileBytes = std::size_t{1} << 30;
+
+// The contents of `path` when it is a regular file of at most `max_bytes` (config::read_bounded_file: a FIFO
+// or a device is refused without blocking). Reads the file; thread-safe. Throws InputError
+// "PATH: cannot read (REASON)".
+std::string read_file(const std::string& path, std::size_t max_bytes = config::kDefaultMaxConfigBytes);
 
 // A file, its text and what it was read as.
 template <typename T>
@@ -52,6 +59,7 @@ struct CheckedFile {
 CheckedFile<task::RigConfig> load_rig_config_checked(const std::string& path);
 // Reads and checks a protocol, and that it can run on `rig`. Thread-safe. Throws InputError with every
 // FILE:LINE:COL diagnostic.
+// Reads with the rig's size cap (rig.max_file_bytes).
 CheckedFile<task::Protocol> load_protocol_checked(const std::string& path, const task::RigConfig& rig);
 
 // The rig config and the subjects file, read and checked.
@@ -66,11 +74,23 @@ struct RigFiles {
 // beside the rig config). Reads the files; thread-safe. Throws InputError with every FILE:LINE:COL diagnostic.
 RigFiles load_rig_files(const std::string& config, const std::string& subjects);
 
+// The directories from which a request (rigd's API) may name a protocol, made absolute and with symlinks
+// resolved: the rig config's files.protocol_dirs (relative to the rig config), or when it names none, the
+// directories of the subjects' stage protocols. Missing directories are left out. Reads the file system;
+// thread-safe.
+std::vector<std::filesystem::path> protocol_dirs(const RigFiles& files);
+
+// The protocol file `requested` names, when it resolves (symlinks followed) to a regular file inside one of
+// protocol_dirs(files): a relative name is looked up in each directory in turn. Reads the file system;
+// thread-safe. Throws InputError naming the request and the allowed directories, never reading the file.
+std::string protocol_in_protocol_dirs(const RigFiles& files, const std::string& requested);
+
 // Loads the rig config, the subjects file (default: subjects.yaml beside the rig config), the subject and its
-// protocol (default: its stage), and checks they fit together. Throws InputError with every
-// FILE:LINE:COL diagnostic.
+// protocol (default: its stage), and checks they fit together. With `confine_protocol` (a protocol named in a
+// request), `protocol` must be in the rig's protocol directories (protocol_in_protocol_dirs). Files are read
+// with the rig config's size cap (files.max_file_bytes). Throws InputError with every FILE:LINE:COL diagnostic.
 RunInputs load_run_inputs(const std::string& config, const std::string& subjects, const std::string& subject_id,
-                          const std::string& protocol);
+                          const std::string& protocol, bool confine_protocol = false);
 
 // "sim", "simavr", "serial" or "serial:/dev/ttyACM0"; empty = the rig config's device. Throws InputError.
 DeviceRequest device_request(const std::string& device, const task::RigConfig& rig, double speed, uint64_t seed);

@@ -12,7 +12,8 @@ namespace rig::app {
 SessionPlan SessionHost::prepare(const SessionHostOptions& options, const Notice& notice) {
   SessionPlan plan;
   plan.options = options;
-  plan.inputs = load_run_inputs(options.config, options.subjects, options.subject, options.protocol);
+  plan.inputs = load_run_inputs(options.config, options.subjects, options.subject, options.protocol,
+                                options.confine_protocol);
   RunInputs& in = plan.inputs;
   if (options.max_trials > 0) in.protocol.limits.max_trials = options.max_trials;
   for (const auto& w : task::stale_calibration_warnings(in.rig, today())) notice("warning: " + w);

@@ -36,6 +36,7 @@ struct SessionHostOptions {
   bool resume = false;     // continue the subject's last session
   uint64_t seed = 0;       // trial draws; 0: random (recorded)
   int crt = 1000;          // randomization-test surrogates in the report (0: none)
+  bool confine_protocol = false;  // `protocol` came in a request: it must be in the rig's protocol directories
 };
 
 // What a session needs from the files and the database, read before the session is set up on the io thread.

@@ -59,7 +59,14 @@ struct ScheduleSettings {
   ReversalSettings reversal;
 };
 
-// YAML `limits:`: the session stops before any of these would be passed. nullopt: no limit.
+// What a protocol file's `limits:` gives each limit it leaves out (docs/protocols.md): no session read from a
+// file runs without a trial, a time and a volume limit. Only programs (`rig simulate`, tests) may clear them.
+inline constexpr std::int64_t kDefaultMaxTrials = 1000;
+inline constexpr double kDefaultMaxMinutes = 90.0;
+inline constexpr double kDefaultMaxVolumePerSpoutUl = 1000.0;
+
+// YAML `limits:`: the session stops before any of these would be passed. nullopt: no limit (never from a
+// file: the loader fills the defaults above).
 struct SessionLimits {
   std::optional<std::int64_t> max_trials;
   std::optional<double> max_minutes;

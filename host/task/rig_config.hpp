@@ -10,6 +10,7 @@
 
 #include "firmware/wire/limits.hpp"
 #include "firmware/wire/messages.hpp"
+#include "host/config/bounded_read.hpp"
 #include "host/task/calibration.hpp"
 #include "host/task/diagnostics.hpp"
 #include "host/model/enums.hpp"
@@ -42,6 +43,10 @@ struct RigConfig {
   std::array<CalibrationTable, wire::kValveCount> calibration;  // by wire::Valve
   int calibration_max_age_days = 30;         // older tables warn at session start
   DevicePolicy device_policy;
+  // YAML `files:`. Directories (relative to this file) from which rigd's API may name a protocol; empty: the
+  // directories of the subjects' stage protocols.
+  std::vector<std::string> protocol_dirs;
+  std::size_t max_file_bytes = config::kDefaultMaxConfigBytes;  // protocols and subjects files larger are refused
 
   std::string source_file;
   FieldLocations locations;

@@ -22,12 +22,16 @@ struct AgentSpec {
   bool operator==(const AgentSpec&) const = default;
 };
 
+// A subjects file that leaves out daily_water_max_ml gets this times daily_water_target_ml (docs/config.md).
+inline constexpr double kDefaultDailyWaterMaxFactor = 1.5;
+
 struct Subject {
   std::string id;
   wire::Valve controllable = wire::Valve::kCherry;  // the other flavour is the distractor
   std::string stage;                                // protocol file, relative to the subjects file
   double daily_water_target_ml = 1.0;               // what the mouse should get per day (top-up after)
   std::optional<double> daily_water_max_ml;         // sessions stop before today's water would pass it
+                                                    // (a subjects file always sets it: kDefaultDailyWaterMaxFactor)
   std::optional<AgentSpec> simulated_agent;
 
   wire::Valve distractor() const {

@@ -40,7 +40,9 @@ valves:
       - {open_us: 10000, volume_ul: 0.7}
       - {open_us: 40000, volume_ul: 3.9}
 )yaml";
-inline constexpr const char* kProtocolYaml = "name: synthetic\n";
+// The widest limits a file may give: the synthetic sessions are stopped by their callers.
+inline constexpr const char* kProtocolYaml =
+    "name: synthetic\nlimits:\n  max_trials: 1000000\n  max_minutes: 1440\n  max_volume_per_spout_ul: 100000\n";
 inline constexpr std::int64_t kWheelPeriodUs = 1000;
 inline constexpr std::size_t kSamplesPerBatch = 20;
 inline constexpr std::int64_t kFirstArmUs = 10'000'000;  // the device has been up 10 s when the session starts

@@ -45,7 +45,7 @@ TEST(ProtocolLoader, ANameAloneGivesThePublishedDefaults) {
   EXPECT_DOUBLE_EQ(minimal.schedule.p_distractor, shipped.schedule.p_distractor);
   EXPECT_EQ(minimal.schedule.reversal.window_free_trials, shipped.schedule.reversal.window_free_trials);
   EXPECT_EQ(minimal.trial.iti_ms, shipped.trial.iti_ms);
-  EXPECT_FALSE(minimal.limits.max_trials.has_value());
+  EXPECT_EQ(minimal.limits.max_trials, kDefaultMaxTrials);
   EXPECT_FALSE(minimal.advance.has_value());
 }
 
@@ -78,11 +78,39 @@ TEST(ProtocolLoader, ReversalRulesTakeTheirOwnOptions) {
   EXPECT_DOUBLE_EQ(hazard.schedule.reversal.hazard_per_trial, 0.05);
 }
 
-TEST(ProtocolLoader, LimitsAcceptNullForNoLimit) {
-  const auto p = protocol_from("name: l\nlimits:\n  max_trials: ~\n  max_minutes: 30\n  max_volume_per_spout_ul:\n");
-  EXPECT_FALSE(p.limits.max_trials.has_value());
+TEST(ProtocolLoader, LimitsLeftOutTakeTheDocumentedDefaults) {
+  const auto p = protocol_from("name: l\nlimits:\n  max_minutes: 30\n");
+  EXPECT_EQ(p.limits.max_trials, kDefaultMaxTrials);
   EXPECT_EQ(p.limits.max_minutes, 30.0);
-  EXPECT_FALSE(p.limits.max_volume_per_spout_ul.has_value());
+  EXPECT_EQ(p.limits.max_volume_per_spout_ul, kDefaultMaxVolumePerSpoutUl);
+  const auto bare = protocol_from("name: x\n");
+  EXPECT_EQ(bare.limits.max_trials, kDefaultMaxTrials);
+  EXPECT_EQ(bare.limits.max_minutes, kDefaultMaxMinutes);
+  EXPECT_EQ(bare.limits.max_volume_per_spout_ul, kDefaultMaxVolumePerSpoutUl);
+}
+
+// yaml-cpp alone read `name: "unterminated` as the name `unterminated`.
+TEST(ProtocolLoader, AnUnterminatedQuotedScalarIsASyntaxError) {
+  EXPECT_EQ(testing::only_diagnostic(parse_protocol("name: \"unterminated\n", "q.yaml")),
+            "q.yaml:2:1: YAML syntax error: found unexpected end of stream (while scanning a quoted scalar)");
+  EXPECT_EQ(testing::only_diagnostic(parse_protocol("name: 'open\n", "q.yaml")),
+            "q.yaml:2:1: YAML syntax error: found unexpected end of stream (while scanning a quoted scalar)");
+}
+
+// libyaml breaks lines at a lone CR too; locations still count '\n' lines and bytes, as yaml-cpp's do.
+TEST(ProtocolLoader, SyntaxErrorLocationsCountNewlinesOnly) {
+  EXPECT_EQ(testing::only_diagnostic(parse_protocol("name: a\r\r\r: [\n", "r.yaml")),
+            "r.yaml:1:11: YAML syntax error: did not find expected key (while parsing a block mapping)");
+}
+
+TEST(ProtocolLoader, LimitsRefuseNullForNoLimit) {
+  const auto loaded = parse_protocol("name: l\nlimits:\n  max_trials: ~\n  max_volume_per_spout_ul:\n", "p.yaml");
+  ASSERT_FALSE(loaded.ok());
+  ASSERT_EQ(loaded.diagnostics.size(), 2u);
+  EXPECT_EQ(task::format_diagnostic(loaded.diagnostics[0]),
+            "p.yaml:3:3: limits.max_trials: expected a whole number of trials in [1, 1000000] (a session always has "
+            "a trial limit), got nothing");
+  EXPECT_EQ(loaded.diagnostics[1].where.line, 4);
 }
 
 TEST(ProtocolLoader, CollectsEveryErrorInAFileNotJustTheFirst) {
@@ -139,10 +167,10 @@ TEST(ProtocolLoader, ControlCharactersAreRefusedWhereTheyAre) {
 }
 
 // Found by fuzz_yaml_loaders: YAML::LoadAll of yaml-cpp 0.7 never returns on ",:" (endless empty documents,
-// allocating until the machine runs out of memory).
-TEST(ProtocolLoader, AStrayCommaColonIsAnEmptyDocumentNotAHang) {
+// allocating until the machine runs out of memory). libyaml's strict pass refuses it first.
+TEST(ProtocolLoader, AStrayCommaColonIsASyntaxErrorNotAHang) {
   EXPECT_EQ(testing::only_diagnostic(parse_protocol(",:", "h.yaml")),
-            "h.yaml:1:1: empty document: expected a mapping of fields");
+            "h.yaml:1:1: YAML syntax error: did not find expected node content (while parsing a block node)");
   EXPECT_EQ(testing::only_diagnostic(parse_protocol("name: a\n---\nname: b\n", "h.yaml")),
             "h.yaml:3:1: more than one YAML document: expected exactly one");
 }
