@@ -67,7 +67,8 @@ int run_fit(const FitArguments& args) {
   try {
     analysis::validated(options);
     if (!args.csv_path.empty()) {
-      trials = analysis::parse_trials_csv(rig::app::read_file(args.csv_path));
+      trials = analysis::parse_trials_csv(rig::app::read_file(args.csv_path, rig::app::kMaxDataFileBytes));
+      if (trials.empty()) throw std::invalid_argument("no trials: the file has a header and no rows");
     } else {
       const auto db = rig::store::Store::open(args.db_path, rig::store::OpenOptions{.read_only = true, .clock_unix_us = {}});
       trials = rig::app::subject_history(db, args.subject);
@@ -84,6 +85,13 @@ int run_fit(const FitArguments& args) {
     return rig::app::kExitFailure;
   }
   const analysis::HistoryFit fit = analysis::fit_history(trials, options);
+  if (fit.n_trials == 0) {
+    std::fprintf(stderr,
+                 "rig fit: %s: none of the %zu trials can be fitted (the fit needs free-choice trials with a choice "
+                 "after the first %d)\n",
+                 source.c_str(), trials.size(), options.lags);
+    return rig::app::kExitInvalid;
+  }
   std::optional<analysis::CrtResult> crt;
   if (args.crt_surrogates > 0) {
     try {

@@ -38,7 +38,7 @@ struct ReportArguments {
 };
 
 analysis::SubjectFit fit_subject(const std::string& path, const analysis::FitOptions& options) {
-  const std::string text = rig::app::read_file(path);
+  const std::string text = rig::app::read_file(path, rig::app::kMaxDataFileBytes);
   try {
     return {std::filesystem::path(path).stem().string(),
             analysis::fit_history(analysis::parse_trials_csv(text), options)};

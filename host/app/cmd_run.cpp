@@ -2,6 +2,8 @@
 #include <CLI/CLI.hpp>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <chrono>
 #include <cstdio>
@@ -159,61 +161,56 @@ int run(const RunOptions& o) {
   const auto notice = [](const std::string& text) { std::fprintf(stderr, "rig: %s\n", text.c_str()); };
   boost::asio::io_context io;
 
-#if defined(RIG_HAVE_MONITOR)
-  std::shared_ptr<monitor::MonitorServer> server;
-  SessionHost::Publish publish;
-  if (o.serve) {
-    publish = [&server](std::string text) {
-      if (server) server->publish(std::move(text));
-    };
-  }
-#endif
   SessionPlan plan = SessionHost::prepare(options, notice);
   plan.config.time_trials = !o.latency_log.empty();
 #if defined(RIG_HAVE_MONITOR)
-  SessionHost host(io, std::move(plan), std::move(publish));
-#else
-  if (o.serve) throw InputError("--serve: this rig was built without the monitor (host/monitor)");
-  SessionHost host(io, std::move(plan));
-#endif
-  ProgressLine progress(host.live_fit(), !o.quiet && !o.json_summary);
-  host.add_observer(&progress);
-  std::optional<LatencyLog> latency_log;
-  if (!o.latency_log.empty()) host.add_observer(&latency_log.emplace(o.latency_log));
-
-#if defined(RIG_HAVE_MONITOR)
+  // Declared before the server: joined after it, so no handler posts to a pool that is gone.
+  boost::asio::thread_pool store_readers(1);
+  SessionHost* running = nullptr;  // io thread
+  std::unique_ptr<monitor::MonitorServer> server;
+  SessionHost::Publish publish;
   if (o.serve) {
     monitor::ServerOptions server_options =
         dashboard_server_options("127.0.0.1", static_cast<uint16_t>(o.port), o.token_file);
+    server_options.warn = [](const std::string& text) { std::fprintf(stderr, "rig: dashboard: %s\n", text.c_str()); };
     monitor::ApiHandlers api;
-    api.status = [&host] { return host.status(); };
-    api.websocket_hello = [&host] { return monitor::json_text(host.status()); };
-    api.sessions = [db_path = host.db_path()] { return monitor::ApiReply{200, session_list_json(db_path)}; };
-    api.start = [](const nlohmann::json&, const std::function<void(monitor::ApiReply)>& reply) {
+    add_store_views(api, store_readers, plan.db_path);
+    api.start = [](const nlohmann::json&, const monitor::Reply& reply) {
       reply({409, {{"error", "this is `rig run`: it runs its one session; start sessions with rigd"}}});
     };
-    api.stop = [&host] {
-      if (!host.running()) return monitor::ApiReply{409, {{"error", "no session is running"}}};
-      host.request_stop("stopped from the dashboard");
-      return monitor::ApiReply{202, {{"stopping", true}}};
+    api.stop = [&io, &running](monitor::Reply reply) {
+      boost::asio::post(io, [&running, reply = std::move(reply)] {
+        if (!running || !running->running()) return reply({409, {{"error", "no session is running"}}});
+        running->request_stop("stopped from the dashboard");
+        reply({202, {{"stopping", true}}});
+      });
     };
     try {
-      server = monitor::MonitorServer::start(io, server_options, api);
+      server = monitor::MonitorServer::start(server_options, api, std::make_unique<StatusBoard>());
     } catch (const std::exception& e) {
       if (o.port_given) throw;
       // The default port is taken (another rig run?): serve on any free port rather than not at all.
       std::fprintf(stderr, "rig: port %d is busy (%s); using a free port\n", o.port, e.what());
       server_options.port = 0;
-      server = monitor::MonitorServer::start(io, server_options, api);
+      server = monitor::MonitorServer::start(server_options, api, std::make_unique<StatusBoard>());
     }
     std::fprintf(stderr, "rig: dashboard at %s\n", server->url().c_str());
+    publish = [dashboard = server.get()](nlohmann::json event) { dashboard->publish(std::move(event)); };
   }
+  SessionHost host(io, std::move(plan), std::move(publish));
+  running = &host;
   const auto stop_serving = [&] {
     if (server) server->stop();
   };
 #else
+  if (o.serve) throw InputError("--serve: this rig was built without the monitor (host/monitor)");
+  SessionHost host(io, std::move(plan));
   const auto stop_serving = [] {};
 #endif
+  ProgressLine progress(host.live_fit(), !o.quiet && !o.json_summary);
+  host.add_observer(&progress);
+  std::optional<LatencyLog> latency_log;
+  if (!o.latency_log.empty()) host.add_observer(&latency_log.emplace(o.latency_log));
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   std::optional<SessionEnd> end;

@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -31,6 +32,8 @@ namespace {
 constexpr int kDefaultCrtSurrogates = 1000;
 // Trials between two progress lines in the log.
 constexpr uint32_t kLogEveryTrials = 50;
+// What a start request (POST /api/sessions) may give; anything else is refused, so a typo is not ignored.
+constexpr const char* kStartFields[] = {"subject", "protocol", "max_trials", "seed"};
 
 struct DaemonOptions {
   std::string config;
@@ -38,6 +41,7 @@ struct DaemonOptions {
   std::string listen = "127.0.0.1:8765";
   std::string token_file;
   std::string url_file;  // written with the dashboard's URL once bound (tests, scripts)
+  std::vector<std::string> host_names;  // names the rig may be reached by (Host, Origin), besides IP addresses
   std::string db;
   std::string device;
   double speed = 1.0;
@@ -63,6 +67,7 @@ std::pair<std::string, uint16_t> parse_listen(const std::string& text) {
 class SessionLog : public SessionObserver {
  public:
   void on_started(const SessionStartInfo& info) override {
+    tally_ = {};  // one log for every run of the day
     spdlog::info("session started for {} on {} (firmware {})", info.subject_id, info.device_description,
                  info.device.firmware_build_id);
   }
@@ -72,13 +77,10 @@ class SessionLog : public SessionObserver {
   }
   void on_fault(const wire::Fault& fault, int64_t) override { spdlog::warn("device fault: {}", fault_text(fault.fault_bit)); }
   void on_trial(const CompletedTrial& trial) override {
-    ++trials_;
-    if (trial.record.choice) {
-      ++choices_;
-      high_ += trial.record.chose_high ? 1 : 0;
-    }
-    if (trials_ % kLogEveryTrials == 0) {
-      spdlog::info("trial {}: high side chosen {:.0f}%, block {}", trials_, choices_ ? 100.0 * high_ / choices_ : 0.0,
+    tally_.add(trial.record);
+    if (tally_.trials % kLogEveryTrials == 0) {
+      spdlog::info("trial {}: high side chosen {:.0f}%, block {}", tally_.trials,
+                   tally_.choices ? 100.0 * tally_.high_side_choices / tally_.choices : 0.0,
                    trial.state_after.schedule.block_index);
     }
   }
@@ -91,7 +93,7 @@ class SessionLog : public SessionObserver {
   }
 
  private:
-  uint32_t trials_ = 0, choices_ = 0, high_ = 0;
+  model::TrialTally tally_;
 };
 
 // Owns the server and at most one session. Everything runs on the io thread.
@@ -110,17 +112,21 @@ class Daemon {
     const RigFiles files = load_rig_files(options_.config, options_.subjects);
     spdlog::info("rig config {} ({} subjects in {})", files.rig_path, files.subjects.subjects.size(), files.subjects_path);
     const auto [address, port] = parse_listen(options_.listen);
-    const monitor::ServerOptions server_options = dashboard_server_options(address, port, options_.token_file);
+    monitor::ServerOptions server_options = dashboard_server_options(address, port, options_.token_file);
+    server_options.host_names = options_.host_names;
+    server_options.warn = [](const std::string& text) { spdlog::warn("dashboard: {}", text); };
     if (options_.token_file.empty()) spdlog::warn("no --token-file: starting and stopping sessions is refused (403)");
+    // The server answers on its own thread; what touches the session is posted to this (the io) thread.
     monitor::ApiHandlers api;
-    api.status = [this] { return status(); };
-    api.websocket_hello = [this] { return monitor::json_text(status()); };
-    api.sessions = [this] { return monitor::ApiReply{200, session_list_json(options_.db)}; };
-    api.start = [this](const nlohmann::json& request, std::function<void(monitor::ApiReply)> reply) {
-      start_session(request, std::move(reply));
+    add_store_views(api, readers_, options_.db);
+    api.start = [this](const nlohmann::json& request, monitor::Reply reply) {
+      boost::asio::post(io_, [this, request, reply = std::move(reply)] { start_session(request, reply); });
     };
-    api.stop = [this] { return stop_session("stopped from the API"); };
-    server_ = monitor::MonitorServer::start(io_, server_options, api);
+    api.stop = [this](monitor::Reply reply) {
+      boost::asio::post(io_, [this, reply = std::move(reply)] { reply(stop_session("stopped from the API")); });
+    };
+    server_ = monitor::MonitorServer::start(server_options, api, std::make_unique<StatusBoard>());
+    publish_daemon("idle");
     spdlog::info("listening on {}", server_->url());
     if (!options_.url_file.empty()) config::write_file_atomically(options_.url_file, server_->url() + "\n");
   }
@@ -144,8 +150,15 @@ class Daemon {
  private:
   // POST /api/sessions: checks the request, prepares the session on the worker thread (files, database, the
   // subject's history) and sets it up back on the io thread; `reply` gets 202 or why not.
-  void start_session(const nlohmann::json& request, std::function<void(monitor::ApiReply)> reply) {
+  void start_session(const nlohmann::json& request, const monitor::Reply& reply) {
     if (shutting_down_) return reply({503, {{"error", "rigd is shutting down"}}});
+    for (const auto& [key, value] : request.items()) {
+      if (std::find(std::begin(kStartFields), std::end(kStartFields), key) == std::end(kStartFields)) {
+        std::string allowed;
+        for (const char* field : kStartFields) allowed += (allowed.empty() ? "" : ", ") + std::string(field);
+        return reply({400, {{"error", "unknown field \"" + key + "\" in the request; allowed: " + allowed}}});
+      }
+    }
     if (preparing_) return reply({409, {{"error", "a session is being started"}}});
     if (host_) {
       return reply({409, {{"error", "a session is running (subject " + host_->subject_id() +
@@ -181,7 +194,8 @@ class Daemon {
     options.db = options_.db;
     options.crt = options_.crt;
     preparing_ = true;
-    boost::asio::post(preparer_, [this, options, reply = std::move(reply)]() mutable {
+    publish_daemon("starting");
+    boost::asio::post(preparer_, [this, options, reply]() mutable {
       auto plan = std::make_shared<std::optional<SessionPlan>>();
       monitor::ApiReply refusal{500, {}};
       try {
@@ -202,9 +216,10 @@ class Daemon {
 
   // Back on the io thread: sets up and starts the prepared session, or tells why it could not be prepared.
   void launch(const std::string& subject, std::optional<SessionPlan> plan, const monitor::ApiReply& refusal,
-              const std::function<void(monitor::ApiReply)>& reply) {
+              const monitor::Reply& reply) {
     preparing_ = false;
     if (!plan) {
+      publish_daemon("idle");
       if (refusal.status == 400) {
         spdlog::warn("refused a session for {}: {}", subject, refusal.body.value("error", ""));
       } else {
@@ -214,12 +229,15 @@ class Daemon {
     }
     if (shutting_down_) return reply({503, {{"error", "rigd is shutting down"}}});
     try {
-      host_ = std::make_unique<SessionHost>(io_, std::move(*plan), [this](std::string text) { server_->publish(std::move(text)); });
+      host_ = std::make_unique<SessionHost>(io_, std::move(*plan),
+                                            [this](nlohmann::json event) { server_->publish(std::move(event)); });
     } catch (const std::exception& e) {
       spdlog::error("could not start a session for {}: {}", subject, e.what());
+      publish_daemon("idle");
       return reply({500, {{"error", e.what()}}});
     }
     ++runs_;
+    publish_daemon(nullptr);
     host_->add_observer(&log_);
     host_->start([this](const SessionEnd& end, const nlohmann::json& report) { finish_session(end, report); });
     spdlog::info("run {}: starting a session for {} ({}, seed {})", runs_, host_->subject_id(), host_->protocol_name(),
@@ -242,12 +260,11 @@ class Daemon {
   void finish_session(const SessionEnd& end, const nlohmann::json& report) {
     spdlog::info("session {} recorded in {}: {}", report.value("session_id", nlohmann::json()).dump(), host_->db_path(),
                  end.reason);
-    last_status_ = host_->status();
     last_report_ = report;
     // Not from inside the host's own callback: the host goes once this handler has returned.
     boost::asio::post(io_, [this] {
       host_.reset();
-      if (server_) server_->publish(monitor::json_text(status()));
+      publish_daemon("idle");
       if (shutting_down_) close();
     });
   }
@@ -258,32 +275,30 @@ class Daemon {
     if (on_closed_) on_closed_();
   }
 
-  // {type:"status", state:"idle", daemon:"rigd", run, last_report} between sessions (with the last session's
-  // dashboard fields, so the dashboard keeps showing it), else the running session's status with run.
-  nlohmann::json status() const {
-    nlohmann::json s;
-    if (host_) {
-      s = host_->status();
-    } else {
-      s = last_status_.is_object() ? last_status_ : nlohmann::json{{"type", "status"}, {"trials", 0}};
-      s["state"] = preparing_ ? "starting" : "idle";
-      s["last_report"] = last_report_;
-    }
-    s["daemon"] = "rigd";
-    s["run"] = runs_;
-    return s;
+  // Tells the dashboard's status what only rigd knows: {daemon:"rigd", run, state, last_report}. `state`
+  // "idle" or "starting" between sessions (the dashboard keeps showing the last session's fields), null
+  // while a session runs (its own state shows).
+  void publish_daemon(nlohmann::json state) {
+    if (!server_) return;
+    server_->publish({{"type", "daemon"},
+                      {"daemon", "rigd"},
+                      {"run", runs_},
+                      {"state", std::move(state)},
+                      {"last_report", last_report_}});
   }
 
   boost::asio::io_context& io_;
   DaemonOptions options_;
   std::function<void()> on_closed_;
-  std::shared_ptr<monitor::MonitorServer> server_;
+  // Store reads for the API (session lists, trial pages), off the io and server threads. Before the server:
+  // destroyed after it, so no handler posts to a pool that is gone.
+  boost::asio::thread_pool readers_{1};
+  std::unique_ptr<monitor::MonitorServer> server_;
   std::unique_ptr<SessionHost> host_;
   SessionLog log_;
   int64_t runs_ = 0;
   bool shutting_down_ = false;
   bool preparing_ = false;
-  nlohmann::json last_status_;
   nlohmann::json last_report_;
   // Prepares sessions (file and database reads) off the io thread. Last member: joined first on destruction,
   // while everything its work posts back to still exists.
@@ -337,6 +352,9 @@ int main(int argc, char** argv) {
   app.add_option("--listen", options.listen, "ADDRESS:PORT to serve on (port 0: any free port)")->capture_default_str();
   app.add_option("--token-file", options.token_file, "File holding the token that may start and stop sessions");
   app.add_option("--url-file", options.url_file, "Write the dashboard's URL to this file once listening");
+  app.add_option("--host-name", options.host_names,
+                 "A name this rig is reached by (repeatable); requests naming any other host than an IP address or "
+                 "localhost are refused (DNS rebinding)");
   app.add_option("--db", options.db, "Session database (default: " + rig::store::Store::default_path() + ")");
   app.add_option("--device", options.device, "sim | simavr | serial[:PATH] (default: the rig config's device)");
   app.add_option("--speed", options.speed, "Simulated devices: device time per wall time")

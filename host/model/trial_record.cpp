@@ -117,4 +117,20 @@ double delivered_ul(const TrialRecord& record, wire::Valve valve) {
   return valve == wire::Valve::kCherry ? record.delivered_cherry_ul : record.delivered_grape_ul;
 }
 
+void TrialTally::add(const TrialRecord& record) {
+  ++trials;
+  if (record.choice) {
+    ++choices;
+    high_side_choices += record.chose_high ? 1 : 0;
+  } else if (record.outcome == wire::TrialOutcome::kMiss) {
+    ++misses;
+  }
+  if (record.reversed_after) ++reversals;
+  for (const auto valve : {wire::Valve::kCherry, wire::Valve::kGrape}) {
+    const auto v = static_cast<std::size_t>(valve);
+    rewards_by_valve[v] += delivered_open_us(record, valve) > 0 ? 1 : 0;
+    volume_ul_by_valve[v] += delivered_ul(record, valve);
+  }
+}
+
 }  // namespace rig::model

@@ -130,4 +130,18 @@ std::uint32_t delivered_open_us(const TrialRecord& record, wire::Valve valve);
 // The volume delivered from `valve` (delivered_<flavour>_ul).
 double delivered_ul(const TrialRecord& record, wire::Valve valve);
 
+// Counts over a session's trials, as the summary, the dashboard and the log show them.
+struct TrialTally {
+  std::uint32_t trials = 0;
+  std::uint32_t choices = 0;
+  std::uint32_t high_side_choices = 0;
+  std::uint32_t misses = 0;
+  std::uint32_t reversals = 0;
+  std::array<std::uint32_t, wire::kValveCount> rewards_by_valve{};  // deliveries per flavour, by wire::Valve
+  std::array<double, wire::kValveCount> volume_ul_by_valve{};       // uL delivered per flavour
+
+  // Counts `record` in. Pure.
+  void add(const TrialRecord& record);
+};
+
 }  // namespace rig::model

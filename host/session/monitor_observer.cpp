@@ -1,5 +1,6 @@
 #include "monitor_observer.hpp"
 
+#include <boost/asio/post.hpp>
 #include <cmath>
 #include <filesystem>
 
@@ -84,65 +85,60 @@ monitor::ServerOptions dashboard_server_options(std::string address, uint16_t po
   return options;
 }
 
-MonitorObserver::MonitorObserver(const LiveFit& fit, MonitorContext context, std::function<void(std::string)> publish)
-    : fit_(fit), context_(std::move(context)), publish_(std::move(publish)) {}
+MonitorObserver::MonitorObserver(const LiveFit& fit, MonitorContext context, Publish publish)
+    : fit_(fit), context_(std::move(context)), publish_(std::move(publish)) {
+  emit({{"type", "session"},
+        {"state", "connecting"},
+        {"subject", context_.subject_id},
+        {"protocol", context_.protocol_name},
+        {"totals", totals_json()},
+        {"water", water_json()},
+        {"link", link_json()}});
+}
 
-void MonitorObserver::emit(const nlohmann::json& event, TrialTiming* timing) {
+void MonitorObserver::emit(nlohmann::json event, TrialTiming* timing) {
   if (!publish_) return;
-  std::string text = monitor::json_text(event);
   if (timing) timing->published_ns = steady_now_ns();
-  publish_(std::move(text));
+  publish_(std::move(event));
 }
 
 void MonitorObserver::on_started(const SessionStartInfo& info) {
-  state_ = "running";
-  device_ = info.device_description;
   block_ = info.initial_state.schedule.block_index;
   high_side_ = side_name(info.initial_state.schedule.high_side);
-  emit({{"type", "started"}, {"subject", info.subject_id}, {"device", device_}, {"session_id", session_id_json()}});
+  emit({{"type", "started"},
+        {"subject", info.subject_id},
+        {"device", info.device_description},
+        {"session_id", session_id_json()}});
 }
 
 void MonitorObserver::on_trial(const CompletedTrial& trial) {
   const auto& t = trial.record;
-  ++trials_;
-  if (t.choice) {
-    ++choices_;
-    high_choices_ += t.chose_high ? 1 : 0;
-  } else if (t.outcome == wire::TrialOutcome::kMiss) {
-    ++misses_;
-  }
-  if (t.reversed_after) ++reversals_;
-  for (const auto valve : {wire::Valve::kCherry, wire::Valve::kGrape}) {
-    const auto v = static_cast<std::size_t>(valve);
-    rewards_[v] += model::delivered_open_us(t, valve) > 0 ? 1 : 0;
-    volume_ul_[v] += model::delivered_ul(t, valve);
-  }
+  tally_.add(t);
   block_ = trial.state_after.schedule.block_index;
   high_side_ = side_name(trial.state_after.schedule.high_side);
 
   // The kShown fields of the record, named and valued as in the export (host/model/trial.def).
-  last_trial_ = model::trial_json(t, true);
-  last_trial_["synthesized"] = trial.synthesized;
-  push_bounded(trial_log_, last_trial_, kStatusTrialLimit);
-  wheel_ = decimated_wheel(trial.wheel, kWheelTracePoints);
-  wheel_["trial"] = t.trial_number;
+  nlohmann::json shown = model::trial_json(t, true);
+  shown["synthesized"] = trial.synthesized;
+  nlohmann::json wheel = decimated_wheel(trial.wheel, kWheelTracePoints);
+  wheel["trial"] = t.trial_number;
 
-  nlohmann::json fit = nullptr;
+  nlohmann::json fit = nullptr, index_point = nullptr;
   if (const auto latest = fit_.latest()) {
     fit = analysis::fit_to_json(*latest);
-    nlohmann::json point = {{"trial", t.trial_number},
-                            {"n_trials", latest->n_trials},
-                            {"controllable", estimate_or_null(latest->controllable_index)},
-                            {"distractor", estimate_or_null(latest->distractor_index)}};
-    push_bounded(indices_, std::move(point), kStatusTrialLimit);
+    index_point = {{"trial", t.trial_number},
+                   {"n_trials", latest->n_trials},
+                   {"controllable", estimate_or_null(latest->controllable_index)},
+                   {"distractor", estimate_or_null(latest->distractor_index)}};
   }
   emit({{"type", "trial"},
-        {"trial", last_trial_},
+        {"session_id", session_id_json()},
+        {"trial", std::move(shown)},
         {"totals", totals_json()},
         {"water", water_json()},
-        {"fit", fit},
-        {"index_point", indices_.empty() ? nlohmann::json(nullptr) : indices_.back()},
-        {"wheel", wheel_},
+        {"fit", std::move(fit)},
+        {"index_point", std::move(index_point)},
+        {"wheel", std::move(wheel)},
         {"link", link_json()}},
        trial.timing.get());
 }
@@ -153,33 +149,34 @@ void MonitorObserver::on_link(const link::LinkStatus& status) {
 }
 
 void MonitorObserver::on_fault(const wire::Fault& fault, int64_t t_us) {
-  nlohmann::json event = {{"bit", fault.fault_bit}, {"text", fault_text(fault.fault_bit)}, {"t_us", t_us},
-                          {"trial", trials_}};
-  push_bounded(faults_, event, kStatusFaultLimit);
-  emit({{"type", "fault"}, {"fault", std::move(event)}});
+  emit({{"type", "fault"},
+        {"fault", {{"bit", fault.fault_bit}, {"text", fault_text(fault.fault_bit)}, {"t_us", t_us}, {"trial", tally_.trials}}}});
 }
 
 void MonitorObserver::on_finished(const SessionEnd& end) {
-  state_ = "finished";
-  end_ = {{"reason", end.reason}, {"error", end.error}, {"trials", end.trials}, {"misses", end.misses},
-          {"reversals", end.reversals}};
-  emit({{"type", "finished"}, {"end", end_}, {"totals", totals_json()}, {"water", water_json()}});
+  emit({{"type", "finished"},
+        {"end",
+         {{"reason", end.reason}, {"error", end.error}, {"trials", end.trials}, {"misses", end.misses},
+          {"reversals", end.reversals}}},
+        {"totals", totals_json()},
+        {"water", water_json()}});
 }
 
 nlohmann::json MonitorObserver::totals_json() const {
-  return {{"trials", trials_},
-          {"choices", choices_},
-          {"misses", misses_},
-          {"reversals", reversals_},
-          {"high_side_fraction", choices_ ? static_cast<double>(high_choices_) / choices_ : 0.0},
-          {"rewards", {{"cherry", rewards_[0]}, {"grape", rewards_[1]}}},
-          {"volume_ul", {{"cherry", volume_ul_[0]}, {"grape", volume_ul_[1]}}},
+  const auto& t = tally_;
+  return {{"trials", t.trials},
+          {"choices", t.choices},
+          {"misses", t.misses},
+          {"reversals", t.reversals},
+          {"high_side_fraction", t.choices ? static_cast<double>(t.high_side_choices) / t.choices : 0.0},
+          {"rewards", {{"cherry", t.rewards_by_valve[0]}, {"grape", t.rewards_by_valve[1]}}},
+          {"volume_ul", {{"cherry", t.volume_ul_by_valve[0]}, {"grape", t.volume_ul_by_valve[1]}}},
           {"block", block_},
           {"high_side", high_side_}};
 }
 
 nlohmann::json MonitorObserver::water_json() const {
-  const double session_ul = volume_ul_[0] + volume_ul_[1];
+  const double session_ul = tally_.volume_ul_by_valve[0] + tally_.volume_ul_by_valve[1];
   return {{"session_ul", session_ul},
           {"before_session_ul", context_.water_before_session_ul},
           {"today_ul", context_.water_before_session_ul + session_ul},
@@ -203,25 +200,109 @@ nlohmann::json MonitorObserver::session_id_json() const {
   return id > 0 ? nlohmann::json(id) : nlohmann::json(nullptr);
 }
 
-nlohmann::json MonitorObserver::status() const {
-  const auto latest = fit_.latest();
-  return {{"type", "status"},
-          {"state", state_},
-          {"subject", context_.subject_id},
-          {"protocol", context_.protocol_name},
-          {"session_id", session_id_json()},
-          {"device", device_},
-          {"trials", trials_},
-          {"totals", totals_json()},
-          {"water", water_json()},
-          {"link", link_json()},
-          {"faults", nlohmann::json(faults_)},
-          {"fit", latest ? analysis::fit_to_json(*latest) : nlohmann::json(nullptr)},
-          {"indices", nlohmann::json(indices_)},
-          {"trial_log", nlohmann::json(trial_log_)},
-          {"last_trial", last_trial_},
-          {"wheel", wheel_},
-          {"end", end_}};
+std::optional<nlohmann::json> StatusBoard::apply(const nlohmann::json& event) {
+  if (!event.is_object()) return std::nullopt;
+  const std::string type = event.value("type", "");
+  const auto take = [&](const char* key) {
+    if (event.contains(key)) session_[key] = event[key];
+  };
+  if (type == "daemon") {
+    for (const auto& [key, value] : event.items()) {
+      if (key != "type") daemon_[key] = value;
+    }
+    return document();
+  }
+  if (type == "session") {
+    session_ = {{"state", "connecting"}, {"session_id", nullptr}, {"device", ""}, {"trials", 0},
+                {"fit", nullptr},        {"last_trial", nullptr}, {"wheel", nullptr}, {"end", nullptr}};
+    faults_.clear();
+    trial_log_.clear();
+    indices_.clear();
+    for (const char* key : {"state", "subject", "protocol", "totals", "water", "link"}) take(key);
+  } else if (type == "started") {
+    session_["state"] = "running";
+    for (const char* key : {"subject", "device", "session_id"}) take(key);
+  } else if (type == "trial") {
+    for (const char* key : {"totals", "water", "fit", "wheel", "link"}) take(key);
+    if (!event.value("session_id", nlohmann::json()).is_null()) session_["session_id"] = event["session_id"];
+    session_["trials"] = event["totals"]["trials"];
+    session_["last_trial"] = event["trial"];
+    push_bounded(trial_log_, event["trial"], kStatusTrialLimit);
+    if (!event.value("index_point", nlohmann::json()).is_null()) {
+      indices_.push_back(event["index_point"]);
+      if (indices_.size() > kStatusIndexLimit) {
+        std::deque<nlohmann::json> kept;
+        for (std::size_t i = 0; i < indices_.size(); ++i) {
+          if (i % 2 == 0 || i + 1 == indices_.size()) kept.push_back(std::move(indices_[i]));
+        }
+        indices_ = std::move(kept);
+      }
+    }
+  } else if (type == "link") {
+    take("link");
+  } else if (type == "fault") {
+    push_bounded(faults_, event["fault"], kStatusFaultLimit);
+  } else if (type == "finished") {
+    session_["state"] = "finished";
+    for (const char* key : {"end", "totals", "water"}) take(key);
+  }
+  return std::nullopt;
+}
+
+nlohmann::json StatusBoard::document() const {
+  nlohmann::json doc = session_;
+  doc["type"] = "status";
+  if (!doc.contains("trials")) doc["trials"] = 0;
+  doc["faults"] = nlohmann::json(faults_);
+  doc["indices"] = nlohmann::json(indices_);
+  doc["trial_log"] = nlohmann::json(trial_log_);
+  for (const auto& [key, value] : daemon_.items()) {
+    if (!value.is_null()) doc[key] = value;
+  }
+  return doc;
+}
+
+monitor::ApiReply session_trials_reply(const std::string& db_path, int64_t session_id, int64_t after, int64_t limit) {
+  const auto missing = [&] {
+    return monitor::ApiReply{404, {{"error", "no session " + std::to_string(session_id) + " in this rig's database"}}};
+  };
+  std::error_code ec;
+  if (!std::filesystem::exists(db_path, ec)) return missing();
+  const store::Store db = store::Store::open(db_path, store::OpenOptions::reading());
+  if (!db.session(session_id)) return missing();
+  nlohmann::json trials = nlohmann::json::array();
+  db.for_each_trial(
+      session_id, [&](const store::StoredTrial& t) { trials.push_back(nlohmann::json(model::trial_json(t, true))); }, after, limit);
+  nlohmann::json next = nullptr;
+  if (static_cast<int64_t>(trials.size()) == limit) next = trials.back()["trial_number"];
+  return {200, {{"session_id", session_id}, {"after", after}, {"trials", std::move(trials)}, {"next_after", next}}};
+}
+
+namespace {
+
+// Runs `read` on `readers` and answers with its result, or 500 with its error.
+void answer_from(boost::asio::thread_pool& readers, monitor::Reply reply, std::function<monitor::ApiReply()> read) {
+  boost::asio::post(readers, [reply = std::move(reply), read = std::move(read)] {
+    monitor::ApiReply answer;
+    try {
+      answer = read();
+    } catch (const std::exception& e) {
+      answer = {500, {{"error", e.what()}}};
+    }
+    reply(std::move(answer));
+  });
+}
+
+}  // namespace
+
+void add_store_views(monitor::ApiHandlers& api, boost::asio::thread_pool& readers, const std::string& db_path) {
+  api.sessions = [&readers, db_path](monitor::Reply reply) {
+    answer_from(readers, std::move(reply), [db_path] { return monitor::ApiReply{200, session_list_json(db_path)}; });
+  };
+  api.session_trials = [&readers, db_path](int64_t session_id, int64_t after, int64_t limit, monitor::Reply reply) {
+    answer_from(readers, std::move(reply),
+                [=] { return session_trials_reply(db_path, session_id, after, limit); });
+  };
 }
 
 }  // namespace rig::app

@@ -1,5 +1,6 @@
-// Turns a running session into the dashboard's JSON: a status snapshot (GET /api/status, the first WebSocket
-// message) and one event per trial, link change, fault, start and end (pushed on /ws). Schema: docs/rigd.md.
+// Turns a running session into the dashboard's JSON: one event per session, start, trial, link change, fault
+// and end (pushed on /ws), and the status document folded from them on the monitor's thread (GET
+// /api/status, the first WebSocket message). Schema: docs/rigd.md.
 #pragma once
 
 #include <cstddef>
@@ -8,6 +9,8 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <array>
+#include <boost/asio/thread_pool.hpp>
 #include <string>
 
 #include "host/monitor/monitor_server.hpp"
@@ -18,9 +21,12 @@ namespace rig::app {
 
 // At most this many points in a trial's wheel trace sent to the dashboard.
 inline constexpr std::size_t kWheelTracePoints = 200;
-// The status keeps this many trials (the most recent) for the raster and the indices' history: a day's
-// session, while the memory of a session of any length stays bounded (about 2 kB per trial as JSON).
-inline constexpr std::size_t kStatusTrialLimit = 1500;
+// The status document keeps the most recent trials only (the raster), whatever the session's length: the
+// full history is paged from the store (GET /api/sessions/{id}/trials).
+inline constexpr std::size_t kStatusTrialLimit = 200;
+// Points of the indices' history kept in the status; past it every second point is dropped, so the history
+// spans the whole session at a coarser step.
+inline constexpr std::size_t kStatusIndexLimit = 500;
 inline constexpr std::size_t kStatusFaultLimit = 50;
 
 // The dashboard server's options for `rig run --serve` and rigd: `address`:`port`, the installed dashboard
@@ -37,12 +43,15 @@ struct MonitorContext {
   std::function<int64_t()> session_id;           // the store's session id, 0 until known (may be empty)
 };
 
-// The session as the dashboard sees it. Observer calls on the io thread; status() and status_text() on the
-// io thread too (they read the observer's state). `publish` gets each event as JSON text, on the io thread,
-// and must not block (MonitorServer::publish queues).
+// The session as the dashboard sees it: one compact JSON event per session announcement, start, trial, link
+// change, fault and end (schema: docs/rigd.md), handed to `publish` on the io thread. It never serializes:
+// the monitor's thread does that, once for all clients, and folds the events into the status (StatusBoard).
+// `publish` must not block (MonitorServer::publish hands the event over).
 class MonitorObserver : public SessionObserver {
  public:
-  MonitorObserver(const LiveFit& fit, MonitorContext context, std::function<void(std::string)> publish);
+  using Publish = std::function<void(nlohmann::json event)>;
+  // Publishes the "session" event (a new session, connecting).
+  MonitorObserver(const LiveFit& fit, MonitorContext context, Publish publish);
 
   void on_started(const SessionStartInfo& info) override;
   void on_trial(const CompletedTrial& trial) override;
@@ -50,43 +59,57 @@ class MonitorObserver : public SessionObserver {
   void on_fault(const wire::Fault& fault, int64_t t_us) override;
   void on_finished(const SessionEnd& end) override;
 
-  // {type:"status", state: "connecting"|"running"|"finished", subject, protocol, session_id, device, trials,
-  //  totals, water, link, faults[], fit (fit_to_json or null), indices[], trial_log[], last_trial, wheel,
-  //  end (null until finished)}. io thread; no errors.
-  nlohmann::json status() const;
-
  private:
   nlohmann::json totals_json() const;
   nlohmann::json water_json() const;
   nlohmann::json link_json() const;
   nlohmann::json session_id_json() const;
   // `timing`: stamps its published_ns at the hand-off to publish.
-  void emit(const nlohmann::json& event, TrialTiming* timing = nullptr);
+  void emit(nlohmann::json event, TrialTiming* timing = nullptr);
 
   const LiveFit& fit_;
   MonitorContext context_;
-  std::function<void(std::string)> publish_;
+  Publish publish_;
 
-  std::string state_ = "connecting";
-  std::string device_;
-  uint32_t trials_ = 0, choices_ = 0, high_choices_ = 0, misses_ = 0, reversals_ = 0;
-  std::array<uint32_t, 2> rewards_{};
-  std::array<double, 2> volume_ul_{};
+  model::TrialTally tally_;  // this run's trials (the water drunk today counts this run's volume)
   uint32_t block_ = 0;
   std::string high_side_ = "left";
   link::LinkStatus link_;
-  std::deque<nlohmann::json> faults_;
-  std::deque<nlohmann::json> trial_log_;
-  std::deque<nlohmann::json> indices_;
-  nlohmann::json last_trial_;
-  nlohmann::json wheel_;
-  nlohmann::json end_;
+};
+
+// The status document folded from MonitorObserver's events (and rigd's "daemon" events): {type:"status",
+// state: "connecting"|"running"|"finished" (or rigd's "idle"|"starting"), subject, protocol, session_id,
+// device, trials, totals, water, link, faults[], fit, indices[], trial_log[] (the last kStatusTrialLimit),
+// last_trial, wheel, end, and rigd's daemon, run, last_report}. Bounded in size whatever the session's length.
+// Used on the monitor's thread only.
+class StatusBoard : public monitor::StatusModel {
+ public:
+  // A "daemon" event ({type:"daemon", daemon, run, state, last_report}: null leaves a field to the session)
+  // is answered with the whole status for WebSocket clients; every other event is passed on as it is.
+  std::optional<nlohmann::json> apply(const nlohmann::json& event) override;
+  nlohmann::json document() const override;
+
+ private:
+  nlohmann::json session_ = nlohmann::json::object();  // the session's fields
+  nlohmann::json daemon_ = nlohmann::json::object();   // rigd's fields, over the session's
+  std::deque<nlohmann::json> faults_, trial_log_, indices_;
 };
 
 // {sessions: [{session_id, subject, protocol, started_at, ended_at, end_reason, interrupted, trials, left,
 // right, high_side_choices}]} from the store at `db_path`, opened read-only (a missing database: an empty
 // list). Blocks for the read; any thread. Throws store errors.
 nlohmann::json session_list_json(const std::string& db_path, const std::string& subject_id = {});
+
+// GET /api/sessions/{id}/trials: {session_id, after, trials: [the kShown fields of each trial, as the
+// dashboard's trial events], next_after: the last trial's number, or null when no more follow} for the
+// trials numbered above `after`, at most `limit`. 404 when the database or the session does not exist.
+// Blocks for the read; any thread. Throws store errors.
+monitor::ApiReply session_trials_reply(const std::string& db_path, int64_t session_id, int64_t after, int64_t limit);
+
+// Sets the API's read-only views of the store at `db_path` (GET /api/sessions, GET /api/sessions/{id}/trials).
+// Each read runs on `readers`, never on the session's or the server's thread; an error answers 500 with its
+// message. `readers` must outlive the server.
+void add_store_views(monitor::ApiHandlers& api, boost::asio::thread_pool& readers, const std::string& db_path);
 
 // A trial's wheel trace, flattened and decimated to at most `max_points` points:
 // {t_ms: [...], position_ticks: [...]} with times from the first sample. Pure.

@@ -116,8 +116,7 @@ std::string protocol_in_protocol_dirs(const RigFiles& files, const std::string& 
     if (ec) continue;
     const auto inside = candidate.lexically_relative(dir);
     if (inside.empty() || *inside.begin() == ".." || inside == ".") continue;
-    if (!std::filesystem::is_regular_file(candidate, ec)) continue;
-    return candidate.string();
+    return candidate.string();  // what it is (a FIFO, too large) is the bounded reader's to refuse
   }
   std::string allowed;
   for (const auto& dir : dirs) allowed += (allowed.empty() ? "" : ", ") + dir.string();
@@ -229,6 +228,7 @@ nlohmann::json session_report(const SessionEnd& end, const std::vector<analysis:
   r["end_reason"] = end.reason;
   r["error"] = end.error;
   r["trials"] = end.trials;
+  r["resumed_after_trials"] = end.resumed_after_trials;
   r["choices"] = end.choices;
   r["misses"] = end.misses;
   r["reversals"] = end.reversals;
@@ -283,6 +283,10 @@ void print_report(const nlohmann::json& r) {
   std::printf("  trials %d (choices %d, misses %d), reversals %d, high side chosen %.0f%%\n", r["trials"].get<int>(),
               r["choices"].get<int>(), r["misses"].get<int>(), r["reversals"].get<int>(),
               100.0 * r["high_side_fraction"].get<double>());
+  if (const int before = r.value("resumed_after_trials", 0); before > 0) {
+    std::printf("  (resumed after trial %d: this run added %d trials; every count here is the whole session's)\n",
+                before, r["trials"].get<int>() - before);
+  }
   std::printf("  rewards: cherry %d (%.1f uL), grape %d (%.1f uL)\n", r["rewards"]["cherry"].get<int>(),
               r["volume_ul"]["cherry"].get<double>(), r["rewards"]["grape"].get<int>(),
               r["volume_ul"]["grape"].get<double>());

@@ -80,7 +80,7 @@ RigFiles load_rig_files(const std::string& config, const std::string& subjects);
 // thread-safe.
 std::vector<std::filesystem::path> protocol_dirs(const RigFiles& files);
 
-// The protocol file `requested` names, when it resolves (symlinks followed) to a regular file inside one of
+// The protocol file `requested` names, when it resolves (symlinks followed) to an existing file inside one of
 // protocol_dirs(files): a relative name is looked up in each directory in turn. Reads the file system;
 // thread-safe. Throws InputError naming the request and the allowed directories, never reading the file.
 std::string protocol_in_protocol_dirs(const RigFiles& files, const std::string& requested);

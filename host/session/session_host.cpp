@@ -1,6 +1,7 @@
 #include "session_host.hpp"
 
 #include <boost/asio/post.hpp>
+#include <filesystem>
 #include <random>
 
 #include "agent_chooser.hpp"
@@ -19,6 +20,10 @@ SessionPlan SessionHost::prepare(const SessionHostOptions& options, const Notice
   for (const auto& w : task::stale_calibration_warnings(in.rig, today())) notice("warning: " + w);
 
   plan.db_path = options.db.empty() ? store::Store::default_path() : options.db;
+  if (options.resume && !std::filesystem::exists(plan.db_path)) {
+    // Nothing to resume, and no reason to leave an empty database behind.
+    throw InputError("no session of " + in.subject.id + " to resume: there is no database " + plan.db_path);
+  }
   store::Store& db = plan.db.emplace(store::Store::open(plan.db_path));
   for (int64_t id : db.mark_interrupted_sessions()) {
     notice("session " + std::to_string(id) + " had been interrupted; it is marked as such");
@@ -42,6 +47,7 @@ SessionPlan SessionHost::prepare(const SessionHostOptions& options, const Notice
                        " with different contents; resume it with the same protocol file");
     }
     config.resume = task::engine_state_from_json(point.state_json);
+    db.for_each_trial(last->session_id, [&](const store::StoredTrial& t) { config.resumed_tally.add(t); });
     config.seed = point.rng_seed;
     plan.recording.resume_session_id = last->session_id;
     notice("resuming session " + std::to_string(last->session_id) + " after trial " +
@@ -109,9 +115,5 @@ void SessionHost::start(Done done) {
     });
   });
 }
-
-#if defined(RIG_HAVE_MONITOR)
-nlohmann::json SessionHost::status() const { return monitor_view_ ? monitor_view_->status() : nlohmann::json(); }
-#endif
 
 }  // namespace rig::app

@@ -56,8 +56,9 @@ class SessionHost {
   // Called with each notice worth telling the operator (stale calibration, interrupted sessions marked,
   // resuming), in plain words without a prefix.
   using Notice = std::function<void(const std::string& text)>;
-  // Receives each dashboard event as JSON text (io thread; must not block). Empty: no dashboard view.
-  using Publish = std::function<void(std::string text)>;
+  // Receives each dashboard event (io thread; must not block: MonitorServer::publish). Empty: no dashboard
+  // view.
+  using Publish = std::function<void(nlohmann::json event)>;
   // The session's end and its report (session_report()'s JSON), on the io thread.
   using Done = std::function<void(const SessionEnd& end, const nlohmann::json& report)>;
 
@@ -94,10 +95,6 @@ class SessionHost {
   uint64_t seed() const { return config_.seed; }
   // The live fit (thread-safe reads, see LiveFit).
   const LiveFit& live_fit() const { return *live_; }
-#if defined(RIG_HAVE_MONITOR)
-  // The dashboard's status snapshot (MonitorObserver::status()); null without a publisher. io thread.
-  nlohmann::json status() const;
-#endif
 
  private:
   boost::asio::io_context& io_;

@@ -22,6 +22,8 @@ SessionRunner::SessionRunner(boost::asio::io_context& io, device::Rig& rig, Sess
   if (config_.speed <= 0) config_.speed = 1.0;
   if (config_.resume) {
     engine_ = std::make_unique<task::TaskEngine>(config_.protocol, config_.rig_config, config_.subject, *config_.resume);
+    static_cast<model::TrialTally&>(tally_) = config_.resumed_tally;
+    tally_.resumed_after_trials = config_.resumed_tally.trials;
   } else {
     engine_ = std::make_unique<task::TaskEngine>(config_.protocol, config_.rig_config, config_.subject, config_.seed,
                                                  config_.water_before_session_ul);
@@ -207,17 +209,7 @@ void SessionRunner::on_result(const wire::TrialResult& result, const device::Tri
   trial.state_after = engine_->state();
   in_flight_.reset();
 
-  ++tally_.trials;
-  if (update.choice) {
-    ++tally_.choices;
-    if (update.chose_high) ++tally_.high_side_choices;
-  } else if (result.outcome == static_cast<uint8_t>(wire::TrialOutcome::kMiss)) {
-    ++tally_.misses;
-  }
-  if (update.reversed) ++tally_.reversals;
-  for (size_t v = 0; v < 2; ++v) {
-    if (result.delivered_open_us[v] > 0) ++tally_.rewards_by_valve[v];
-  }
+  tally_.add(trial.record);
 
   auto self = shared_from_this();
   auto shared_trial = std::make_shared<CompletedTrial>(std::move(trial));

@@ -59,18 +59,15 @@ struct SessionStartInfo {
 };
 
 // How a session ended.
-struct SessionEnd {
+// How a session ended, with the counts of the whole session (model::TrialTally): after a resume, the trials
+// before it too.
+struct SessionEnd : model::TrialTally {
   std::string reason;        // plain words: "max_trials reached", "stopped by the operator", ...
   bool error = false;        // ended by a failure (device lost for good, disk full, ...)
   task::SessionSummary summary;
   task::AdvanceDecision advance;
-  uint32_t trials = 0;
-  uint32_t misses = 0;
-  uint32_t reversals = 0;
-  uint32_t high_side_choices = 0;
-  uint32_t choices = 0;
-  std::array<uint32_t, 2> rewards_by_valve{};  // deliveries per flavour
   link::LinkStats link;
+  uint32_t resumed_after_trials = 0;  // trials the session had when this run resumed it (0: not a resume)
 };
 
 // Makes trials durable. begin/commit/event/end are called on the io thread and return at once; `done` runs
@@ -104,6 +101,7 @@ struct SessionConfig {
   double speed = 1.0;                         // device time per wall time (simulated devices)
   double water_before_session_ul = 0.0;
   std::optional<task::EngineState> resume;    // continue a session exactly
+  model::TrialTally resumed_tally;            // with `resume`: the counts of the session's trials so far
   std::string device_description;
   std::chrono::seconds connect_timeout{20};
   bool time_trials = false;                   // stamp each CompletedTrial's TrialTiming (benchmarks)

@@ -14,6 +14,7 @@ std::string session_end_json(const SessionEnd& end) {
   j["reason"] = end.reason;
   j["error"] = end.error;
   j["trials"] = end.trials;
+  j["resumed_after_trials"] = end.resumed_after_trials;
   j["choices"] = end.choices;
   j["misses"] = end.misses;
   j["reversals"] = end.reversals;

@@ -505,9 +505,13 @@ std::vector<StoredTrial> Store::trials(std::int64_t session_id) const {
   return out;
 }
 
-void Store::for_each_trial(std::int64_t session_id, const std::function<void(const StoredTrial&)>& visit) const {
-  auto select = impl_->connection.prepare("SELECT * FROM trials WHERE session_id = ? ORDER BY trial_number");
+void Store::for_each_trial(std::int64_t session_id, const std::function<void(const StoredTrial&)>& visit,
+                           std::int64_t after_trial_number, std::int64_t limit) const {
+  auto select = impl_->connection.prepare(
+      "SELECT * FROM trials WHERE session_id = ? AND trial_number > ? ORDER BY trial_number LIMIT ?");
   select.bind(1, session_id);
+  select.bind(2, after_trial_number);
+  select.bind(3, limit);
   const auto at = column_indices(select);
   while (select.step("read the trials of session " + std::to_string(session_id))) visit(read_trial(select, at));
 }

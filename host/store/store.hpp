@@ -213,8 +213,10 @@ class Store {
   // The trials of a session in trial order. Throws StoreError.
   std::vector<StoredTrial> trials(std::int64_t session_id) const;
   // Calls visit(trial) for every trial of the session in trial order, one row at a time (for exports of long
-  // sessions). Throws StoreError, or std::invalid_argument naming the field of a malformed row.
-  void for_each_trial(std::int64_t session_id, const std::function<void(const StoredTrial&)>& visit) const;
+  // sessions): those numbered above `after_trial_number`, at most `limit` of them (< 0: all). Throws
+  // StoreError, or std::invalid_argument naming the field of a malformed row.
+  void for_each_trial(std::int64_t session_id, const std::function<void(const StoredTrial&)>& visit,
+                      std::int64_t after_trial_number = 0, std::int64_t limit = -1) const;
   // The wheel trace of one trial as runs of samples (empty when none was stored). Throws StoreError, or
   // std::invalid_argument when the stored blob is malformed.
   std::vector<model::WheelSamples> wheel_trace(std::int64_t session_id, std::uint32_t trial_number) const;

@@ -1,5 +1,5 @@
 // The rig's dashboard: loads /api/status, then follows the WebSocket /ws (one JSON event per message:
-// status | started | trial | link | fault | finished). When events were dropped (a slow tab), the trial
+// status | session | started | trial | link | fault | finished). When events were dropped (a slow tab), the trial
 // numbers show a gap and the page reloads the whole state from /api/status.
 //
 // Test hooks (read by tests/browser/dashboard.test.mjs; plain data-* attributes, no globals): <body data-trials>
@@ -266,6 +266,7 @@ async function reload() {
 function onEvent(e) {
   switch (e.type) {
     case "status": applyStatus(e); break;
+    case "session": reload(); break;  // a new session is connecting: its fresh status replaces the last one's
     case "started":
       // A new session (rigd runs one after another): show its subject now and replace the previous session's
       // log, plots and totals with the new session's state.
@@ -281,7 +282,7 @@ function onEvent(e) {
       if (e.trial.trial_number !== state.lastTrial + 1) { reload(); return; }
       state.lastTrial = e.trial.trial_number;
       state.trialLog.push(e.trial);
-      if (state.trialLog.length > 1500) state.trialLog.shift();  // as the host keeps (kStatusTrialLimit)
+      if (state.trialLog.length > 200) state.trialLog.shift();  // as the status keeps (kStatusTrialLimit)
       if (e.index_point) state.indices.push(e.index_point);
       updateTotals(e.totals, e.water);
       updateLink(e.link);

@@ -17,6 +17,7 @@ struct HttpResult {
   unsigned status = 0;
   std::string body;
   std::string content_type;
+  std::map<std::string, std::string> headers;  // every response header, by its name as sent
 };
 
 // One request on a fresh connection to 127.0.0.1:port. Throws boost::system::system_error on socket errors.
@@ -39,7 +40,9 @@ inline HttpResult http_request(uint16_t port, boost::beast::http::verb method, c
   http::read(stream, buffer, res);
   beast::error_code ec;
   stream.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
-  return {res.result_int(), res.body(), std::string(res[http::field::content_type])};
+  HttpResult result{res.result_int(), res.body(), std::string(res[http::field::content_type]), {}};
+  for (const auto& field : res) result.headers[std::string(field.name_string())] = std::string(field.value());
+  return result;
 }
 
 inline HttpResult http_get(uint16_t port, const std::string& target) {
@@ -50,13 +53,19 @@ inline HttpResult http_get(uint16_t port, const std::string& target) {
 class WsClient {
  public:
   // Connects and upgrades. `receive_buffer_bytes` > 0 shrinks the socket's receive buffer (a client that
-  // never reads then fills it quickly).
-  explicit WsClient(uint16_t port, int receive_buffer_bytes = 0) : ws_(io_) {
+  // never reads then fills it quickly); a non-empty `origin` is sent as the Origin header (a browser page's).
+  // Throws boost::system::system_error when the server refuses the upgrade.
+  explicit WsClient(uint16_t port, int receive_buffer_bytes = 0, const std::string& origin = {}) : ws_(io_) {
     auto& socket = boost::beast::get_lowest_layer(ws_);
     socket.open(boost::asio::ip::tcp::v4());
     if (receive_buffer_bytes > 0) socket.set_option(boost::asio::socket_base::receive_buffer_size(receive_buffer_bytes));
     socket.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
-    ws_.handshake("127.0.0.1", "/ws");
+    if (!origin.empty()) {
+      ws_.set_option(boost::beast::websocket::stream_base::decorator([origin](boost::beast::websocket::request_type& req) {
+        req.set(boost::beast::http::field::origin, origin);
+      }));
+    }
+    ws_.handshake("127.0.0.1:" + std::to_string(port), "/ws");
   }
   // The next message's text. Throws on a closed connection.
   std::string read() {

@@ -1,13 +1,15 @@
 // The monitor's HTTP API, static files and WebSocket against real sockets (port 0), the server on its own
-// io thread as in `rig run`.
+// thread as in rigd and `rig run --serve`; the test thread is the clients (and the session that publishes).
 #include <gtest/gtest.h>
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <atomic>
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/post.hpp>
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -22,6 +24,24 @@ namespace {
 
 constexpr const char* kToken = "t0ken-for-tests";
 
+// A status model that keeps the last event and counts them: the server's side of the contract only.
+class LastEvent : public StatusModel {
+ public:
+  std::optional<nlohmann::json> apply(const nlohmann::json& event) override {
+    ++applied_;
+    last_ = event;
+    if (event.is_object() && event.value("type", "") == "replace") return nlohmann::json{{"type", "replaced"}};
+    return std::nullopt;
+  }
+  nlohmann::json document() const override {
+    return {{"type", "status"}, {"state", "running"}, {"trials", 7}, {"events", applied_}, {"last", last_}};
+  }
+
+ private:
+  int applied_ = 0;
+  nlohmann::json last_;
+};
+
 class MonitorServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -30,76 +50,72 @@ class MonitorServerTest : public ::testing::Test {
     std::filesystem::remove_all(base_);
     std::filesystem::create_directories(base_ / "web");
     std::ofstream(base_ / "web" / "index.html") << "<html>dashboard</html>";
+    std::ofstream(base_ / "web" / "package.json") << R"({"name":"dashboard"})";
     std::ofstream(base_ / "secret.txt") << "top secret";
   }
   void TearDown() override {
-    if (server_) on_io([&] { server_->stop(); });
-    work_.reset();
-    if (thread_.joinable()) thread_.join();
+    if (server_) server_->stop();
     std::filesystem::remove_all(base_);
   }
 
-  void start(ApiHandlers handlers, std::string token = kToken, std::size_t max_queued = 16) {
-    ServerOptions options;
-    options.port = 0;
-    options.web_root = base_ / "web";
-    options.token = std::move(token);
-    options.max_queued_messages = max_queued;
-    server_ = MonitorServer::start(io_, options, std::move(handlers));
-    thread_ = std::thread([this] { io_.run(); });
+  ServerOptions options(std::string token = kToken) {
+    ServerOptions o;
+    o.port = 0;
+    o.web_root = base_ / "web";
+    o.token = std::move(token);
+    o.warn = [this](const std::string& text) {
+      const std::lock_guard lock(warnings_mutex_);
+      warnings_.push_back(text);
+    };
+    return o;
   }
 
-  // Runs `f` on the server's io thread and waits for it.
-  template <typename F>
-  void on_io(F f) {
-    std::promise<void> done;
-    boost::asio::post(io_, [&] {
-      f();
-      done.set_value();
-    });
-    done.get_future().wait();
+  void start(ApiHandlers handlers = {}, ServerOptions o = {}) {
+    if (o.web_root.empty()) o = options(o.token.empty() ? std::string(kToken) : o.token);
+    server_ = MonitorServer::start(std::move(o), std::move(handlers), std::make_unique<LastEvent>());
   }
 
-  void publish(const std::string& text) {
-    on_io([&] { server_->publish(text); });
-  }
-
-  ApiHandlers status_only() {
-    ApiHandlers h;
-    h.status = [] { return nlohmann::json{{"state", "running"}, {"trials", 7}}; };
-    h.websocket_hello = [] { return std::string(R"({"type":"status"})"); };
-    return h;
+  std::vector<std::string> warnings() {
+    const std::lock_guard lock(warnings_mutex_);
+    return warnings_;
   }
 
   uint16_t port() const { return server_->port(); }
 
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ = boost::asio::make_work_guard(io_);
-  std::thread thread_;
-  std::shared_ptr<MonitorServer> server_;
+  std::unique_ptr<MonitorServer> server_;
   std::filesystem::path base_;
+  std::mutex warnings_mutex_;
+  std::vector<std::string> warnings_;
 };
+
+const std::map<std::string, std::string> kAuth{{"Authorization", std::string("Bearer ") + kToken}};
 
 }  // namespace
 
 TEST_F(MonitorServerTest, BindsLoopbackOnTheChosenFreePort) {
-  start(status_only());
+  start();
   EXPECT_NE(port(), 0);
   EXPECT_EQ(server_->url(), "http://127.0.0.1:" + std::to_string(port()) + "/");
 }
 
-TEST_F(MonitorServerTest, StatusIsTheHandlersJson) {
-  start(status_only());
+TEST_F(MonitorServerTest, StatusIsTheModelsDocumentAfterEachPublishedEvent) {
+  start();
+  auto json = nlohmann::json::parse(http_get(port(), "/api/status").body);
+  EXPECT_EQ(json["state"], "running");
+  EXPECT_EQ(json["events"], 0);
+  server_->publish({{"type", "trial"}, {"n", 1}});
+  WsClient sync(port());  // its first message is the status after every event published before it connected
+  EXPECT_EQ(nlohmann::json::parse(sync.read())["events"], 1);
   const auto res = http_get(port(), "/api/status");
   EXPECT_EQ(res.status, 200u);
   EXPECT_EQ(res.content_type, "application/json");
-  const auto json = nlohmann::json::parse(res.body);
-  EXPECT_EQ(json["state"], "running");
-  EXPECT_EQ(json["trials"], 7);
+  json = nlohmann::json::parse(res.body);
+  EXPECT_EQ(json["events"], 1);
+  EXPECT_EQ(json["last"]["n"], 1);
 }
 
 TEST_F(MonitorServerTest, ServesTheDashboardAndAnswers404ForUnknownPaths) {
-  start(status_only());
+  start();
   const auto index = http_get(port(), "/");
   EXPECT_EQ(index.status, 200u);
   EXPECT_EQ(index.body, "<html>dashboard</html>");
@@ -108,29 +124,199 @@ TEST_F(MonitorServerTest, ServesTheDashboardAndAnswers404ForUnknownPaths) {
   EXPECT_EQ(http_get(port(), "/api/nothing").status, 404u);
 }
 
+TEST_F(MonitorServerTest, ServesOnlyTheDashboardsOwnFiles) {
+  start();
+  const auto manifest = http_get(port(), "/package.json");
+  EXPECT_EQ(manifest.status, 404u);
+  EXPECT_EQ(manifest.body.find("dashboard"), std::string::npos);
+}
+
+TEST_F(MonitorServerTest, EveryResponseCarriesTheSecurityHeaders) {
+  start();
+  for (const char* target : {"/", "/api/status", "/nothing", "/api/nothing"}) {
+    auto res = http_get(port(), target);
+    EXPECT_EQ(res.headers["X-Frame-Options"], "DENY") << target;
+    EXPECT_EQ(res.headers["Referrer-Policy"], "no-referrer") << target;
+    EXPECT_EQ(res.headers["X-Content-Type-Options"], "nosniff") << target;
+    EXPECT_NE(res.headers["Content-Security-Policy"].find("frame-ancestors 'none'"), std::string::npos) << target;
+    EXPECT_NE(res.headers["Content-Security-Policy"].find("script-src 'self'"), std::string::npos) << target;
+  }
+}
+
 TEST_F(MonitorServerTest, NeverServesAPathOutsideTheDashboard) {
-  start(status_only());
+  start();
   for (const char* target : {"/../", "/../secret.txt", "/%2e%2e/", "/%2e%2e/secret.txt", "/..%2f", "/..%2fsecret.txt",
                              "/%2e%2e%2fsecret.txt", "/./../secret.txt", "//etc/passwd", "/etc/passwd"}) {
     const auto res = http_get(port(), target);
     EXPECT_EQ(res.status, 404u) << target;
     EXPECT_EQ(res.body.find("top secret"), std::string::npos) << target;
   }
-  const std::string absolute = "GET " + (base_ / "secret.txt").string() + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  const std::string absolute =
+      "GET " + (base_ / "secret.txt").string() + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
   EXPECT_EQ(raw_status(port(), absolute), 404u);
-  EXPECT_EQ(raw_status(port(), "GET http://127.0.0.1/../secret.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"), 404u);
+  EXPECT_EQ(raw_status(port(), "GET http://127.0.0.1/../secret.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"),
+            404u);
+}
+
+// DNS rebinding: a page on evil.example whose name is made to resolve to 127.0.0.1 sends Host: evil.example.
+TEST_F(MonitorServerTest, RefusesHostNamesItWasNotGiven) {
+  ServerOptions o = options();
+  o.host_names = {"rig-3.lab"};
+  start({}, o);
+  const auto with_host = [&](const std::string& host) {
+    return http_request(port(), http::verb::get, "/api/status", "", {{"Host", host}}).status;
+  };
+  EXPECT_EQ(with_host("evil.example"), 421u);
+  EXPECT_EQ(with_host("evil.example:" + std::to_string(port())), 421u);
+  EXPECT_EQ(with_host("127.0.0.1:" + std::to_string(port())), 200u);
+  EXPECT_EQ(with_host("localhost"), 200u);
+  EXPECT_EQ(with_host("[::1]:8765"), 200u);
+  EXPECT_EQ(with_host("RIG-3.lab:8765"), 200u);
+  EXPECT_EQ(with_host("rig-3.lab.evil.example"), 421u);
+  EXPECT_EQ(raw_status(port(), "GET /api/status HTTP/1.1\r\nConnection: close\r\n\r\n"), 400u);
+}
+
+TEST(AllowedHost, AcceptsIpLiteralsLocalhostAndTheGivenNamesOnly) {
+  EXPECT_TRUE(is_allowed_host("10.1.2.3", {}));
+  EXPECT_TRUE(is_allowed_host("10.1.2.3:80", {}));
+  EXPECT_TRUE(is_allowed_host("[fe80::1]", {}));
+  EXPECT_TRUE(is_allowed_host("LocalHost:1", {}));
+  EXPECT_TRUE(is_allowed_host("rig", {"rig"}));
+  EXPECT_FALSE(is_allowed_host("rig", {}));
+  EXPECT_FALSE(is_allowed_host("", {}));
+  EXPECT_FALSE(is_allowed_host("10.1.2.3:port", {}));
+  EXPECT_FALSE(is_allowed_host("[fe80::1", {}));
+  EXPECT_FALSE(is_allowed_host("localhost.evil.example", {}));
+}
+
+TEST_F(MonitorServerTest, AWebSocketFromAnotherSitesPageIsRefused) {
+  start();
+  EXPECT_THROW(WsClient(port(), 0, "http://evil.example"), boost::system::system_error);
+  EXPECT_THROW(WsClient(port(), 0, "null"), boost::system::system_error);
+  WsClient same_origin(port(), 0, "http://127.0.0.1:" + std::to_string(port()));
+  EXPECT_EQ(nlohmann::json::parse(same_origin.read())["type"], "status");
+  WsClient no_browser(port());  // programs send no Origin
+  EXPECT_EQ(nlohmann::json::parse(no_browser.read())["type"], "status");
+}
+
+TEST_F(MonitorServerTest, ControlFromAnotherSitesPageIsRefusedEvenWithTheToken) {
+  std::atomic<int> stops = 0;
+  ApiHandlers h;
+  h.stop = [&](const Reply& reply) {
+    ++stops;
+    reply({202, {}});
+  };
+  start(h);
+  auto headers = kAuth;
+  headers["Origin"] = "http://evil.example";
+  EXPECT_EQ(http_request(port(), http::verb::post, "/api/sessions/current/stop", "", headers).status, 403u);
+  EXPECT_EQ(stops, 0);
+  headers["Origin"] = "http://127.0.0.1";  // the page's origin must name this server as the request does
+  EXPECT_EQ(http_request(port(), http::verb::post, "/api/sessions/current/stop", "", headers).status, 202u);
+  EXPECT_EQ(stops, 1);
+}
+
+// The clock stands still: no token ever comes back, so the count is exact whatever the machine's speed.
+TEST_F(MonitorServerTest, AClientOverItsRateGets429UntilTokensComeBack) {
+  ServerOptions o = options();
+  const auto frozen = std::chrono::steady_clock::now();
+  std::atomic<int> seconds_later = 0;
+  o.clock = [frozen, &seconds_later] { return frozen + std::chrono::seconds(seconds_later.load()); };
+  o.client_burst = 5;
+  o.client_requests_per_s = 1;
+  start({}, o);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(http_get(port(), "/api/status").status, 200u) << i;
+  auto refused = http_get(port(), "/api/status");
+  EXPECT_EQ(refused.status, 429u);
+  EXPECT_EQ(refused.headers["Retry-After"], "1");
+  EXPECT_EQ(http_get(port(), "/").status, 429u);
+  seconds_later = 2;
+  EXPECT_EQ(http_get(port(), "/api/status").status, 200u);
+  EXPECT_EQ(http_get(port(), "/api/status").status, 200u);
+  EXPECT_EQ(http_get(port(), "/api/status").status, 429u);
+  ASSERT_FALSE(warnings().empty());
+  EXPECT_EQ(warnings().front(), "too many requests from 127.0.0.1; answering 429");
+}
+
+TEST_F(MonitorServerTest, AllClientsTogetherAreHeldToTheTotalRate) {
+  ServerOptions o = options();
+  const auto frozen = std::chrono::steady_clock::now();
+  o.clock = [frozen] { return frozen; };
+  o.total_burst = 3;
+  start({}, o);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(http_get(port(), "/api/status").status, 200u);
+  EXPECT_EQ(http_get(port(), "/api/status").status, 429u);
+}
+
+TEST_F(MonitorServerTest, ConnectionsOverTheCapAreClosedAtOnce) {
+  ServerOptions o = options();
+  o.max_connections = 2;
+  start({}, o);
+  WsClient a(port()), b(port());
+  a.read();
+  b.read();
+  EXPECT_THROW(http_get(port(), "/api/status"), boost::system::system_error);
+  a.drop();
+  // The server sees `a` gone when its read fails; until then a new connection may still be refused.
+  HttpResult res;
+  for (int attempt = 0; attempt < 3000; ++attempt) {
+    try {
+      res = http_get(port(), "/api/status");
+      break;
+    } catch (const boost::system::system_error&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  EXPECT_EQ(res.status, 200u);
+  ASSERT_FALSE(warnings().empty());
+  EXPECT_EQ(warnings().front(), "refusing connections: 2 are open (the limit)");
+}
+
+// Out of descriptors, accept() fails at once, every time: retrying at once would spin a core. The server says
+// so once, pauses, and accepts again once descriptors are free.
+TEST_F(MonitorServerTest, OutOfDescriptorsItPausesAcceptingAndRecovers) {
+  start();
+  WsClient first(port());
+  first.read();
+  // The client's socket exists before descriptors run out; connecting needs no new one.
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket waiting(io);
+  waiting.open(boost::asio::ip::tcp::v4());
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  int highest = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    highest = std::max(highest, std::stoi(entry.path().filename().string()));
+  }
+  rlimit tight = saved;
+  tight.rlim_cur = static_cast<rlim_t>(highest) + 8;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &tight), 0);
+  std::vector<int> fillers;  // every descriptor the limit allows
+  for (int fd; (fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0;) fillers.push_back(fd);
+  boost::system::error_code connect_error;
+  waiting.connect({boost::asio::ip::make_address("127.0.0.1"), port()}, connect_error);  // sits in the backlog
+  for (int i = 0; i < 3000 && warnings().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (const int fd : fillers) ::close(fd);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);
+  ASSERT_FALSE(connect_error) << connect_error.message();
+  ASSERT_FALSE(warnings().empty()) << "accept never failed";
+  EXPECT_EQ(warnings().front().rfind("cannot accept connections (", 0), 0u) << warnings().front();
+  EXPECT_NE(warnings().front().find("pausing"), std::string::npos);
+  EXPECT_EQ(http_get(port(), "/api/status").status, 200u);
+  EXPECT_EQ(warnings().size(), 2u);
+  EXPECT_EQ(warnings().back(), "accepting connections again");
 }
 
 TEST_F(MonitorServerTest, StartingAndStoppingNeedTheToken) {
   std::atomic<int> starts = 0, stops = 0;
-  ApiHandlers h = status_only();
-  h.start = [&](const nlohmann::json& request, const std::function<void(ApiReply)>& reply) {
+  ApiHandlers h;
+  h.start = [&](const nlohmann::json& request, const Reply& reply) {
     ++starts;
     reply(ApiReply{201, {{"subject", request.value("subject", "")}}});
   };
-  h.stop = [&] {
+  h.stop = [&](const Reply& reply) {
     ++stops;
-    return ApiReply{202, {{"stopping", true}}};
+    reply(ApiReply{202, {{"stopping", true}}});
   };
   start(h);
   const std::string body = R"({"subject":"SIM001"})";
@@ -142,111 +328,158 @@ TEST_F(MonitorServerTest, StartingAndStoppingNeedTheToken) {
   EXPECT_EQ(starts, 0);
   EXPECT_EQ(stops, 0);
 
-  const std::map<std::string, std::string> auth{{"Authorization", std::string("Bearer ") + kToken}};
-  const auto started = http_request(port(), http::verb::post, "/api/sessions", body, auth);
+  const auto started = http_request(port(), http::verb::post, "/api/sessions", body, kAuth);
   EXPECT_EQ(started.status, 201u);
   EXPECT_EQ(nlohmann::json::parse(started.body)["subject"], "SIM001");
-  EXPECT_EQ(http_request(port(), http::verb::post, "/api/sessions", "not json", auth).status, 400u);
-  EXPECT_EQ(http_request(port(), http::verb::post, "/api/sessions/current/stop", "", auth).status, 202u);
+  EXPECT_EQ(http_request(port(), http::verb::post, "/api/sessions", "not json", kAuth).status, 400u);
+  EXPECT_EQ(http_request(port(), http::verb::post, "/api/sessions/current/stop", "", kAuth).status, 202u);
   EXPECT_EQ(starts, 1);
   EXPECT_EQ(stops, 1);
 }
 
-TEST_F(MonitorServerTest, AStartAnsweredLaterKeepsItsConnectionWaitingWhileOthersAreServed) {
-  std::function<void(ApiReply)> pending;
+TEST_F(MonitorServerTest, AStartAnsweredLaterFromAnotherThreadKeepsItsConnectionWaitingWhileOthersAreServed) {
+  Reply pending;
   std::promise<void> received;
-  ApiHandlers h = status_only();
-  h.start = [&](const nlohmann::json&, std::function<void(ApiReply)> reply) {
+  ApiHandlers h;
+  h.start = [&](const nlohmann::json&, Reply reply) {
     pending = std::move(reply);
     received.set_value();
   };
   start(h);
-  const std::map<std::string, std::string> auth{{"Authorization", std::string("Bearer ") + kToken}};
   auto started = std::async(std::launch::async, [&] {
-    return http_request(port(), http::verb::post, "/api/sessions", R"({"subject":"SIM001"})", auth);
+    return http_request(port(), http::verb::post, "/api/sessions", R"({"subject":"SIM001"})", kAuth);
   });
   ASSERT_EQ(received.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
-  // The io thread is free while the start is being prepared elsewhere.
+  // The server's thread is free while the start is being prepared elsewhere.
   EXPECT_EQ(http_get(port(), "/api/status").status, 200u);
   EXPECT_EQ(started.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
-  boost::asio::post(io_, [&] { pending(ApiReply{202, {{"run", 1}}}); });
+  pending(ApiReply{202, {{"run", 1}}});  // from the test's thread
+  pending(ApiReply{500, {}});            // a second answer is dropped
   const auto res = started.get();
   EXPECT_EQ(res.status, 202u);
   EXPECT_EQ(nlohmann::json::parse(res.body)["run"], 1);
 }
 
 TEST_F(MonitorServerTest, ControlIsRefusedWhenNoTokenIsConfigured) {
-  ApiHandlers h = status_only();
-  h.stop = [] { return ApiReply{202, {}}; };
-  start(h, "");
+  ApiHandlers h;
+  h.stop = [](const Reply& reply) { reply({202, {}}); };
+  ServerOptions o = options("");
+  start(h, o);
   EXPECT_EQ(http_request(port(), http::verb::post, "/api/sessions/current/stop", "", {{"Authorization", "Bearer "}}).status, 401u);
   EXPECT_EQ(http_request(port(), http::verb::post, "/api/sessions/current/stop", "", {{"Authorization", "Bearer x"}}).status, 403u);
 }
 
 TEST_F(MonitorServerTest, ReadOnlyViewsNeedNoToken) {
-  ApiHandlers h = status_only();
-  h.sessions = [] { return ApiReply{200, {{"sessions", nlohmann::json::array()}}}; };
+  ApiHandlers h;
+  h.sessions = [](const Reply& reply) { reply({200, {{"sessions", nlohmann::json::array()}}}); };
   start(h);
   EXPECT_EQ(http_get(port(), "/api/sessions").status, 200u);
   EXPECT_EQ(http_get(port(), "/api/status").status, 200u);
 }
 
+TEST_F(MonitorServerTest, TrialPagesCheckTheirParametersBeforeTheHandler) {
+  std::vector<std::array<std::int64_t, 3>> calls;
+  ApiHandlers h;
+  h.session_trials = [&](std::int64_t id, std::int64_t after, std::int64_t limit, const Reply& reply) {
+    calls.push_back({id, after, limit});
+    reply({200, {{"trials", nlohmann::json::array()}}});
+  };
+  start(h);
+  EXPECT_EQ(http_get(port(), "/api/sessions/3/trials").status, 200u);
+  EXPECT_EQ(http_get(port(), "/api/sessions/3/trials?after=120&limit=10").status, 200u);
+  EXPECT_EQ(http_get(port(), "/api/sessions/0/trials").status, 404u);
+  EXPECT_EQ(http_get(port(), "/api/sessions/x/trials").status, 404u);
+  EXPECT_EQ(http_get(port(), "/api/sessions/3/trials?after=-1").status, 400u);
+  EXPECT_EQ(http_get(port(), "/api/sessions/3/trials?limit=0").status, 400u);
+  EXPECT_EQ(http_get(port(), "/api/sessions/3/trials?limit=100000").status, 400u);
+  EXPECT_EQ(http_request(port(), http::verb::post, "/api/sessions/3/trials", "", kAuth).status, 405u);
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[0], (std::array<std::int64_t, 3>{3, 0, kMaxTrialPage}));
+  EXPECT_EQ(calls[1], (std::array<std::int64_t, 3>{3, 120, 10}));
+}
+
 TEST_F(MonitorServerTest, AHandlerThatThrowsAnswers500AndTheServerGoesOn) {
   ApiHandlers h;
-  h.status = []() -> nlohmann::json { throw std::runtime_error("store unreadable"); };
+  h.sessions = [](const Reply&) { throw std::runtime_error("store unreadable"); };
   start(h);
-  const auto res = http_get(port(), "/api/status");
+  const auto res = http_get(port(), "/api/sessions");
   EXPECT_EQ(res.status, 500u);
   EXPECT_EQ(nlohmann::json::parse(res.body)["error"], "store unreadable");
   EXPECT_EQ(http_get(port(), "/").status, 200u);
 }
 
 TEST_F(MonitorServerTest, WebSocketClientGetsTheStateThenEachPublishedEvent) {
-  start(status_only());
+  start();
   WsClient client(port());
-  EXPECT_EQ(client.read(), R"({"type":"status"})");
-  publish(R"({"type":"trial","n":1})");
-  publish(R"({"type":"trial","n":2})");
-  EXPECT_EQ(client.read(), R"({"type":"trial","n":1})");
-  EXPECT_EQ(client.read(), R"({"type":"trial","n":2})");
+  EXPECT_EQ(nlohmann::json::parse(client.read())["type"], "status");
+  server_->publish({{"type", "trial"}, {"n", 1}});
+  server_->publish({{"type", "replace"}});
+  server_->publish({{"type", "trial"}, {"n", 2}});
+  EXPECT_EQ(client.read(), R"({"n":1,"type":"trial"})");
+  EXPECT_EQ(client.read(), R"({"type":"replaced"})");
+  EXPECT_EQ(client.read(), R"({"n":2,"type":"trial"})");
+  EXPECT_EQ(server_->websocket_clients(), 1u);
 }
 
 TEST_F(MonitorServerTest, KeepsServingAfterAClientDisconnectsMidStream) {
-  start(status_only());
+  start();
   {
     WsClient leaving(port());
     leaving.read();
-    for (int i = 0; i < 50; ++i) publish(std::string(10000, 'x'));
+    for (int i = 0; i < 50; ++i) server_->publish({{"x", std::string(10000, 'x')}});
     leaving.drop();
   }
-  for (int i = 0; i < 50; ++i) publish(std::string(10000, 'y'));
+  for (int i = 0; i < 50; ++i) server_->publish({{"y", std::string(10000, 'y')}});
   EXPECT_EQ(http_get(port(), "/api/status").status, 200u);
   WsClient staying(port());
-  EXPECT_EQ(staying.read(), R"({"type":"status"})");
-  publish("after");
-  EXPECT_EQ(staying.read(), "after");
+  EXPECT_EQ(nlohmann::json::parse(staying.read())["type"], "status");
+  server_->publish("after");
+  EXPECT_EQ(staying.read(), R"("after")");
 }
 
 TEST_F(MonitorServerTest, AClientThatNeverReadsNeitherBlocksPublishingNorGetsEverything) {
-  start(status_only(), kToken, 4);
+  ServerOptions o = options();
+  o.max_queued_messages = 4;
+  start({}, o);
   WsClient stuck(port(), 4096);  // handshake done, then never reads
   const std::string big(200000, 'z');
-  const auto began = std::chrono::steady_clock::now();
-  for (int i = 0; i < 500; ++i) publish(big);  // 100 MB if nothing were dropped
-  EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(20));
+  for (int i = 0; i < 500; ++i) server_->publish(big);  // 100 MB if nothing were dropped
   EXPECT_EQ(http_get(port(), "/api/status").status, 200u);
   WsClient reader(port());
   reader.read();
-  publish("fresh");
-  EXPECT_EQ(reader.read(), "fresh");
+  server_->publish("fresh");
+  EXPECT_EQ(reader.read(), R"("fresh")");
+}
+
+TEST_F(MonitorServerTest, StopIsIdempotentAndRepliesAfterItAreDropped) {
+  Reply pending;
+  std::promise<void> received;
+  ApiHandlers h;
+  h.sessions = [&](Reply reply) {
+    pending = std::move(reply);
+    received.set_value();
+  };
+  start(h);
+  auto listed = std::async(std::launch::async, [&] {
+    try {
+      return http_get(port(), "/api/sessions").status;
+    } catch (const boost::system::system_error&) {
+      return 0u;  // the connection closed without an answer
+    }
+  });
+  ASSERT_EQ(received.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  server_->stop();
+  server_->stop();
+  pending({200, {}});
+  server_->publish("dropped");
+  EXPECT_EQ(listed.get(), 0u);
 }
 
 TEST(MonitorServer, RefusesAnAddressThatIsNotAnIpAddress) {
-  boost::asio::io_context io;
   ServerOptions options;
   options.address = "not-an-address";
   options.port = 0;
-  EXPECT_THROW(MonitorServer::start(io, options, {}), std::runtime_error);
+  EXPECT_THROW(MonitorServer::start(options, {}, nullptr), std::runtime_error);
 }
 
 TEST(MonitorServer, ReadsTheTokenFileWithoutSurroundingWhitespace) {

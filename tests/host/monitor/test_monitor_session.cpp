@@ -47,8 +47,8 @@ class NullRecorder : public app::SessionRecorder {
 
 }  // namespace
 
-// The session runs on simulated time (device::SimLoop) on its own thread, which is the io_context's thread
-// (the server's too); the test thread is the dashboard's clients.
+// The session runs on simulated time (device::SimLoop) on its own thread, the io_context's; the server on its
+// own; the test thread is the dashboard's clients.
 TEST(MonitorSession, ASessionRunsToItsEndWithAStuckClientAndTheStatusMatchesIt) {
   constexpr uint32_t kTrials = 60;  // far more messages than the stuck client's queue of 4
   auto protocol = config::load_protocol_file(std::string(RIG_SOURCE_DIR) + "/protocols/distractor.yaml");
@@ -75,17 +75,13 @@ TEST(MonitorSession, ASessionRunsToItsEndWithAStuckClientAndTheStatusMatchesIt) 
   device::SerialRig rig(io, link_options);
   NullRecorder recorder(io);
   app::LiveFit live({}, 1);
-  std::shared_ptr<monitor::MonitorServer> server;
-  app::MonitorContext context{config.subject.id, config.protocol.name, 1000.0, 100.0,
-                              [&rig] { return rig.link_stats(); }, [] { return int64_t{42}; }};
-  app::MonitorObserver view(live, context, [&server](std::string text) { server->publish(std::move(text)); });
   monitor::ServerOptions options;
   options.port = 0;
   options.max_queued_messages = 4;
-  monitor::ApiHandlers api;
-  api.status = [&] { return view.status(); };
-  api.websocket_hello = [&] { return view.status().dump(); };
-  server = monitor::MonitorServer::start(io, options, api);
+  const auto server = monitor::MonitorServer::start(options, {}, std::make_unique<app::StatusBoard>());
+  app::MonitorContext context{config.subject.id, config.protocol.name, 1000.0, 100.0,
+                              [&rig] { return rig.link_stats(); }, [] { return int64_t{42}; }};
+  app::MonitorObserver view(live, context, [&server](nlohmann::json event) { server->publish(std::move(event)); });
   auto runner = app::SessionRunner::create(io, rig, config, recorder);
   runner->add_observer(&live);
   runner->add_observer(&view);
@@ -99,7 +95,7 @@ TEST(MonitorSession, ASessionRunsToItsEndWithAStuckClientAndTheStatusMatchesIt) 
     sim.attach(&board);
     loop = &sim;
     auto ready = clients_ready.get_future();
-    // The clients connect before the session starts: serve them on simulated time, which stands still.
+    // The clients connect before the session starts (simulated time stands still meanwhile).
     while (!stop.stop_requested() && ready.wait_for(std::chrono::seconds(0)) != std::future_status::ready) io.poll();
     runner->start([&](const app::SessionEnd& e) { ended.set_value(e); });
     while (!stop.stop_requested() && !serving_done) sim.step();

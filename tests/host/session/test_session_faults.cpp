@@ -91,8 +91,9 @@ class FaultSession {
     live_ = std::make_unique<app::LiveFit>(std::move(plan.history), -1);
     app::MonitorContext context{plan.inputs.subject.id, plan.inputs.protocol.name, 1000.0, 0.0,
                                 [this] { return rig_->link_stats(); }, [this] { return recorder_->session_id(); }};
-    monitor_ = std::make_unique<app::MonitorObserver>(*live_, std::move(context), [this](std::string text) {
-      published.push_back(nlohmann::json::parse(text));
+    monitor_ = std::make_unique<app::MonitorObserver>(*live_, std::move(context), [this](nlohmann::json event) {
+      board_.apply(event);
+      published.push_back(std::move(event));
     });
     runner_ = app::SessionRunner::create(io_, *rig_, plan.config, *recorder_);
     runner_->add_observer(live_.get());
@@ -139,7 +140,7 @@ class FaultSession {
       if (step) step();
     }
     if (!end) return false;
-    status = monitor_->status();
+    status = board_.document();
     recorder_.reset();  // joins the store's worker: everything queued is on disk
     const store::Store db = store::Store::open(db_path_, store::OpenOptions::reading());
     const auto session = db.latest_session("SIM001");
@@ -163,6 +164,7 @@ class FaultSession {
   }
 
   std::vector<nlohmann::json> published;  // every dashboard message, in order
+  app::StatusBoard board_;                // the dashboard's status folded from them, as the monitor folds it
   Witness witness;
   std::optional<app::SessionEnd> end;
   nlohmann::json status;                  // the dashboard status after the end
