@@ -6,6 +6,9 @@
                                                        plus the rig process's CPU (% of one core) and RSS
   host_path.py soak     [--speed 200] [--hours 8]      RSS and CPU time per trial over a long simulated session
   host_path.py soak --build build/<asan> --hours 1     the same under AddressSanitizer/LeakSanitizer
+  host_path.py status-load [--minutes 3]               issue 20: a real-time session alone, then with 100 clients
+                                                       polling /api/status and 200 WebSocket clients: trial
+                                                       timing (go cue -> valve, ITI), faults, link, side by side
   add --quick to any mode for a run of a few seconds (the smoke check)
 
 Every run uses `rig run ... --serve --port 0 --latency-log FILE` with the benchmark subject and protocol copies
@@ -298,22 +301,151 @@ def mode_soak(args, workdir):
     return out, result
 
 
+def ws_handshake(port):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    key = base64.b64encode(os.urandom(16)).decode()
+    s.sendall((f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+    return s
+
+
+class DashboardLoad:
+    """`pollers` threads each GET /api/status on one keep-alive connection as fast as answers come, and
+    `websockets` WebSocket clients (one thread, a selector) that read and discard everything."""
+
+    def __init__(self, port, pollers, websockets):
+        import http.client
+        import selectors
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.codes, self.latencies_ns, self.errors, self.bytes = {}, [], 0, 0
+        self.sockets = []
+        for _ in range(websockets):
+            try:
+                self.sockets.append(ws_handshake(port))
+            except OSError:
+                self.errors += 1
+        self.selector = selectors.DefaultSelector()
+        for sock in self.sockets:
+            sock.setblocking(False)
+            self.selector.register(sock, selectors.EVENT_READ)
+
+        def poll():
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            while not self.stop.is_set():
+                t = time.monotonic_ns()
+                try:
+                    conn.request("GET", "/api/status")
+                    res = conn.getresponse()
+                    body = res.read()
+                    code = res.status
+                    if code == 429:  # as a polite client would: wait what it says
+                        self.stop.wait(float(res.getheader("Retry-After", "1")))
+                except (OSError, http.client.HTTPException):
+                    code, body = "error", b""
+                    conn.close()
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                    self.stop.wait(0.1)
+                with self.lock:
+                    self.codes[code] = self.codes.get(code, 0) + 1
+                    if code == 200:
+                        self.latencies_ns.append(time.monotonic_ns() - t)
+                        self.bytes += len(body)
+            conn.close()
+
+        def drain():
+            while not self.stop.is_set():
+                for key, _ in self.selector.select(timeout=0.2):
+                    try:
+                        if not key.fileobj.recv(1 << 16):
+                            self.selector.unregister(key.fileobj)
+                    except OSError:
+                        self.selector.unregister(key.fileobj)
+
+        self.threads = [threading.Thread(target=poll, daemon=True) for _ in range(pollers)]
+        self.threads.append(threading.Thread(target=drain, daemon=True))
+        for t in self.threads:
+            t.start()
+
+    def finish(self):
+        self.stop.set()
+        for t in self.threads:
+            t.join(15)
+        for sock in self.sockets:
+            sock.close()
+        lat = sorted(self.latencies_ns)
+        return {"answers_by_status": {str(k): v for k, v in sorted(self.codes.items(), key=str)},
+                "status_200_latency": stats_ms(lat), "status_mean_bytes": round(self.bytes / max(1, len(lat))),
+                "websocket_clients": len(self.sockets), "connect_errors": self.errors}
+
+
+def trial_timing(db_path):
+    """Go cue -> valve and the inter-trial gap (one trial's choice -> the next trial armed), device time."""
+    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    rows = con.execute("SELECT trial_number, armed_device_us, go_cue_device_us, choice_device_us, "
+                       "valve_open_device_us FROM trials ORDER BY trial_number").fetchall()
+    con.close()
+    cue_to_valve = [(v - g) * 1000 for _, _, g, _, v in rows if g is not None and v is not None]
+    gaps = [(rows[i + 1][1] - rows[i][3]) * 1000 for i in range(len(rows) - 1)
+            if rows[i][3] is not None and rows[i + 1][1] is not None]
+    return {"trials": len(rows), "go_cue_to_valve": stats_ms(cue_to_valve), "choice_to_next_armed": stats_ms(gaps)}
+
+
+def mode_status_load(args, workdir):
+    minutes = 0.25 if args.quick else args.minutes
+    out = {"mode": "status-load", "minutes_each": minutes, "pollers": 100, "websockets": 200}
+    for phase, loaded in (("alone", False), ("loaded", True)):
+        phase_dir = os.path.join(workdir, phase)
+        os.makedirs(phase_dir)
+        pty_file = os.path.join(phase_dir, "vmcu.pty")
+        vmcu_cmd = [os.path.join(args.build, "host", "rig-vmcu"), "--speed", "1", "--pty-file", pty_file,
+                    "--mouse", "random", "--p-miss", "0", "--seed", "9"]
+        vmcu = subprocess.Popen(vmcu_cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        load = None
+        try:
+            deadline = time.monotonic() + 10
+            while not os.path.exists(pty_file) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            with open(pty_file) as f:
+                pty = f.read().strip()
+            run = RigRun(args, phase_dir, "serial:" + pty, 1, "protocol-realtime.yaml")
+            port = run._dashboard_port()
+            if loaded and port:
+                load = DashboardLoad(port, 100, 200)
+            result = run.run_for(minutes * 60, 1.0)
+        finally:
+            load_result = load.finish() if load else None
+            vmcu.send_signal(signal.SIGINT)
+            vmcu.communicate(timeout=30)
+        facts = session_facts(result, run.db)
+        out[phase] = {"command": run.command, "timing": trial_timing(run.db), "latency": latency_summary(result["rows"]),
+                      "faults": facts.get("faults", []), "events": facts.get("events", {}), "link": facts.get("link"),
+                      "exit_code": result["exit_code"], "process": cpu_rss_window(run.samples, result["rows"])}
+        if load_result:
+            out[phase]["dashboard_load"] = load_result
+        out["_result"] = result
+    return out, out.pop("_result")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("mode", choices=["latency", "realtime", "soak"])
+    p.add_argument("mode", choices=["latency", "realtime", "soak", "status-load"])
     p.add_argument("--build", default=os.path.join(ROOT, "build", "release"), help="build directory (Release)")
     p.add_argument("--speed", type=float, default=None)
     p.add_argument("--trials", type=int, default=10000, help="latency: trials")
-    p.add_argument("--minutes", type=float, default=15, help="realtime: wall minutes")
+    p.add_argument("--minutes", type=float, default=None, help="realtime (15), status-load (3 each): wall minutes")
     p.add_argument("--hours", type=float, default=8, help="soak: simulated hours")
     p.add_argument("--quick", action="store_true", help="a few seconds (smoke check)")
     p.add_argument("--keep", action="store_true", help="keep the work directory (database, logs)")
     p.add_argument("--series", action="store_true", help="soak: include every sample in the output")
     args = p.parse_args()
     if args.speed is None:
-        args.speed = {"latency": 50.0, "soak": 200.0, "realtime": 1.0}[args.mode]
+        args.speed = {"latency": 50.0, "soak": 200.0, "realtime": 1.0, "status-load": 1.0}[args.mode]
+    if args.minutes is None:
+        args.minutes = 3.0 if args.mode == "status-load" else 15.0
     workdir = tempfile.mkdtemp(prefix="rig-bench-host-")
-    out, result = {"latency": mode_latency, "realtime": mode_realtime, "soak": mode_soak}[args.mode](args, workdir)
+    out, result = {"latency": mode_latency, "realtime": mode_realtime, "soak": mode_soak,
+                   "status-load": mode_status_load}[args.mode](args, workdir)
     out["date"] = time.strftime("%Y-%m-%d")
     if args.mode == "soak" and not args.series:
         out["series"] = out["series"][:: max(1, len(out["series"]) // 12)]
@@ -321,7 +453,8 @@ def main():
         out["workdir"] = workdir
     else:
         subprocess.run(["rm", "-rf", workdir])
-    ok = result["exit_code"] == 0 and out["latency"]["commit_t1_minus_t0"]["n"] > 0
+    latency = out["loaded"]["latency"] if args.mode == "status-load" else out["latency"]
+    ok = result["exit_code"] == 0 and latency["commit_t1_minus_t0"]["n"] > 0
     if args.mode == "soak":
         ok = ok and out["leak_sanitizer"] == "clean"
     if not ok:

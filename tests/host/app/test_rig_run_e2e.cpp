@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include "support/run_command.hpp"
 #include "program_test_support.hpp"
@@ -26,10 +27,10 @@ class RigRunE2e : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  nlohmann::json session(const std::string& subject, int trials) {
+  nlohmann::json session(const std::string& subject, int trials, const std::string& more = "") {
     const Command c = run(std::string(RIG_BINARY) + " run --config " + e2e("rig.yaml") + " --subjects " +
                           e2e("subjects.yaml") + " --subject " + subject + " --device sim --speed 50 --max-trials " +
-                          std::to_string(trials) + " --seed 7 --crt 0 --db " + db_ + " --json-summary");
+                          std::to_string(trials) + " --seed 7 --crt 0 --db " + db_ + " --json-summary" + more);
     EXPECT_EQ(c.exit_code, 0) << c.output;
     return nlohmann::json::parse(c.output);
   }
@@ -39,6 +40,36 @@ class RigRunE2e : public ::testing::Test {
 };
 
 }  // namespace
+
+// The summary of a resumed session is the whole session's: trials, misses, rewards and volumes alike (before
+// issue 20 it counted the resumed part's trials against the whole session's volumes).
+TEST_F(RigRunE2e, TheSummaryAfterAResumeCountsTheWholeSession) {
+  const auto first = session("SAVVY", 20);
+  ASSERT_EQ(first["trials"], 20);
+  EXPECT_EQ(first["resumed_after_trials"], 0);
+  const auto resumed = session("SAVVY", 35, " --resume");
+  EXPECT_EQ(resumed["session_id"], first["session_id"]);
+  EXPECT_EQ(resumed["trials"], 35);
+  EXPECT_EQ(resumed["resumed_after_trials"], 20);
+  // Counted from the stored trials of the whole session, each flavour's deliveries match its volume.
+  const Command csv = run(std::string(RIG_BINARY) + " export --db " + db_ + " --session " +
+                          std::to_string(resumed["session_id"].get<int>()) + " --format jsonl");
+  ASSERT_EQ(csv.exit_code, 0) << csv.output;
+  std::istringstream lines(csv.output);
+  int trials = 0, misses = 0, cherry = 0;
+  double cherry_ul = 0.0;
+  for (std::string line; std::getline(lines, line);) {
+    const auto t = nlohmann::json::parse(line);
+    ++trials;
+    misses += t["outcome"] == "miss" ? 1 : 0;
+    cherry += t["delivered_cherry_open_us"].get<int>() > 0 ? 1 : 0;
+    cherry_ul += t["delivered_cherry_ul"].get<double>();
+  }
+  EXPECT_EQ(trials, 35);
+  EXPECT_EQ(resumed["misses"], misses);
+  EXPECT_EQ(resumed["rewards"]["cherry"], cherry);
+  EXPECT_NEAR(resumed["volume_ul"]["cherry"].get<double>(), cherry_ul, 1e-6);
+}
 
 TEST_F(RigRunE2e, SavvyMouseCreditsTheControllableRewardNotTheDistractor) {
   const auto s = session("SAVVY", 400);
