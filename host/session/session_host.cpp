@@ -1,5 +1,6 @@
 #include "session_host.hpp"
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <filesystem>
 #include <random>
@@ -105,13 +106,17 @@ void SessionHost::start(Done done) {
     // The report's final fit and randomization test take a while: a worker computes them and posts back.
     const int64_t session_id = recorder_->session_id();
     std::weak_ptr<int> alive = alive_;
-    reporter_ = std::thread([this, end, session_id, alive, done] {
+    // The io context must not run out of work while the report is computed (after a Ctrl-C nothing else
+    // may be pending on it), or its run() returns before `done` is posted.
+    auto work = boost::asio::make_work_guard(io_);
+    reporter_ = std::thread([this, end, session_id, alive, done, work = std::move(work)]() mutable {
       live_->wait_idle();
       nlohmann::json report = session_report(end, live_->trials(), options_.crt, config_.seed,
                                              inputs_.subject.id, session_id, recorder_->path());
       boost::asio::post(io_, [alive, end, done, report = std::move(report)] {
         if (alive.lock()) done(end, report);
       });
+      work.reset();
     });
   });
 }

@@ -423,6 +423,8 @@ def mode_status_load(args, workdir):
                       "exit_code": result["exit_code"], "process": cpu_rss_window(run.samples, result["rows"])}
         if load_result:
             out[phase]["dashboard_load"] = load_result
+        if result["exit_code"] != 0:
+            out[phase]["stderr_tail"] = result["stderr_tail"]
         out["_result"] = result
     return out, out.pop("_result")
 

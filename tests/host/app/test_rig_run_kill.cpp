@@ -138,3 +138,29 @@ TEST(RigRunKill, KilledAtRandomPointsLosesNoTrialAndResumesExactly) {
   }
   std::filesystem::remove_all(dir);
 }
+
+// Ctrl-C (SIGINT) ends the session cleanly: the trial in flight recorded, the summary printed, exit 0. Before
+// issue 20's fix, nothing kept the io context busy while the end-of-session report was computed after a
+// Ctrl-C, so `rig run` could end with "the session ended without a result" (exit 1).
+TEST(RigRunKill, CtrlCEndsTheSessionCleanlyWithItsSummary) {
+  const auto dir = rig::testing::fresh_test_dir("rig-ctrl-c");
+  const std::string db = (dir / "rig.sqlite").string();
+  for (int round = 0; round < 3; ++round) {
+    SCOPED_TRACE(round);
+    const pid_t pid = start_rig(db, round > 0, 1000000);
+    ASSERT_GT(pid, 0);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    const size_t before = committed_trials(db);
+    while (committed_trials(db) < before + 3 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ::kill(pid, SIGINT);
+    EXPECT_EQ(wait_exit(pid), 0);
+    auto store = rig::store::Store::open(db, rig::store::OpenOptions::reading());
+    const auto sessions = store.sessions("SAVVY");
+    ASSERT_EQ(sessions.size(), 1u);
+    EXPECT_EQ(sessions[0].end_reason, "stopped by the operator");
+    EXPECT_FALSE(sessions[0].interrupted);
+  }
+  std::filesystem::remove_all(dir);
+}
