@@ -275,6 +275,11 @@ TEST_F(MonitorServerTest, ConnectionsOverTheCapAreClosedAtOnce) {
 // Out of descriptors, accept() fails at once, every time: retrying at once would spin a core. The server says
 // so once, pauses, and accepts again once descriptors are free.
 TEST_F(MonitorServerTest, OutOfDescriptorsItPausesAcceptingAndRecovers) {
+#if defined(__SANITIZE_ADDRESS__)
+  // The ASan + UBSan build: UBSan's vptr check opens a pipe to probe memory, so with no descriptor left it
+  // reports a false error (under load, when its cache misses). The TSan build of the test command runs this.
+  GTEST_SKIP() << "needs a build without UBSan's vptr check (the TSan build runs it)";
+#endif
   start();
   WsClient first(port());
   first.read();
