@@ -1,6 +1,10 @@
 #include "host/analysis/sync_align.hpp"
 
+#include "host/analysis/csv_text.hpp"
+
 #include <algorithm>
+#include <charconv>
+#include <optional>
 #include <cmath>
 #include <string>
 #include <utility>
@@ -212,6 +216,42 @@ SyncAlignment align_sync_pulses(const std::vector<std::int64_t>& device_edges_us
   a.missing_ephys = (last_rig - first_rig + 1) - a.matched;
   a.missing_rig = static_cast<std::size_t>(last_ephys - first_ephys + 1) - a.matched;
   return a;
+}
+
+std::vector<double> parse_ephys_sync_csv(std::string_view text) {
+  const auto fail = [](std::size_t line, const std::string& what) {
+    return std::invalid_argument("line " + std::to_string(line) + ": " + what);
+  };
+  std::vector<double> edges;
+  std::optional<std::size_t> column;
+  for_each_csv_line(text, [&](std::size_t line_number, std::string_view line) {
+    const auto fields = csv_fields(line);
+    if (!column) {
+      for (std::size_t i = 0; i < fields.size(); ++i) {
+        if (lowercase(fields[i]) == "time_s") column = i;
+      }
+      if (!column) {
+        throw fail(line_number, "no header with a column time_s (the first line is '" +
+                                    std::string(line.substr(0, 60)) +
+                                    "'; export the sync channel's rising edges in seconds)");
+      }
+      return;
+    }
+    const std::string_view field = *column < fields.size() ? fields[*column] : std::string_view{};
+    double value = 0.0;
+    const auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), value);
+    if (field.empty() || ec != std::errc() || end != field.data() + field.size() || !std::isfinite(value)) {
+      throw fail(line_number, "column time_s: expected a time in seconds, got '" + std::string(field.substr(0, 40)) + "'");
+    }
+    if (!edges.empty() && !(value > edges.back())) {
+      throw fail(line_number, "column time_s: the times must increase (" + std::string(field) + " s comes after " +
+                                  std::to_string(edges.back()) + " s)");
+    }
+    edges.push_back(value);
+  });
+  if (!column) throw std::invalid_argument("the file is empty: expected a header with a column time_s");
+  if (edges.empty()) throw std::invalid_argument("no sync edges: the file has a header and no rows");
+  return edges;
 }
 
 }  // namespace rig::analysis

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace rig::analysis {
@@ -73,5 +74,12 @@ class SyncAlignError : public std::runtime_error {
 // options.max_residual_us from the map.
 SyncAlignment align_sync_pulses(const std::vector<std::int64_t>& device_edges_us,
                                 const std::vector<double>& ephys_edges_s, const SyncAlignOptions& options = {});
+
+// The rising edges of the sync line as an acquisition system exported them: CSV text whose first non-blank
+// line is a header with a column `time_s` (other columns are ignored), then one edge per line, in seconds,
+// strictly increasing. Blank lines and CRLF endings are accepted. Pure. Throws std::invalid_argument
+// "line N[, column time_s]: what is wrong" (no header, text or a non-finite number, a time not after the one
+// before, no rows).
+std::vector<double> parse_ephys_sync_csv(std::string_view text);
 
 }  // namespace rig::analysis

@@ -1,5 +1,7 @@
 #include "host/analysis/trial_csv.hpp"
 
+#include "host/analysis/csv_text.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -11,26 +13,6 @@
 
 namespace rig::analysis {
 namespace {
-
-std::vector<std::string_view> split(std::string_view line) {
-  std::vector<std::string_view> fields;
-  std::size_t start = 0;
-  for (;;) {
-    const std::size_t comma = line.find(',', start);
-    std::string_view field = line.substr(start, comma == std::string_view::npos ? line.npos : comma - start);
-    while (!field.empty() && std::isspace(static_cast<unsigned char>(field.front()))) field.remove_prefix(1);
-    while (!field.empty() && std::isspace(static_cast<unsigned char>(field.back()))) field.remove_suffix(1);
-    fields.push_back(field);
-    if (comma == std::string_view::npos) return fields;
-    start = comma + 1;
-  }
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
 
 enum Column { kSession, kChoice, kFree, kControllable, kDistractor, kPLeft, kPRight, kPDistractor, kColumnCount };
 constexpr std::array<std::string_view, kColumnCount> kColumnNames{
@@ -49,7 +31,7 @@ bool parse_flag(std::string_view field, std::size_t line, std::string_view colum
 }
 
 double parse_probability(std::string_view field, std::size_t line, std::string_view column) {
-  if (field.empty() || lower(field) == "nan") return kNotLogged;
+  if (field.empty() || lowercase(field) == "nan") return kNotLogged;
   double value = 0.0;
   const auto [end, error] = std::from_chars(field.data(), field.data() + field.size(), value);
   if (error != std::errc() || end != field.data() + field.size() || !(value >= 0.0 && value <= 1.0)) {
@@ -59,7 +41,7 @@ double parse_probability(std::string_view field, std::size_t line, std::string_v
 }
 
 Choice parse_choice(std::string_view field, std::size_t line) {
-  const std::string value = lower(field);
+  const std::string value = lowercase(field);
   if (value == "l") return Choice::kLeft;
   if (value == "r") return Choice::kRight;
   if (value == "miss") return Choice::kMiss;
@@ -79,21 +61,14 @@ std::vector<TrialRecord> parse_trials_csv(std::string_view text) {
   std::vector<TrialRecord> trials;
   std::array<std::optional<std::size_t>, kColumnCount> where{};
   bool header_seen = false;
-  std::size_t line_number = 0;
   std::size_t width = 0;
-  while (!text.empty()) {
-    const std::size_t newline = text.find('\n');
-    std::string_view line = text.substr(0, newline);
-    text.remove_prefix(newline == std::string_view::npos ? text.size() : newline + 1);
-    ++line_number;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
-    const auto fields = split(line);
+  for_each_csv_line(text, [&](std::size_t line_number, std::string_view line) {
+    const auto fields = csv_fields(line);
     if (!header_seen) {
       header_seen = true;
       width = fields.size();
       for (std::size_t i = 0; i < fields.size(); ++i) {
-        const std::string name = lower(fields[i]);
+        const std::string name = lowercase(fields[i]);
         for (std::size_t c = 0; c < kColumnCount; ++c) {
           if (name != kColumnNames[c]) continue;
           if (where[c]) fail(line_number, name, "column appears twice");
@@ -103,7 +78,7 @@ std::vector<TrialRecord> parse_trials_csv(std::string_view text) {
       for (const Column required : {kChoice, kControllable, kDistractor}) {
         if (!where[required]) fail(line_number, "", "missing column '" + std::string(kColumnNames[required]) + "'");
       }
-      continue;
+      return;
     }
     if (fields.size() != width) {
       fail(line_number, "", "expected " + std::to_string(width) + " fields, got " + std::to_string(fields.size()));
@@ -121,7 +96,7 @@ std::vector<TrialRecord> parse_trials_csv(std::string_view text) {
       if (where[column]) trial.*member = parse_probability(field(column), line_number, kColumnNames[column]);
     }
     trials.push_back(std::move(trial));
-  }
+  });
   if (!header_seen) throw std::invalid_argument("the CSV is empty (no header line)");
   return trials;
 }

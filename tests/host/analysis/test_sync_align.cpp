@@ -186,4 +186,29 @@ TEST(SyncAlign, EdgesOutOfOrderAreAnErrorNamingTheSideAndTheEdge) {
   }
 }
 
+TEST(EphysSyncCsv, ReadsTheTimeColumnWhateverElseTheFileHas) {
+  EXPECT_EQ(parse_ephys_sync_csv("time_s\n0.5\n0.625\n1.0\n"), (std::vector<double>{0.5, 0.625, 1.0}));
+  EXPECT_EQ(parse_ephys_sync_csv("sample, Time_s ,channel\r\n15000,0.5,7\r\n\r\n18750, 0.625 ,7\r\n"),
+            (std::vector<double>{0.5, 0.625}));
+}
+
+TEST(EphysSyncCsv, BadFilesNameTheLineAndWhatIsWrong) {
+  const auto message = [](std::string_view text) {
+    try {
+      parse_ephys_sync_csv(text);
+      return std::string("accepted");
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+  };
+  EXPECT_EQ(message("0.5\n0.6\n"),
+            "line 1: no header with a column time_s (the first line is '0.5'; export the sync channel's rising edges "
+            "in seconds)");
+  EXPECT_EQ(message("time_s\n0.5\nabc\n"), "line 3: column time_s: expected a time in seconds, got 'abc'");
+  EXPECT_EQ(message("time_s\n0.5\nnan\n"), "line 3: column time_s: expected a time in seconds, got 'nan'");
+  EXPECT_EQ(message("time_s\n0.5\n0.4\n"), "line 3: column time_s: the times must increase (0.4 s comes after 0.500000 s)");
+  EXPECT_EQ(message("time_s\n"), "no sync edges: the file has a header and no rows");
+  EXPECT_EQ(message(""), "the file is empty: expected a header with a column time_s");
+}
+
 }  // namespace rig::analysis
