@@ -51,4 +51,9 @@ nlohmann::json fit_to_json(const HistoryFit& fit, const CrtResult* crt, std::uin
   return out;
 }
 
+nlohmann::json estimate_to_json(const std::optional<Estimate>& estimate) {
+  if (!estimate || !std::isfinite(estimate->value) || !std::isfinite(estimate->se)) return nullptr;
+  return {{"value", estimate->value}, {"se", estimate->se}};
+}
+
 }  // namespace rig::analysis

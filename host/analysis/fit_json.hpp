@@ -15,4 +15,8 @@ namespace rig::analysis {
 // Thread-safe (pure); no errors.
 nlohmann::json fit_to_json(const HistoryFit& fit, const CrtResult* crt = nullptr, std::uint64_t crt_seed = 0);
 
+// An index as {value, se}, or null when it is missing or not finite (a separated or singular fit, e.g. too
+// few trials: not an estimate). Thread-safe (pure); no errors.
+nlohmann::json estimate_to_json(const std::optional<Estimate>& estimate);
+
 }  // namespace rig::analysis

@@ -29,4 +29,17 @@ nlohmann::ordered_json trial_json(const TrialRecord& record, bool shown_only) {
   return json;
 }
 
+nlohmann::json tally_json(const TrialTally& tally) {
+  nlohmann::json rewards = nlohmann::json::object();
+  for (const auto valve : {wire::Valve::kCherry, wire::Valve::kGrape}) {
+    rewards[flavour_name(valve)] = tally.rewards_by_valve[static_cast<std::size_t>(valve)];
+  }
+  return {{"trials", tally.trials},
+          {"choices", tally.choices},
+          {"misses", tally.misses},
+          {"reversals", tally.reversals},
+          {"high_side_fraction", tally.choices ? static_cast<double>(tally.high_side_choices) / tally.choices : 0.0},
+          {"rewards", std::move(rewards)}};
+}
+
 }  // namespace rig::model

@@ -11,4 +11,8 @@ namespace rig::model {
 // The record as one JSON object in field order; `shown_only`: only the kShown fields. Pure; thread-safe.
 nlohmann::ordered_json trial_json(const TrialRecord& record, bool shown_only);
 
+// A tally's counts as the summary, the stored end and the dashboard show them: {trials, choices, misses,
+// reversals, high_side_fraction (0 without a choice), rewards: {<flavour>: deliveries}}. Pure; thread-safe.
+nlohmann::json tally_json(const TrialTally& tally);
+
 }  // namespace rig::model

@@ -16,11 +16,6 @@ namespace {
 
 using model::side_name;
 
-nlohmann::json estimate_or_null(const std::optional<analysis::Estimate>& e) {
-  if (!e || !std::isfinite(e->value) || !std::isfinite(e->se)) return nullptr;
-  return {{"value", e->value}, {"se", e->se}};
-}
-
 template <typename T>
 void push_bounded(std::deque<T>& items, T item, std::size_t limit) {
   items.push_back(std::move(item));
@@ -128,8 +123,8 @@ void MonitorObserver::on_trial(const CompletedTrial& trial) {
     fit = analysis::fit_to_json(*latest);
     index_point = {{"trial", t.trial_number},
                    {"n_trials", latest->n_trials},
-                   {"controllable", estimate_or_null(latest->controllable_index)},
-                   {"distractor", estimate_or_null(latest->distractor_index)}};
+                   {"controllable", analysis::estimate_to_json(latest->controllable_index)},
+                   {"distractor", analysis::estimate_to_json(latest->distractor_index)}};
   }
   emit({{"type", "trial"},
         {"session_id", session_id_json()},
@@ -163,16 +158,11 @@ void MonitorObserver::on_finished(const SessionEnd& end) {
 }
 
 nlohmann::json MonitorObserver::totals_json() const {
-  const auto& t = tally_;
-  return {{"trials", t.trials},
-          {"choices", t.choices},
-          {"misses", t.misses},
-          {"reversals", t.reversals},
-          {"high_side_fraction", t.choices ? static_cast<double>(t.high_side_choices) / t.choices : 0.0},
-          {"rewards", {{"cherry", t.rewards_by_valve[0]}, {"grape", t.rewards_by_valve[1]}}},
-          {"volume_ul", {{"cherry", t.volume_ul_by_valve[0]}, {"grape", t.volume_ul_by_valve[1]}}},
-          {"block", block_},
-          {"high_side", high_side_}};
+  nlohmann::json totals = model::tally_json(tally_);
+  totals["volume_ul"] = {{"cherry", tally_.volume_ul_by_valve[0]}, {"grape", tally_.volume_ul_by_valve[1]}};
+  totals["block"] = block_;
+  totals["high_side"] = high_side_;
+  return totals;
 }
 
 nlohmann::json MonitorObserver::water_json() const {

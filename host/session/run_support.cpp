@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "host/analysis/crt.hpp"
+#include "store_recorder.hpp"
+#include "host/analysis/fit_json.hpp"
 #include "host/analysis/history_regression.hpp"
 #include "host/task/compatibility.hpp"
 #include "host/task/diagnostics.hpp"
@@ -26,12 +28,6 @@ T take(task::Loaded<T> loaded, const std::string& what) {
   std::string message = "invalid " + what + ":";
   for (const auto& d : loaded.diagnostics) message += "\n  " + task::format_diagnostic(d);
   throw InputError(message);
-}
-
-nlohmann::json estimate_json(const std::optional<analysis::Estimate>& e) {
-  // An index whose SE is not finite (separated or singular fit, e.g. too few trials) is not an estimate.
-  if (!e || !std::isfinite(e->value) || !std::isfinite(e->se)) return nullptr;
-  return {{"value", e->value}, {"se", e->se}};
 }
 
 }  // namespace
@@ -221,21 +217,12 @@ analysis::TrialRecord to_analysis_record(const store::SubjectTrial& t) {
 nlohmann::json session_report(const SessionEnd& end, const std::vector<analysis::TrialRecord>& trials,
                               int crt_surrogates, uint64_t seed, const std::string& subject_id, int64_t session_id,
                               const std::string& db_path) {
-  nlohmann::json r;
+  nlohmann::json r = session_end_counts_json(end);
   r["subject"] = subject_id;
   r["session_id"] = session_id;
   r["db"] = db_path;
   r["end_reason"] = end.reason;
   r["error"] = end.error;
-  r["trials"] = end.trials;
-  r["resumed_after_trials"] = end.resumed_after_trials;
-  r["choices"] = end.choices;
-  r["misses"] = end.misses;
-  r["reversals"] = end.reversals;
-  r["high_side_fraction"] = end.choices ? static_cast<double>(end.high_side_choices) / end.choices : 0.0;
-  r["rewards"] = {{"cherry", end.rewards_by_valve[0]}, {"grape", end.rewards_by_valve[1]}};
-  r["volume_ul"] = {{"cherry", end.summary.delivered_ul_by_valve[0]}, {"grape", end.summary.delivered_ul_by_valve[1]}};
-  r["stage_decision"] = {{"advance", end.advance.advance}, {"to", end.advance.to}, {"reason", end.advance.reason}};
   r["link"] = {{"dropped_frames", end.link.dropped_total}, {"retransmitted", end.link.retransmitted},
                {"replayed", end.link.replayed}, {"reconnects", end.link.reconnects},
                {"device_resets", end.link.device_resets}};
@@ -246,8 +233,8 @@ nlohmann::json session_report(const SessionEnd& end, const std::vector<analysis:
   try {
     analysis::FitOptions options;
     const analysis::HistoryFit fit = analysis::fit_history(trials, options);
-    r["controllable_index"] = estimate_json(fit.controllable_index);
-    r["distractor_index"] = estimate_json(fit.distractor_index);
+    r["controllable_index"] = analysis::estimate_to_json(fit.controllable_index);
+    r["distractor_index"] = analysis::estimate_to_json(fit.distractor_index);
     r["fit_converged"] = fit.model.converged;
     if (crt_surrogates > 0 && !r["controllable_index"].is_null()) {
       analysis::CrtOptions crt;

@@ -58,7 +58,6 @@ struct SessionStartInfo {
   task::EngineState initial_state;
 };
 
-// How a session ended.
 // How a session ended, with the counts of the whole session (model::TrialTally): after a resume, the trials
 // before it too.
 struct SessionEnd : model::TrialTally {

@@ -5,23 +5,31 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "host/model/trial_json.hpp"
 #include "host/task/engine_state.hpp"
 
 namespace rig::app {
 
+namespace {
+
+nlohmann::json stage_decision_json(const task::AdvanceDecision& advance) {
+  return {{"advance", advance.advance}, {"to", advance.to}, {"reason", advance.reason}};
+}
+
+}  // namespace
+
+nlohmann::json session_end_counts_json(const SessionEnd& end) {
+  nlohmann::json j = model::tally_json(end);
+  j["resumed_after_trials"] = end.resumed_after_trials;
+  j["volume_ul"] = {{"cherry", end.summary.delivered_ul_by_valve[0]}, {"grape", end.summary.delivered_ul_by_valve[1]}};
+  j["stage_decision"] = stage_decision_json(end.advance);
+  return j;
+}
+
 std::string session_end_json(const SessionEnd& end) {
-  nlohmann::json j;
+  nlohmann::json j = session_end_counts_json(end);
   j["reason"] = end.reason;
   j["error"] = end.error;
-  j["trials"] = end.trials;
-  j["resumed_after_trials"] = end.resumed_after_trials;
-  j["choices"] = end.choices;
-  j["misses"] = end.misses;
-  j["reversals"] = end.reversals;
-  j["high_side_fraction"] = end.choices ? static_cast<double>(end.high_side_choices) / end.choices : 0.0;
-  j["rewards"] = {{"cherry", end.rewards_by_valve[0]}, {"grape", end.rewards_by_valve[1]}};
-  j["volume_ul"] = {{"cherry", end.summary.delivered_ul_by_valve[0]}, {"grape", end.summary.delivered_ul_by_valve[1]}};
-  j["stage_decision"] = {{"advance", end.advance.advance}, {"to", end.advance.to}, {"reason", end.advance.reason}};
   j["link"] = {{"frames_sent", end.link.frames_sent},     {"frames_received", end.link.frames_received},
                {"dropped", end.link.dropped_total},       {"retransmitted", end.link.retransmitted},
                {"replayed", end.link.replayed},           {"reconnects", end.link.reconnects},
@@ -141,9 +149,7 @@ void StoreRecorder::end(const SessionEnd& end, std::function<void()> done) {
   const std::string summary = session_end_json(end);
   enqueue([this, end, summary, done](store::Store& store) {
     try {
-      store.log_event(worker_session_id_, "stage_decision", 0,
-                      nlohmann::json{{"advance", end.advance.advance}, {"to", end.advance.to},
-                                     {"reason", end.advance.reason}}.dump());
+      store.log_event(worker_session_id_, "stage_decision", 0, stage_decision_json(end.advance).dump());
       store.end_session(worker_session_id_, end.reason, summary);
     } catch (const std::exception& e) {
       std::fprintf(stderr, "rig: could not record the end of session %lld: %s\n", static_cast<long long>(worker_session_id_), e.what());

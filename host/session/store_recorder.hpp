@@ -8,6 +8,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <thread>
@@ -16,6 +17,10 @@
 #include "session_runner.hpp"
 
 namespace rig::app {
+
+// A session end's counts (model::tally_json), resumed_after_trials, volume_ul by flavour (the engine's
+// summary) and stage_decision {advance, to, reason}: what the stored end and the printed summary share. Pure.
+nlohmann::json session_end_counts_json(const SessionEnd& end);
 
 // JSON text of a session's end (reason, counts, volumes, stage decision, link counters). Pure.
 std::string session_end_json(const SessionEnd& end);

@@ -79,13 +79,20 @@ def latency_summary(rows):
     return {"commit_t1_minus_t0": stats_ms(commit), "publish_t2_minus_t0": stats_ms(publish)}
 
 
+def ws_handshake(port):
+    """A socket on /ws, the upgrade request sent (the answer is read with the frames)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    key = base64.b64encode(os.urandom(16)).decode()
+    s.sendall((f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+    return s
+
+
+
 def watch_dashboard(port, stop):
     """A WebSocket client on /ws that reads and discards every frame (so publish really sends)."""
     try:
-        s = socket.create_connection(("127.0.0.1", port), timeout=5)
-        key = base64.b64encode(os.urandom(16)).decode()
-        s.sendall((f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                   f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+        s = ws_handshake(port)
         s.settimeout(0.5)
         received = 0
         while not stop.is_set():
@@ -130,9 +137,9 @@ class RigRun:
         self.samples = []
         self.watch_stop = threading.Event()
         self.watcher = None
-        port = self._dashboard_port()
-        if port:
-            self.watcher = threading.Thread(target=watch_dashboard, args=(port, self.watch_stop), daemon=True)
+        self.port = self._dashboard_port()
+        if self.port:
+            self.watcher = threading.Thread(target=watch_dashboard, args=(self.port, self.watch_stop), daemon=True)
             self.watcher.start()
 
     def _dashboard_port(self):
@@ -220,17 +227,23 @@ def mode_latency(args, workdir):
     return out, result
 
 
-def mode_realtime(args, workdir):
+def start_vmcu(args, workdir):
+    """`rig-vmcu` at speed 1 in its own process (the seeded random mouse, no misses); returns the process, its
+    command line and once it has published it, its pty."""
     pty_file = os.path.join(workdir, "vmcu.pty")
-    vmcu_cmd = [os.path.join(args.build, "host", "rig-vmcu"), "--speed", "1", "--pty-file", pty_file,
-                "--mouse", "random", "--p-miss", "0", "--seed", "9"]
-    vmcu = subprocess.Popen(vmcu_cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    cmd = [os.path.join(args.build, "host", "rig-vmcu"), "--speed", "1", "--pty-file", pty_file,
+           "--mouse", "random", "--p-miss", "0", "--seed", "9"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 10
+    while not os.path.exists(pty_file) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    with open(pty_file) as f:
+        return proc, cmd, f.read().strip()
+
+
+def mode_realtime(args, workdir):
+    vmcu, vmcu_cmd, pty = start_vmcu(args, workdir)
     try:
-        deadline = time.monotonic() + 10
-        while not os.path.exists(pty_file) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        with open(pty_file) as f:
-            pty = f.read().strip()
         minutes = 0.25 if args.quick else args.minutes
         run = RigRun(args, workdir, "serial:" + pty, 1, "protocol-realtime.yaml")
         result = run.run_for(minutes * 60, 1.0)
@@ -299,14 +312,6 @@ def mode_soak(args, workdir):
                              "clean" if "AddressSanitizer" not in err else "asan error")
     out["series"] = series
     return out, result
-
-
-def ws_handshake(port):
-    s = socket.create_connection(("127.0.0.1", port), timeout=10)
-    key = base64.b64encode(os.urandom(16)).decode()
-    s.sendall((f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-               f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
-    return s
 
 
 class DashboardLoad:
@@ -397,21 +402,12 @@ def mode_status_load(args, workdir):
     for phase, loaded in (("alone", False), ("loaded", True)):
         phase_dir = os.path.join(workdir, phase)
         os.makedirs(phase_dir)
-        pty_file = os.path.join(phase_dir, "vmcu.pty")
-        vmcu_cmd = [os.path.join(args.build, "host", "rig-vmcu"), "--speed", "1", "--pty-file", pty_file,
-                    "--mouse", "random", "--p-miss", "0", "--seed", "9"]
-        vmcu = subprocess.Popen(vmcu_cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        vmcu, _, pty = start_vmcu(args, phase_dir)
         load = None
         try:
-            deadline = time.monotonic() + 10
-            while not os.path.exists(pty_file) and time.monotonic() < deadline:
-                time.sleep(0.05)
-            with open(pty_file) as f:
-                pty = f.read().strip()
             run = RigRun(args, phase_dir, "serial:" + pty, 1, "protocol-realtime.yaml")
-            port = run._dashboard_port()
-            if loaded and port:
-                load = DashboardLoad(port, 100, 200)
+            if loaded and run.port:
+                load = DashboardLoad(run.port, 100, 200)
             result = run.run_for(minutes * 60, 1.0)
         finally:
             load_result = load.finish() if load else None

@@ -143,8 +143,8 @@ TEST(RigRunKill, KilledAtRandomPointsLosesNoTrialAndResumesExactly) {
 // issue 20's fix, nothing kept the io context busy while the end-of-session report was computed after a
 // Ctrl-C, so `rig run` could end with "the session ended without a result" (exit 1).
 TEST(RigRunKill, CtrlCEndsTheSessionCleanlyWithItsSummary) {
-  const auto dir = rig::testing::fresh_test_dir("rig-ctrl-c");
-  const std::string db = (dir / "rig.sqlite").string();
+  const rig::testing::TempDir dir("rig-ctrl-c");
+  const std::string db = (dir.path / "rig.sqlite").string();
   for (int round = 0; round < 3; ++round) {
     SCOPED_TRACE(round);
     const pid_t pid = start_rig(db, round > 0, 1000000);
@@ -162,5 +162,4 @@ TEST(RigRunKill, CtrlCEndsTheSessionCleanlyWithItsSummary) {
     EXPECT_EQ(sessions[0].end_reason, "stopped by the operator");
     EXPECT_FALSE(sessions[0].interrupted);
   }
-  std::filesystem::remove_all(dir);
 }

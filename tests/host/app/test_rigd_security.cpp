@@ -135,19 +135,20 @@ TEST_F(RigdSecurity, TheStatusKeepsRecentTrialsAndTheStorePagesTheRest) {
 }
 
 TEST(RigCheckSecurity, FilesThatAreNotFilesAreRefusedAtOnceWithExitTwo) {
-  const auto dir = rig::testing::fresh_test_dir("rig-check-security");
+  const rig::testing::TempDir scratch("rig-check-security");
+  const auto& dir = scratch.path;
   ASSERT_EQ(::mkfifo((dir / "fifo.yaml").c_str(), 0600), 0);
   for (const std::string& path : {std::string("/dev/zero"), (dir / "fifo.yaml").string()}) {
     const Command c = run(std::string(RIG_BINARY) + " check " + path);
     EXPECT_EQ(c.exit_code, 2) << c.output;
     EXPECT_NE(c.output.find(path + ":1:1: cannot read file (not a regular file"), std::string::npos) << c.output;
   }
-  fs::remove_all(dir);
 }
 
 // A protocol that states only its name runs with the documented limits; these never run at all.
 TEST(RigCheckSecurity, ProtocolsThatCouldRunAMouseWithoutEndAreRefused) {
-  const auto dir = rig::testing::fresh_test_dir("rig-check-limits");
+  const rig::testing::TempDir scratch("rig-check-limits");
+  const auto& dir = scratch.path;
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"name: \"unterminated\n", "2:1: YAML syntax error: found unexpected end of stream"},
       {"name: x\nlimits:\n  max_trials: ~\n", "3:3: limits.max_trials: expected a whole number of trials"},
@@ -170,25 +171,24 @@ TEST(RigCheckSecurity, ProtocolsThatCouldRunAMouseWithoutEndAreRefused) {
   EXPECT_NE(bare.output.find("max_trials: 1000"), std::string::npos) << bare.output;
   EXPECT_NE(bare.output.find("max_minutes: 90"), std::string::npos) << bare.output;
   EXPECT_NE(bare.output.find("max_volume_per_spout_ul: 1000"), std::string::npos) << bare.output;
-  fs::remove_all(dir);
 }
 
 TEST(RigRunSecurity, ResumingWithNothingToResumeCreatesNothing) {
-  const auto dir = rig::testing::fresh_test_dir("rig-resume-nothing");
+  const rig::testing::TempDir scratch("rig-resume-nothing");
+  const auto& dir = scratch.path;
   const auto db = dir / "none.sqlite";
   const Command c = run(std::string(RIG_BINARY) + " run --subject SAVVY --config " + e2e("rig.yaml") +
                         " --subjects " + e2e("subjects.yaml") + " --db " + db.string() + " --resume --quiet");
   EXPECT_EQ(c.exit_code, 2) << c.output;
   EXPECT_NE(c.output.find("no session of SAVVY to resume"), std::string::npos) << c.output;
   EXPECT_FALSE(fs::exists(db));
-  fs::remove_all(dir);
 }
 
 TEST(RigFitSecurity, NoUsableRowsIsExitTwoWithTheReason) {
-  const auto dir = rig::testing::fresh_test_dir("rig-fit-empty");
+  const rig::testing::TempDir scratch("rig-fit-empty");
+  const auto& dir = scratch.path;
   std::ofstream(dir / "header.csv") << "choice,controllable,distractor\n";
   const Command c = run(std::string(RIG_BINARY) + " fit --csv " + (dir / "header.csv").string());
   EXPECT_EQ(c.exit_code, 2) << c.output;
   EXPECT_NE(c.output.find("no trials: the file has a header and no rows"), std::string::npos) << c.output;
-  fs::remove_all(dir);
 }

@@ -7,24 +7,12 @@
 #include <unistd.h>
 
 #include "host/config/atomic_file.hpp"
+#include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using rig::config::write_file_atomically;
 
 namespace {
-
-struct TempDir {
-  TempDir() : path(fs::temp_directory_path() / ("rig-atomic-" + std::to_string(::getpid()))) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::permissions(path, fs::perms::owner_all, fs::perm_options::add, ignored);
-    fs::remove_all(path, ignored);
-  }
-  fs::path path;
-};
 
 std::string read(const fs::path& p) {
   std::ifstream in(p);
@@ -42,7 +30,7 @@ size_t entries(const fs::path& dir) {
 }  // namespace
 
 TEST(AtomicFile, CreatesANewFileWithTheGivenMode) {
-  TempDir dir;
+  const rig::testing::TempDir dir("rig-atomic");
   const fs::path file = dir.path / "rig.yaml";
   write_file_atomically(file, "a: 1\n", fs::perms::owner_read | fs::perms::owner_write);
   EXPECT_EQ(read(file), "a: 1\n");
@@ -51,7 +39,7 @@ TEST(AtomicFile, CreatesANewFileWithTheGivenMode) {
 }
 
 TEST(AtomicFile, ReplacesAnExistingFileKeepingItsPermissions) {
-  TempDir dir;
+  const rig::testing::TempDir dir("rig-atomic");
   const fs::path file = dir.path / "rig.yaml";
   std::ofstream(file) << "old content that is longer than the new one\n";
   fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
@@ -64,7 +52,7 @@ TEST(AtomicFile, ReplacesAnExistingFileKeepingItsPermissions) {
 
 // The last step fails (a directory stands where the file should go: even root cannot rename over it).
 TEST(AtomicFile, AFailedRenameNamesThePathAndLeavesNoTemporary) {
-  TempDir dir;
+  const rig::testing::TempDir dir("rig-atomic");
   const fs::path target = dir.path / "rig.yaml";
   fs::create_directories(target / "inside");
   try {
@@ -79,7 +67,7 @@ TEST(AtomicFile, AFailedRenameNamesThePathAndLeavesNoTemporary) {
 }
 
 TEST(AtomicFile, AMissingDirectoryIsAClearError) {
-  TempDir dir;
+  const rig::testing::TempDir dir("rig-atomic");
   const fs::path file = dir.path / "no-such-dir" / "url";
   try {
     write_file_atomically(file, "http://127.0.0.1:8765/\n");

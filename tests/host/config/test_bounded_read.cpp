@@ -8,25 +8,13 @@
 #include <fstream>
 
 #include "host/config/bounded_read.hpp"
+#include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using rig::config::read_bounded_file;
 
-namespace {
-
-struct TempDir {
-  TempDir() : path(fs::temp_directory_path() / ("rig-bounded-" + std::to_string(::getpid()))) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  fs::path path;
-};
-
-}  // namespace
-
 TEST(BoundedRead, ReadsARegularFileWhole) {
-  TempDir dir;
+  const rig::testing::TempDir dir("rig-bounded");
   const std::string text = std::string("name: x\n") + std::string(5000, '#') + "\n";
   std::ofstream(dir.path / "p.yaml") << text;
   const auto read = read_bounded_file((dir.path / "p.yaml").string());
@@ -37,7 +25,7 @@ TEST(BoundedRead, ReadsARegularFileWhole) {
 }
 
 TEST(BoundedRead, RefusesAFifoWithoutBlocking) {
-  TempDir dir;
+  const rig::testing::TempDir dir("rig-bounded");
   const auto fifo = (dir.path / "fifo").string();
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   // Nobody writes to it: a blocking open would never return and the test would time out.
@@ -48,13 +36,13 @@ TEST(BoundedRead, RefusesAFifoWithoutBlocking) {
 
 TEST(BoundedRead, RefusesDevicesAndDirectories) {
   EXPECT_EQ(read_bounded_file("/dev/zero").error, "not a regular file (a character device)");
-  TempDir dir;
+  const rig::testing::TempDir dir("rig-bounded");
   EXPECT_EQ(read_bounded_file(dir.path.string()).error, "not a regular file (a directory)");
   EXPECT_EQ(read_bounded_file((dir.path / "missing.yaml").string()).error, "no such file");
 }
 
 TEST(BoundedRead, RefusesAFileOverTheCapAndAcceptsOneAtIt) {
-  TempDir dir;
+  const rig::testing::TempDir dir("rig-bounded");
   std::ofstream(dir.path / "big.yaml") << std::string(2048, 'x');
   EXPECT_EQ(read_bounded_file((dir.path / "big.yaml").string(), 2047).error, "larger than 2047 bytes");
   EXPECT_EQ(read_bounded_file((dir.path / "big.yaml").string(), 2048).text->size(), 2048u);
