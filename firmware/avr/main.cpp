@@ -37,6 +37,10 @@ rig::core::BoardInfo board_info() {
   info.pin_valve_cherry = rig::hal::kPinValveCherry;
   info.pin_valve_grape = rig::hal::kPinValveGrape;
   info.pin_cue = rig::hal::kPinCue;
+  info.pin_sync = rig::hal::kPinSync;
+  info.pin_camera = rig::hal::kPinCamera;
+  info.pin_lick_cherry = rig::hal::kPinLickCherry;
+  info.pin_lick_grape = rig::hal::kPinLickGrape;
   info.hal_kind = RIG_HAL_KIND;
   return info;
 }

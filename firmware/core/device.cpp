@@ -53,7 +53,17 @@ void Device::poll(uint32_t now_us) {
     wheel_batch_pending_ = true;
   }
 
+  poll_inputs_and_trains(now_us);
   transmit(now_us);
+}
+
+void Device::poll_inputs_and_trains(uint32_t now_us) {
+  wire::LickEdges licks;
+  if (licks_.poll(now_us, hal_, &licks)) queue(licks, EventClass::kData);
+  wire::SyncEdges edges;
+  if (sync_.poll(now_us, hal_, &edges)) queue(edges, EventClass::kData);
+  wire::CameraFrames frames;
+  if (camera_.poll(hal_, &frames)) queue(frames);
 }
 
 void Device::check_watchdog(uint32_t now_us) {
@@ -80,9 +90,9 @@ void Device::raise_fault(uint16_t fault_bit, uint32_t now_us, uint32_t detail) {
 }
 
 template <typename Message>
-void Device::queue(const Message& msg) {
+void Device::queue(const Message& msg, EventClass cls) {
   const bool was_empty = events_.depth() == 0;
-  if (events_.push_message(msg)) {
+  if (events_.push_message(msg, cls)) {
     if (was_empty) last_ack_progress_us_ = now_us_;
     return;
   }
@@ -93,7 +103,7 @@ void Device::queue(const Message& msg) {
   fault.latched_faults = latched_faults_;
   fault.t_us = now_us_;
   fault.detail = Message::kId;  // the type of the first event lost
-  events_.push_message(fault, true);
+  events_.push_message(fault, EventClass::kOverflow);
 }
 
 void Device::receive(uint32_t now_us) {
@@ -171,7 +181,11 @@ CommandStatus Device::execute(const wire::FrameView& frame, uint32_t now_us) {
     case wire::ArmTrial::kId: {
       wire::ArmTrial m = {};
       wire::decode_message(frame, m);
-      return executor_.arm(m, now_us);
+      // The trial's result must never be lost to a full queue: set its slot aside first, or refuse to arm.
+      if (!events_.reserve_result()) return CommandStatus{wire::AckStatus::kBusy, events_.depth()};
+      const CommandStatus status = executor_.arm(m, now_us);
+      if (status.status != wire::AckStatus::kOk && status.status != wire::AckStatus::kClamped) events_.release_result();
+      return status;
     }
     case wire::AbortTrial::kId: {
       wire::AbortTrial m = {};
@@ -202,6 +216,21 @@ CommandStatus Device::execute(const wire::FrameView& frame, uint32_t now_us) {
       bool clamped = false;
       guard_.set_limits(clamp_limits(requested, &clamped));
       return CommandStatus{clamped ? wire::AckStatus::kClamped : wire::AckStatus::kOk, 0};
+    }
+    case wire::SetSync::kId: {
+      wire::SetSync m = {};
+      wire::decode_message(frame, m);
+      return sync_.configure(m, now_us, hal_);
+    }
+    case wire::SetCamera::kId: {
+      wire::SetCamera m = {};
+      wire::decode_message(frame, m);
+      return camera_.configure(m, now_us, hal_);
+    }
+    case wire::SetLicks::kId: {
+      wire::SetLicks m = {};
+      wire::decode_message(frame, m);
+      return licks_.configure(m, hal_);
     }
     case wire::ClearFaults::kId: {
       wire::ClearFaults m = {};
@@ -258,6 +287,10 @@ void Device::fill_hello_reply(wire::HelloReply* reply, uint32_t nonce) const {
   reply->oldest_unacked_seq = static_cast<uint16_t>(events_.next_seq() - events_.depth());
   reply->latched_faults = latched_faults_;
   reply->hal_kind = static_cast<uint8_t>(board_.hal_kind);
+  reply->pin_sync = board_.pin_sync;
+  reply->pin_camera = board_.pin_camera;
+  reply->pin_lick_cherry = board_.pin_lick_cherry;
+  reply->pin_lick_grape = board_.pin_lick_grape;
 }
 
 void Device::transmit(uint32_t now_us) {

@@ -6,6 +6,8 @@
 #include <stdint.h>
 
 #include "firmware/core/event_queue.hpp"
+#include "firmware/core/lick_detector.hpp"
+#include "firmware/core/pulse_trains.hpp"
 #include "firmware/core/trial_executor.hpp"
 #include "firmware/core/valve_guard.hpp"
 #include "firmware/core/wheel_stream.hpp"
@@ -22,6 +24,7 @@ struct BoardInfo {
   uint32_t clock_hz;
   uint16_t encoder_ticks_per_rev;
   uint8_t pin_encoder_a, pin_encoder_b, pin_valve_cherry, pin_valve_grape, pin_cue;
+  uint8_t pin_sync, pin_camera, pin_lick_cherry, pin_lick_grape;
   wire::HalKind hal_kind;
 };
 
@@ -34,10 +37,14 @@ constexpr uint8_t kMaxBytesPerPoll = 64;          // bounded receive work per it
 //   2. the trial and pulse train: fired choices, go cue, response window end, closed valves;
 //   3. receive: at most kMaxBytesPerPoll bytes are decoded and their commands executed;
 //   4. the wheel stream sample;
-//   5. transmit, while the UART has room: command acks and hello replies, then reliable events (oldest
+//   5. licks, the sync line and the camera trigger: debounce captured lick edges, keep the trains' intervals
+//      queued, batch captured edges into reliable events (they give way to trial events and results when
+//      the event queue is nearly full, see EventClass);
+//   6. transmit, while the UART has room: command acks and hello replies, then reliable events (oldest
 //      first), then wheel batches and the status heartbeat (best effort, dropped when there is no room).
-// Interrupts only capture (encoder edges into the fast path, UART bytes into rings, timer ticks); the one
-// action taken in an interrupt is opening the valves of a fired choice and closing them on time.
+// Interrupts only capture (encoder and lick edges with their time, UART bytes, timer ticks); the actions
+// taken in an interrupt are opening the valves of a fired choice, closing them on time, and re-arming the
+// timer compares that make the sync and camera edges.
 // Not thread-safe: call from the main loop only.
 class Device : private EventSink {
  public:
@@ -56,6 +63,9 @@ class Device : private EventSink {
   uint16_t latched_faults() const { return latched_faults_; }
   const EventQueue& events() const { return events_; }
   const TrialExecutor& executor() const { return executor_; }
+  const SyncOutput& sync() const { return sync_; }
+  const CameraTrigger& camera() const { return camera_; }
+  const LickDetector& licks() const { return licks_; }
   const ValveGuard& guard() const { return guard_; }
   const wire::DropCounters& rx_drops() const { return decoder_.drops(); }
   uint32_t commands_executed() const { return commands_executed_; }
@@ -64,12 +74,13 @@ class Device : private EventSink {
  private:
   // EventSink
   void emit(const wire::TrialEvent& event) override { queue(event); }
-  void emit(const wire::TrialResult& result) override { queue(result); }
+  void emit(const wire::TrialResult& result) override { queue(result, EventClass::kResult); }
   void emit(const wire::PulseDone& done) override { queue(done); }
   void raise_fault(uint16_t fault_bit, uint32_t now_us, uint32_t detail) override;
 
   template <typename Message>
-  void queue(const Message& msg);
+  void queue(const Message& msg, EventClass cls = EventClass::kControl);
+  void poll_inputs_and_trains(uint32_t now_us);
 
   void check_watchdog(uint32_t now_us);
   void receive(uint32_t now_us);
@@ -87,6 +98,9 @@ class Device : private EventSink {
   TrialExecutor executor_;
   EventQueue events_;
   WheelStream wheel_;
+  SyncOutput sync_;
+  CameraTrigger camera_;
+  LickDetector licks_;
   wire::FrameDecoder decoder_;
 
   uint16_t latched_faults_ = 0;

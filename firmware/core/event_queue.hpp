@@ -17,6 +17,13 @@ static_assert(sizeof(wire::TrialEvent) <= kMaxEventPayload, "event slot size");
 static_assert(sizeof(wire::Fault) <= kMaxEventPayload, "event slot size");
 static_assert(sizeof(wire::PulseDone) <= kMaxEventPayload, "event slot size");
 
+// Who gives way when the ring is nearly full, first to last. Data batches (licks, sync edges) stop at
+// kDataHeadroom free slots; trial events, pulse reports and faults may use every slot but the ones reserved
+// for the results of armed trials and the overflow fault's; a TrialResult may use its reservation; the
+// overflow fault takes the very last slot.
+enum class EventClass : uint8_t { kData = 0, kControl = 1, kResult = 2, kOverflow = 3 };
+constexpr uint8_t kDataHeadroom = 8;
+
 struct QueuedEvent {
   uint8_t type;
   uint8_t size;
@@ -25,15 +32,15 @@ struct QueuedEvent {
 };
 
 // A fixed ring of events awaiting acknowledgement. Sequence numbers start at 1 and increase by one per event
-// (mod 2^16). The last free slot is kept for the overflow fault, so overflow itself is always reported.
+// (mod 2^16). Room is shared by EventClass: the last slot is kept for the overflow fault, so overflow itself is
+// always reported, and a trial armed with reserve_result() always has a slot for its TrialResult.
 // Not thread-safe; main loop only.
 class EventQueue {
  public:
-  // Appends an event. Returns false (nothing queued) when full; `use_reserve` lets the overflow fault take
-  // the last slot.
-  bool push(uint8_t type, const void* payload, uint8_t size, bool use_reserve = false) {
-    const uint8_t limit = use_reserve ? kEventQueueCapacity : static_cast<uint8_t>(kEventQueueCapacity - 1);
-    if (count_ >= limit || size > kMaxEventPayload) return false;
+  // Appends an event of class `cls`. Returns false (nothing queued) when that class has no room left.
+  bool push(uint8_t type, const void* payload, uint8_t size, EventClass cls) {
+    if (count_ >= limit(cls) || size > kMaxEventPayload) return false;
+    if (cls == EventClass::kResult && reserved_results_ > 0) --reserved_results_;
     QueuedEvent& e = slots_[(first_ + count_) % kEventQueueCapacity];
     e.type = type;
     e.size = size;
@@ -44,9 +51,22 @@ class EventQueue {
   }
 
   template <typename Message>
-  bool push_message(const Message& msg, bool use_reserve = false) {
-    return push(Message::kId, &msg, static_cast<uint8_t>(sizeof(Message)), use_reserve);
+  bool push_message(const Message& msg, EventClass cls = EventClass::kControl) {
+    return push(Message::kId, &msg, static_cast<uint8_t>(sizeof(Message)), cls);
   }
+
+  // Sets a slot aside for the TrialResult of a trial about to be armed; the next kResult push uses it.
+  // Returns false (nothing reserved) when the ring has no free slot for it.
+  bool reserve_result() {
+    if (count_ + reserved_results_ >= kEventQueueCapacity - 1) return false;
+    ++reserved_results_;
+    return true;
+  }
+  // Gives back a reservation whose trial was not armed after all.
+  void release_result() {
+    if (reserved_results_ > 0) --reserved_results_;
+  }
+  uint8_t reserved_results() const { return reserved_results_; }
 
   // Cumulative acknowledgement: frees every queued event with seq <= acked_seq (mod 2^16). Returns how many.
   uint8_t ack(uint16_t acked_seq) {
@@ -77,11 +97,26 @@ class EventQueue {
   static constexpr uint8_t capacity() { return kEventQueueCapacity; }
 
  private:
+  uint8_t limit(EventClass cls) const {
+    switch (cls) {
+      case EventClass::kData:
+        return static_cast<uint8_t>(kEventQueueCapacity - kDataHeadroom);
+      case EventClass::kControl:
+        return static_cast<uint8_t>(kEventQueueCapacity - 1 - reserved_results_);
+      case EventClass::kResult:
+        return static_cast<uint8_t>(kEventQueueCapacity - 1);
+      case EventClass::kOverflow:
+      default:
+        return kEventQueueCapacity;
+    }
+  }
+
   QueuedEvent slots_[kEventQueueCapacity];
   uint8_t first_ = 0;
   uint8_t count_ = 0;
   uint8_t sent_ = 0;
   uint16_t next_seq_ = 1;
+  uint8_t reserved_results_ = 0;
 };
 
 }  // namespace core

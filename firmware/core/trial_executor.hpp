@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+#include "firmware/core/command_status.hpp"
 #include "firmware/core/valve_guard.hpp"
 #include "firmware/hal/hal.hpp"
 #include "firmware/wire/messages.hpp"
@@ -25,11 +26,6 @@ class EventSink {
   ~EventSink() {}
 };
 
-// The outcome of a command: an AckStatus and its detail (CommandAck fields).
-struct CommandStatus {
-  wire::AckStatus status;
-  uint32_t detail;
-};
 
 // Trial flow, in the order the states follow each other:
 //   kQuiescence: the wheel must stay within quiescence_tolerance_ticks of a reference for quiescence_us;

@@ -37,6 +37,47 @@ volatile uint8_t g_tx_tail = 0;
 
 inline void barrier() { __asm__ __volatile__("" ::: "memory"); }
 
+// --- Pulse trains: Timer4 compare units A (sync, PH3) and B (camera, PH4) ---
+// TCCR4A COM modes: disconnected (the pin follows PORTH, which stays 0: low) or toggle on match. The level is
+// known from the train's phase, so toggling makes each edge; the mode is disconnected only while a rising
+// edge is more than a timer lap away. (Not "set"/"clear": simavr 1.6 re-applies those at every overflow and
+// every OCR write of the timer, as in PWM mode, which would make edges of their own; toggle it leaves alone.)
+constexpr uint8_t kComDisconnected = 0, kComToggle = 1;
+constexpr uint8_t kTrainPinBits = _BV(PH3) | _BV(PH4);
+// An edge is never scheduled closer than this to now (the compare needs the value written before the match).
+constexpr int32_t kMinLeadTicks = 40;
+constexpr int32_t kLapTicks = 65536;
+
+enum TrainPhase : uint8_t { kTrainIdle, kTrainRise, kTrainFall };
+
+struct Train {
+  uint8_t phase;
+  uint8_t armed;  // the compare makes the edge at its next match
+  uint8_t pending_start;
+  uint8_t interval_head, interval_tail;  // free-running; slot = index % kTrainIntervalSlots
+  uint8_t rise_head, rise_tail;
+  uint16_t lost;
+  uint32_t deadline_ticks;  // the next edge, in Timer1 ticks (TCNT4 == TCNT1)
+  uint32_t last_rise_ticks;
+  uint32_t width_ticks;
+  uint32_t pending_first_ticks, pending_width_ticks;
+  uint32_t interval_ticks[kTrainIntervalSlots];
+  uint32_t rise_ticks[kTrainRiseSlots];
+};
+// Touched by the compare interrupts and, with interrupts disabled, by the main loop.
+Train g_train[kTrainCount];
+
+// --- Lick inputs: the input capture units of Timer4 (ICP4, PL0, cherry) and Timer5 (ICP5, PL1, grape). The
+// timer latches the edge's tick in hardware, so a capture is exact however late its interrupt runs; the
+// interrupt flips the edge it waits for (ICES) after each one. ---
+struct LickCapture {
+  uint32_t ticks;
+  uint8_t spout_level;  // bit 0 spout, bit 1 level
+};
+LickCapture g_licks[kLickEdgeSlots];
+uint8_t g_lick_head = 0, g_lick_tail = 0;  // free-running; slot = index % kLickEdgeSlots
+uint16_t g_licks_lost = 0;
+
 // Timer1 ticks (0.5 us), 32 bits. Interrupts must be disabled.
 inline uint32_t ticks_locked() {
   uint16_t t = TCNT1;
@@ -104,6 +145,188 @@ inline void compare_match(uint8_t v) {
   close_at_deadline_locked(v);
 }
 
+// One reading of the clock (interrupts disabled), converted after interrupts are enabled again: the 32-bit
+// shifts cost more than the reading.
+struct ClockReading {
+  uint32_t overflows;
+  uint16_t tcnt;
+};
+inline ClockReading read_clock_locked() {
+  ClockReading r;
+  r.tcnt = TCNT1;
+  r.overflows = g_overflows;
+  if ((TIFR1 & _BV(TOV1)) && r.tcnt < 0x8000) ++r.overflows;
+  return r;
+}
+inline uint32_t ticks_of(const ClockReading& r) { return (r.overflows << 16) | r.tcnt; }
+inline uint32_t us_of(const ClockReading& r) { return (r.overflows << 15) + (r.tcnt >> 1); }
+
+// Device microseconds of a past tick `then`, given a clock reading (within 2^31 ticks).
+inline uint32_t us_of_ticks(uint32_t then, const ClockReading& now) {
+  return us_of(now) - ((ticks_of(now) - then) >> 1);
+}
+
+// The helpers below are atomic: the train handlers run with interrupts enabled (an encoder edge must never
+// wait for them), so the other train's handler or a lick capture may interrupt them, and those share TCCR4A,
+// TIMSK4 and Timer4's 16-bit TEMP register. (Masking Timer4's interrupts in TIMSK4 instead would lose them
+// in simavr 1.6, which never raises a flag that was set while its enable bit was clear.)
+class Atomic {
+ public:
+  Atomic() : sreg_(SREG) { cli(); }
+  ~Atomic() {
+    barrier();
+    SREG = sreg_;
+  }
+
+ private:
+  uint8_t sreg_;
+};
+
+inline void set_com(uint8_t line, uint8_t mode) {
+  const uint8_t shift = line == kTrainSync ? COM4A0 : COM4B0;
+  Atomic atomic;
+  TCCR4A = static_cast<uint8_t>((TCCR4A & ~(3u << shift)) | (mode << shift));
+}
+
+inline void enable_compare(uint8_t line, bool on) {
+  const uint8_t bit = line == kTrainSync ? _BV(OCIE4A) : _BV(OCIE4B);
+  Atomic atomic;
+  if (on) {
+    TIMSK4 |= bit;
+  } else {
+    TIMSK4 &= static_cast<uint8_t>(~bit);
+  }
+}
+
+// Timer1 ticks now, from any context.
+inline uint32_t ticks_now() {
+  Atomic atomic;
+  return ticks_locked();
+}
+
+// Programs the compare for g_train[line]'s next edge, given the clock `now_ticks`. From the main loop with
+// interrupts disabled, or from that train's own handler.
+inline void program_train(uint8_t line, uint32_t now_ticks) {
+  Train& t = g_train[line];
+  int32_t lead = static_cast<int32_t>(t.deadline_ticks - now_ticks);
+  if (lead < kMinLeadTicks) {
+    t.deadline_ticks = now_ticks + kMinLeadTicks;
+    lead = kMinLeadTicks;
+  }
+  const uint8_t mode = t.phase == kTrainFall || lead < kLapTicks ? kComToggle : kComDisconnected;
+  t.armed = mode != kComDisconnected;
+  set_com(line, mode);
+  // The pin changes as TCNT4 moves past OCR4x: one tick before the edge. A stale match flag goes first, so a
+  // match of the new value (even one a few ticks away) is never lost.
+  const uint16_t ocr = static_cast<uint16_t>(t.deadline_ticks - 1);
+  {
+    Atomic atomic;
+    if (line == kTrainSync) {
+      TIFR4 = _BV(OCF4A);
+      OCR4A = ocr;
+    } else {
+      TIFR4 = _BV(OCF4B);
+      OCR4B = ocr;
+    }
+  }
+  enable_compare(line, true);
+}
+
+inline void idle_train(uint8_t line) {
+  Train& t = g_train[line];
+  set_com(line, kComDisconnected);
+  enable_compare(line, false);
+  t.phase = kTrainIdle;
+  t.armed = 0;
+}
+
+// Timer4 compare interrupt of `line`: an intermediate lap, or the edge the compare has just made. Runs with
+// interrupts enabled: an encoder edge must never wait for this handler. (The same line's next match is at
+// least a pulse width away, so the handler never nests in itself.)
+inline void train_match(uint8_t line) {
+  sei();
+  Train& t = g_train[line];
+  if (t.phase == kTrainIdle) {
+  } else if (!t.armed) {
+    if (static_cast<int32_t>(t.deadline_ticks - ticks_now()) < kLapTicks) {
+      set_com(line, kComToggle);  // OCR already holds the deadline's low bits: the next match is the edge
+      t.armed = 1;
+    }
+  } else if (t.phase == kTrainRise) {
+    if (static_cast<uint8_t>(t.rise_head - t.rise_tail) >= kTrainRiseSlots) {
+      ++t.lost;
+    } else {
+      t.rise_ticks[t.rise_head % kTrainRiseSlots] = t.deadline_ticks;
+      ++t.rise_head;
+    }
+    t.last_rise_ticks = t.deadline_ticks;
+    t.phase = kTrainFall;
+    t.deadline_ticks += t.width_ticks;
+    program_train(line, ticks_now());
+  } else {
+    // The pulse has ended.
+    bool next = true;
+    if (t.pending_start) {
+      t.pending_start = 0;
+      t.width_ticks = t.pending_width_ticks;
+      t.deadline_ticks = t.pending_first_ticks;
+    } else if (t.interval_head != t.interval_tail) {
+      t.deadline_ticks = t.last_rise_ticks + t.interval_ticks[t.interval_tail % kTrainIntervalSlots];
+      ++t.interval_tail;
+    } else {
+      idle_train(line);
+      next = false;
+    }
+    if (next) {
+      t.phase = kTrainRise;
+      program_train(line, ticks_now());
+    }
+  }
+}
+
+inline void push_lick(uint32_t ticks, uint8_t spout, uint8_t level) {
+  const uint8_t head = g_lick_head;
+  if (static_cast<uint8_t>(head - g_lick_tail) >= kLickEdgeSlots) {
+    ++g_licks_lost;
+    return;
+  }
+  LickCapture& c = g_licks[head % kLickEdgeSlots];
+  c.ticks = ticks;
+  c.spout_level = static_cast<uint8_t>(spout | (level << 1));
+  g_lick_head = static_cast<uint8_t>(head + 1);
+}
+
+inline uint8_t lick_level(uint8_t spout) { return (PINL & (spout == 0 ? _BV(PL0) : _BV(PL1))) ? 1 : 0; }
+
+// Waits for the edge away from the input's present level.
+inline void arm_lick_capture(uint8_t spout) {
+  volatile uint8_t& tccrb = spout == 0 ? TCCR4B : TCCR5B;
+  const uint8_t ices = spout == 0 ? _BV(ICES4) : _BV(ICES5);
+  if (lick_level(spout)) {
+    tccrb &= static_cast<uint8_t>(~ices);
+  } else {
+    tccrb |= ices;
+  }
+  if (spout == 0) {
+    TIFR4 = _BV(ICF4);  // changing ICES may raise the flag
+  } else {
+    TIFR5 = _BV(ICF5);
+  }
+}
+
+// Input capture interrupt of `spout`.
+__attribute__((always_inline)) inline void lick_capture(uint8_t spout) {
+  const uint16_t icr = spout == 0 ? ICR4 : ICR5;
+  const uint32_t now = ticks_locked();
+  const uint8_t ices = spout == 0 ? _BV(ICES4) : _BV(ICES5);
+  const uint8_t level = ((spout == 0 ? TCCR4B : TCCR5B) & ices) ? 1 : 0;  // a rising capture is an onset
+  push_lick(now - static_cast<uint16_t>(static_cast<uint16_t>(now) - icr), spout, level);
+  arm_lick_capture(spout);
+  // A line that went back before this point (a glitch shorter than this handler) had its capture missed:
+  // record the return now, so the levels stay in step (the debounce counts it as a glitch).
+  if (lick_level(spout) != level) push_lick(ticks_locked(), spout, static_cast<uint8_t>(level ^ 1u));
+}
+
 // Encoder levels as ab = (A << 1) | B from PINE, with bit tests rather than shifts.
 inline uint8_t encoder_levels(uint8_t pins) {
   uint8_t ab = 0;
@@ -139,12 +362,33 @@ void AvrHal::init() {
   EIMSK |= _BV(INT4) | _BV(INT5);
   g_fast.reset(encoder_levels(PINE));
 
-  // Timer1: normal mode, clk/8 = 2 MHz.
+  // Sync and camera outputs low; lick inputs without pull-ups (the sensor board drives them), their capture
+  // interrupts masked until SetLicks.
+  PORTH &= static_cast<uint8_t>(~kTrainPinBits);
+  DDRH |= kTrainPinBits;
+  DDRL &= static_cast<uint8_t>(~(_BV(PL0) | _BV(PL1)));
+  PORTL &= static_cast<uint8_t>(~(_BV(PL0) | _BV(PL1)));
+
+  // Timer1 (the clock, the valves), Timer4 (the trains, the cherry lick capture) and Timer5 (the grape lick
+  // capture): normal mode, clk/8 = 2 MHz, every counter from 0 with the shared prescaler held in reset until
+  // all are set up, so TCNT4 == TCNT5 == TCNT1 from then on.
+  GTCCR = _BV(TSM) | _BV(PSRSYNC);
   TCCR1A = 0;
-  TCCR1B = _BV(CS11);
+  TCCR4A = 0;
+  TCCR5A = 0;
   TCNT1 = 0;
+  TCNT4 = 0;
+  TCNT5 = 0;
+  TCCR1B = _BV(CS11);
+  TCCR4B = _BV(CS41);
+  TCCR5B = _BV(CS51);
   TIFR1 = _BV(TOV1) | _BV(OCF1A) | _BV(OCF1B);
   TIMSK1 = _BV(TOIE1);
+  TIFR4 = _BV(OCF4A) | _BV(OCF4B) | _BV(ICF4);
+  TIMSK4 = 0;
+  TIFR5 = _BV(ICF5);
+  TIMSK5 = 0;
+  GTCCR = 0;
 
   // UART0: U2X and frame format before UBRR (simavr recomputes the bit time only when UBRR is written).
   UCSR0A = _BV(U2X0);
@@ -252,6 +496,154 @@ uint16_t AvrHal::uart_rx_overruns() {
   return n;
 }
 
+void AvrHal::train_start(uint8_t line, uint32_t first_rise_us, uint32_t width_us) {
+  if (line >= kTrainCount) return;
+  const uint8_t sreg = SREG;
+  cli();
+  const ClockReading now = read_clock_locked();
+  const uint32_t now_ticks = ticks_of(now);
+  const uint32_t now_us = us_of(now);
+  Train& t = g_train[line];
+  t.interval_head = t.interval_tail = 0;
+  t.rise_head = t.rise_tail = 0;
+  t.lost = 0;
+  const uint32_t first_ticks = now_ticks + static_cast<uint32_t>(static_cast<int32_t>(first_rise_us - now_us) * 2);
+  const uint32_t width_ticks = width_us * 2u;
+  if (t.phase == kTrainFall) {
+    // A pulse is high: it ends first (brought forward by train_stop's rule), then the new train begins.
+    t.pending_start = 1;
+    t.pending_first_ticks = first_ticks;
+    t.pending_width_ticks = width_ticks;
+    if (static_cast<int32_t>(t.deadline_ticks - now_ticks) > 2 * kMinLeadTicks) {
+      t.deadline_ticks = now_ticks + 2 * kMinLeadTicks;
+      program_train(line, now_ticks);
+    }
+  } else {
+    t.pending_start = 0;
+    t.width_ticks = width_ticks;
+    t.deadline_ticks = first_ticks;
+    t.phase = kTrainRise;
+    program_train(line, now_ticks);
+  }
+  barrier();
+  SREG = sreg;
+}
+
+void AvrHal::train_stop(uint8_t line) {
+  if (line >= kTrainCount) return;
+  const uint8_t sreg = SREG;
+  cli();
+  Train& t = g_train[line];
+  t.interval_tail = t.interval_head;
+  t.pending_start = 0;
+  if (t.phase == kTrainRise) {
+    idle_train(line);
+  } else if (t.phase == kTrainFall) {
+    // Only the compare may lower the pin (it toggles): end the pulse a few ticks from now.
+    const uint32_t now = ticks_locked();
+    if (static_cast<int32_t>(t.deadline_ticks - now) > 2 * kMinLeadTicks) {
+      t.deadline_ticks = now + 2 * kMinLeadTicks;
+      program_train(line, now);
+    }
+  }
+  barrier();
+  SREG = sreg;
+}
+
+// One-byte reads, without masking the encoder: the main loop calls these every iteration.
+bool AvrHal::train_running(uint8_t line) {
+  if (line >= kTrainCount) return false;
+  return *static_cast<volatile uint8_t*>(&g_train[line].phase) != kTrainIdle;
+}
+
+uint8_t AvrHal::train_interval_room(uint8_t line) {
+  if (line >= kTrainCount) return 0;
+  const Train& t = g_train[line];
+  const uint8_t queued = static_cast<uint8_t>(t.interval_head - *static_cast<const volatile uint8_t*>(&t.interval_tail));
+  return queued >= kTrainIntervalSlots ? 0 : static_cast<uint8_t>(kTrainIntervalSlots - queued);
+}
+
+void AvrHal::train_push_interval(uint8_t line, uint32_t interval_us) {
+  if (line >= kTrainCount) return;
+  const uint8_t sreg = SREG;
+  cli();
+  Train& t = g_train[line];
+  if (static_cast<uint8_t>(t.interval_head - t.interval_tail) < kTrainIntervalSlots) {
+    t.interval_ticks[t.interval_head % kTrainIntervalSlots] = interval_us * 2u;
+    ++t.interval_head;
+  }
+  barrier();
+  SREG = sreg;
+}
+
+uint8_t AvrHal::train_take_rises(uint8_t line, uint32_t* rise_us, uint8_t capacity, uint16_t* lost) {
+  *lost = 0;
+  if (line >= kTrainCount) return 0;
+  Train& t = g_train[line];
+  // Single-byte reads: nothing captured means nothing to lock for (the main loop polls this every iteration).
+  if (*static_cast<volatile uint8_t*>(&t.rise_head) == t.rise_tail && *static_cast<volatile uint16_t*>(&t.lost) == 0) {
+    return 0;
+  }
+  const uint8_t sreg = SREG;
+  cli();
+  const ClockReading now = read_clock_locked();
+  uint8_t n = 0;
+  while (n < capacity && t.rise_tail != t.rise_head) {
+    rise_us[n++] = t.rise_ticks[t.rise_tail % kTrainRiseSlots];
+    ++t.rise_tail;
+  }
+  *lost = t.lost;
+  t.lost = 0;
+  barrier();
+  SREG = sreg;
+  for (uint8_t i = 0; i < n; ++i) rise_us[i] = us_of_ticks(rise_us[i], now);
+  return n;
+}
+
+void AvrHal::licks_enable(bool on) {
+  const uint8_t sreg = SREG;
+  cli();
+  TIMSK4 &= static_cast<uint8_t>(~_BV(ICIE4));
+  TIMSK5 &= static_cast<uint8_t>(~_BV(ICIE5));
+  g_lick_tail = g_lick_head;
+  g_licks_lost = 0;
+  if (on) {
+    arm_lick_capture(0);
+    arm_lick_capture(1);
+    TIMSK4 |= _BV(ICIE4);
+    TIMSK5 |= _BV(ICIE5);
+  }
+  barrier();
+  SREG = sreg;
+}
+
+uint8_t AvrHal::take_lick_edges(LickInputEdge* out, uint8_t capacity, uint16_t* lost) {
+  *lost = 0;
+  if (*static_cast<volatile uint8_t*>(&g_lick_head) == g_lick_tail && *static_cast<volatile uint16_t*>(&g_licks_lost) == 0) {
+    return 0;
+  }
+  const uint8_t sreg = SREG;
+  cli();
+  const ClockReading now = read_clock_locked();
+  uint8_t n = 0;
+  while (n < capacity && g_lick_tail != g_lick_head) {
+    const LickCapture& c = g_licks[g_lick_tail % kLickEdgeSlots];
+    out[n].t_us = c.ticks;
+    out[n].spout = static_cast<uint8_t>(c.spout_level & 1u);
+    out[n].high = static_cast<uint8_t>((c.spout_level >> 1) & 1u);
+    ++n;
+    g_lick_tail = static_cast<uint8_t>(g_lick_tail + 1);
+  }
+  *lost = g_licks_lost;
+  g_licks_lost = 0;
+  barrier();
+  SREG = sreg;
+  for (uint8_t i = 0; i < n; ++i) out[i].t_us = us_of_ticks(out[i].t_us, now);
+  return n;
+}
+
+uint8_t AvrHal::lick_levels() { return static_cast<uint8_t>(lick_level(0) | (lick_level(1) << 1)); }
+
 uint32_t AvrHal::next_boot_id() {
   uint32_t* const kAddress = reinterpret_cast<uint32_t*>(0);
   const uint32_t id = eeprom_read_dword(kAddress) + 1;
@@ -268,6 +660,10 @@ ISR(TIMER1_COMPA_vect) { rig::hal::compare_match(0); }
 ISR(TIMER1_COMPB_vect) { rig::hal::compare_match(1); }
 ISR(INT4_vect) { rig::hal::encoder_edge(); }
 ISR(INT5_vect, ISR_ALIASOF(INT4_vect));
+ISR(TIMER4_COMPA_vect) { rig::hal::train_match(rig::hal::kTrainSync); }
+ISR(TIMER4_COMPB_vect) { rig::hal::train_match(rig::hal::kTrainCamera); }
+ISR(TIMER4_CAPT_vect) { rig::hal::lick_capture(0); }
+ISR(TIMER5_CAPT_vect) { rig::hal::lick_capture(1); }
 
 ISR(USART0_RX_vect) {
   const uint8_t status = UCSR0A;

@@ -2,7 +2,13 @@
 // because a write to a PORT register re-applies pull-ups on that port's inputs in simavr):
 //   encoder A  PE4 / INT4 / board pin 2     encoder B  PE5 / INT5 / board pin 3   (pull-ups on)
 //   cherry     PB5 / board pin 11           grape      PB6 / board pin 12         go cue PB7 / pin 13 (LED)
+//   sync  PH3 / OC4A / board pin 6          camera trigger PH4 / OC4B / board pin 7  (timer compare outputs)
+//   lick cherry PL0 / ICP4 / board pin 49   lick grape PL1 / ICP5 / board pin 48   (driven by the sensor board;
+//   the timers' input capture units latch each edge's tick in hardware)
 //   UART0 (USB) 250000 baud 8N1.            Timer1 clk/8: the 0.5 us device clock and both valve timers.
+//   Timer4 and Timer5 clk/8, started with Timer1 from the same prescaler reset, so TCNT4 == TCNT5 == TCNT1:
+//   Timer4's compare units make the sync and camera edges (an edge's time is its compare value), Timer4's
+//   and Timer5's capture units time the lick edges.
 #ifndef RIG_HAL_AVR_HAL_HPP
 #define RIG_HAL_AVR_HAL_HPP
 
@@ -15,6 +21,7 @@ namespace hal {
 
 constexpr uint32_t kUartBaud = 250000;
 constexpr uint8_t kPinEncoderA = 2, kPinEncoderB = 3, kPinValveCherry = 11, kPinValveGrape = 12, kPinCue = 13;
+constexpr uint8_t kPinSync = 6, kPinCamera = 7, kPinLickCherry = 49, kPinLickGrape = 48;
 
 class AvrHal final : public Hal {
  public:
@@ -34,6 +41,15 @@ class AvrHal final : public Hal {
   size_t uart_write_space() override;
   void uart_write(const uint8_t* data, size_t size) override;
   uint16_t uart_rx_overruns() override;
+  void train_start(uint8_t line, uint32_t first_rise_us, uint32_t width_us) override;
+  void train_stop(uint8_t line) override;
+  bool train_running(uint8_t line) override;
+  uint8_t train_interval_room(uint8_t line) override;
+  void train_push_interval(uint8_t line, uint32_t interval_us) override;
+  uint8_t train_take_rises(uint8_t line, uint32_t* rise_us, uint8_t capacity, uint16_t* lost) override;
+  void licks_enable(bool on) override;
+  uint8_t take_lick_edges(LickInputEdge* out, uint8_t capacity, uint16_t* lost) override;
+  uint8_t lick_levels() override;
 
   // A number that differs at every boot (an EEPROM boot counter).
   static uint32_t next_boot_id();

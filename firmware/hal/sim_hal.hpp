@@ -45,6 +45,15 @@ class SimHal final : public Hal {
   size_t uart_write_space() override;
   void uart_write(const uint8_t* data, size_t size) override;
   uint16_t uart_rx_overruns() override { return rx_overruns_; }
+  void train_start(uint8_t line, uint32_t first_rise_us, uint32_t width_us) override;
+  void train_stop(uint8_t line) override;
+  bool train_running(uint8_t line) override { return line < kTrainCount && trains_[line].running; }
+  uint8_t train_interval_room(uint8_t line) override;
+  void train_push_interval(uint8_t line, uint32_t interval_us) override;
+  uint8_t train_take_rises(uint8_t line, uint32_t* rise_us, uint8_t capacity, uint16_t* lost) override;
+  void licks_enable(bool on) override;
+  uint8_t take_lick_edges(LickInputEdge* out, uint8_t capacity, uint16_t* lost) override;
+  uint8_t lick_levels() override { return lick_levels_; }
 
   // --- simulation side ---
   // Moves the clock to `t_us` (never backwards), closing every valve whose time is up at its exact time.
@@ -52,6 +61,13 @@ class SimHal final : public Hal {
   uint64_t time_us() const { return now_us_; }
   // Earliest pending valve close, or UINT64_MAX.
   uint64_t next_valve_deadline_us() const;
+  // Earliest pending pulse-train edge, or UINT64_MAX.
+  uint64_t next_train_edge_us() const;
+
+  // A lick input changes level at the current time (spout 0 cherry, 1 grape); its "interrupt" captures it
+  // when the inputs are enabled.
+  void set_lick(uint8_t spout, bool high);
+  bool lick_high(uint8_t spout) const { return (lick_levels_ >> spout) & 1u; }
 
   // Encoder "interrupt": new levels ab = (A << 1) | B at the current time.
   void set_encoder(uint8_t ab);
@@ -73,6 +89,11 @@ class SimHal final : public Hal {
   // Called when a cue output changes or a valve opens/closes, at the simulated time.
   void on_cue(std::function<void(uint8_t cue_id, bool on, uint64_t t_us)> callback) { cue_cb_ = std::move(callback); }
   void on_valve(std::function<void(const SimValvePulse& pulse)> callback) { valve_cb_ = std::move(callback); }
+  // Called at every pulse-train pin edge, at its exact simulated time.
+  void on_train_edge(std::function<void(uint8_t line, bool high, uint64_t t_us)> callback) {
+    train_cb_ = std::move(callback);
+  }
+  bool train_high(uint8_t line) const { return trains_[line].high; }
 
   bool cue_on() const { return cue_on_; }
   const std::vector<SimValvePulse>& valve_log() const { return valve_log_; }
@@ -81,6 +102,18 @@ class SimHal final : public Hal {
  private:
   void open_now(uint8_t valve_mask, const uint32_t open_us[wire::kValveCount]);
   void close_valve(uint8_t valve, uint64_t t_us);
+  void train_edge(uint8_t line);
+
+  struct Train {
+    bool running = false;
+    bool high = false;
+    uint64_t next_edge_us = 0;
+    uint64_t last_rise_us = 0;
+    uint32_t width_us = 0;
+    std::deque<uint32_t> intervals;
+    std::deque<uint32_t> rises;
+    uint16_t lost = 0;
+  };
 
   uint64_t now_us_;
   core::FastPath fast_;
@@ -97,6 +130,12 @@ class SimHal final : public Hal {
   uint16_t rx_overruns_ = 0;
   std::function<void(uint8_t, bool, uint64_t)> cue_cb_;
   std::function<void(const SimValvePulse&)> valve_cb_;
+  std::function<void(uint8_t, bool, uint64_t)> train_cb_;
+  Train trains_[kTrainCount];
+  bool licks_enabled_ = false;
+  uint8_t lick_levels_ = 0;
+  std::deque<LickInputEdge> lick_edges_;
+  uint16_t licks_lost_ = 0;
 };
 
 }  // namespace hal

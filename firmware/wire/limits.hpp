@@ -23,6 +23,26 @@ constexpr uint16_t kMaxHeartbeatTimeoutMs = 2000;  // the watchdog can be loosen
 constexpr uint16_t kDefaultWheelPeriodUs = 1000;
 constexpr uint16_t kMinWheelPeriodUs = 250;
 constexpr uint8_t kDefaultWheelBatch = kWheelBatchMax;
+// The sync pulse train (SetSync) and the camera trigger (SetCamera).
+constexpr uint32_t kMinSyncIntervalUs = 10000;
+constexpr uint32_t kMaxSyncIntervalUs = 1000000;
+constexpr uint32_t kDefaultSyncMinIntervalUs = 50000;
+constexpr uint32_t kDefaultSyncMaxIntervalUs = 150000;
+constexpr uint32_t kDefaultSyncWidthUs = 5000;
+constexpr uint32_t kSyncStartDelayUs = 20000;     // first edge after SetSync (and after SetCamera)
+constexpr uint32_t kSyncFlushUs = 250000;         // the oldest waiting edge is sent after this long
+constexpr uint32_t kMinPulseWidthUs = 100;
+constexpr uint32_t kMaxPulseWidthUs = 30000;      // under one 32.8 ms timer lap
+constexpr uint32_t kMinCameraPeriodUs = 5000;     // 200 Hz
+constexpr uint32_t kMaxCameraPeriodUs = 1000000;  // 1 Hz
+constexpr uint32_t kDefaultCameraWidthUs = 1000;
+// Pulses end at least this long before the next rising edge (the timer needs time to re-arm).
+constexpr uint32_t kMinPulseGapUs = 500;
+// The lick inputs (SetLicks).
+constexpr uint16_t kDefaultDebounceUs = 2000;
+constexpr uint16_t kMinDebounceUs = 100;
+constexpr uint16_t kMaxDebounceUs = 50000;
+constexpr uint32_t kLickFlushUs = 50000;          // the oldest waiting lick edge is sent after this long
 // ClearFaults mask that clears every latched fault bit.
 constexpr uint16_t kAllFaultBits = 0xFFFF;
 

@@ -10,10 +10,12 @@ namespace rig {
 namespace wire {
 
 // Bumped whenever a message layout or meaning changes; both sides refuse a mismatch at the handshake.
-constexpr uint16_t kProtocolVersion = 1;
+constexpr uint16_t kProtocolVersion = 2;
 // Largest payload of any message; frames are sized from it.
 constexpr size_t kMaxPayload = 64;
 constexpr uint8_t kWheelBatchMax = 20;
+constexpr uint8_t kSyncEdgesMax = 8;
+constexpr uint8_t kLickEdgesMax = 7;
 
 enum class Direction : uint8_t { kHostToDevice = 0, kDeviceToHost = 1 };
 enum class Delivery : uint8_t { kBestEffort = 0, kReliable = 1 };
@@ -43,7 +45,12 @@ enum class TrialEventKind : uint8_t {
   kValvesClosed = 5,
 };
 enum class TrialState : uint8_t { kIdle = 0, kQuiescence = 1, kResponse = 2, kDelivering = 3 };
-enum class AckStatus : uint8_t { kOk = 0, kClamped = 1, kBadState = 2, kBadArgument = 3, kUnknownType = 4 };
+// kBusy: the event queue has no room to set aside for the trial's result; arm again once events are acknowledged.
+enum class AckStatus : uint8_t { kOk = 0, kClamped = 1, kBadState = 2, kBadArgument = 3, kUnknownType = 4, kBusy = 5 };
+enum class CameraEvent : uint8_t { kStarted = 1, kStopped = 2 };
+// LickEdges.kind bits.
+constexpr uint8_t kLickGrape = 1u << 0;
+constexpr uint8_t kLickOnset = 1u << 1;
 enum class HalKind : uint8_t { kAvr = 0, kSimulated = 1, kSimavr = 2 };
 
 // Fault bits (Fault.fault_bit, *.latched_faults).
@@ -90,6 +97,8 @@ constexpr uint8_t kResultWrongSide = 1u << 1;
 #undef RIG_END
 
 static_assert(sizeof(WheelBatch::delta_ticks) / sizeof(int16_t) == kWheelBatchMax, "kWheelBatchMax out of sync");
+static_assert(sizeof(SyncEdges::rise_t_us) / sizeof(uint32_t) == kSyncEdgesMax, "kSyncEdgesMax out of sync");
+static_assert(sizeof(LickEdges::t_us) / sizeof(uint32_t) == kLickEdgesMax, "kLickEdgesMax out of sync");
 static_assert(sizeof(ArmTrial::open_us) / sizeof(uint32_t) == 2 * kValveCount, "open_us layout");
 #if defined(__BYTE_ORDER__)
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the wire layout is little-endian; add byte swaps for this target");

@@ -288,6 +288,10 @@ void Link::handle_hello_reply(const wire::HelloReply& reply) {
   device_.pin_valve_cherry = reply.pin_valve_cherry;
   device_.pin_valve_grape = reply.pin_valve_grape;
   device_.pin_cue = reply.pin_cue;
+  device_.pin_sync = reply.pin_sync;
+  device_.pin_camera = reply.pin_camera;
+  device_.pin_lick_cherry = reply.pin_lick_cherry;
+  device_.pin_lick_grape = reply.pin_lick_grape;
   device_.max_open_us = reply.max_open_us;
   device_.max_open_us_per_s = reply.max_open_us_per_s;
   device_.heartbeat_timeout_ms = reply.heartbeat_timeout_ms;

@@ -168,19 +168,48 @@ void SessionRunner::next_trial() {
   }
   in_flight_ = plan;
   in_flight_armed_ = false;
+  arm_busy_since_us_ = -1;
   wheel_.clear();
+  arm_in_flight();
+}
+
+namespace {
+constexpr int64_t kArmRetryUs = 20000;
+constexpr int64_t kArmBusyLimitUs = 10000000;
+}  // namespace
+
+void SessionRunner::arm_in_flight() {
+  if (!in_flight_ || finished_) return;
   auto self = shared_from_this();
-  const uint32_t id = plan->arm.trial_id;
-  rig_.arm_trial(plan->arm, [self, id](const device::CommandResult& r) {
+  const uint32_t id = in_flight_->arm.trial_id;
+  rig_.arm_trial(in_flight_->arm, [self, id](const device::CommandResult& r) {
     if (!self->in_flight_ || self->in_flight_->arm.trial_id != id || self->finished_) return;
     if (!r.acknowledged) return;  // a device reset: on_device records the trial as aborted
     if (r.status == wire::AckStatus::kOk || r.status == wire::AckStatus::kClamped) {
       self->in_flight_armed_ = true;
-    } else {
-      self->finish("the device refused trial " + std::to_string(id) + " (status " +
-                       std::to_string(static_cast<int>(r.status)) + ", detail " + std::to_string(r.detail) + ")",
-                   true);
+      return;
     }
+    if (r.status == wire::AckStatus::kBusy) {
+      // The device keeps a slot for every armed trial's result; its queue waits for our acknowledgements.
+      const int64_t now = self->session_now_us();
+      if (self->arm_busy_since_us_ < 0) self->arm_busy_since_us_ = now;
+      if (now - self->arm_busy_since_us_ < kArmBusyLimitUs) {
+        self->timer_.expires_after(std::chrono::microseconds(
+            static_cast<int64_t>(static_cast<double>(kArmRetryUs) / self->config_.speed)));
+        self->timer_.async_wait([self](const boost::system::error_code& ec) {
+          if (!ec) self->arm_in_flight();
+        });
+        return;
+      }
+      self->finish("the device could not arm trial " + std::to_string(id) + ": its event queue stayed full for " +
+                       std::to_string(kArmBusyLimitUs / 1000000) + " s (" + std::to_string(r.detail) +
+                       " events unacknowledged)",
+                   true);
+      return;
+    }
+    self->finish("the device refused trial " + std::to_string(id) + " (status " +
+                     std::to_string(static_cast<int>(r.status)) + ", detail " + std::to_string(r.detail) + ")",
+                 true);
   });
 }
 

@@ -130,6 +130,9 @@ class SessionRunner : public std::enable_shared_from_this<SessionRunner> {
   void on_device(const link::DeviceInfo& info, bool reset);
   void configure_device();
   void next_trial();
+  // Sends the arm of the trial in flight; a device that answers kBusy (no room for the result yet) gets it
+  // again every kArmRetryUs, for at most kArmBusyLimitUs.
+  void arm_in_flight();
   void on_result(const wire::TrialResult& result, const device::TrialTimes& times, bool synthesized = false);
   void on_device_status(const wire::DeviceStatus& status);
   // Records the trial in flight as aborted by the host: its result cannot come any more.
@@ -156,6 +159,7 @@ class SessionRunner : public std::enable_shared_from_this<SessionRunner> {
   std::string stop_reason_;
   std::optional<task::TrialPlan> in_flight_;
   bool in_flight_armed_ = false;  // the device acknowledged arming the trial in flight
+  int64_t arm_busy_since_us_ = -1;  // session time of the first kBusy for the trial in flight
   bool events_lost_ = false;      // the device reported kFaultEventOverflow and its queue has not emptied since
   std::vector<device::WheelSamples> wheel_;
   SessionEnd tally_;

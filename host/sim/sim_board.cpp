@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "firmware/hal/avr_hal.hpp"
+
 namespace rig {
 namespace sim {
 
@@ -11,11 +13,16 @@ core::BoardInfo simulated_board_info(uint32_t boot_id) {
   info.boot_id = boot_id;
   info.clock_hz = 16000000;
   info.encoder_ticks_per_rev = 4096;
-  info.pin_encoder_a = 2;
-  info.pin_encoder_b = 3;
-  info.pin_valve_cherry = 11;
-  info.pin_valve_grape = 12;
-  info.pin_cue = 13;
+  // The reference board's pin map, so a simulated rig's config is checked as a real one's.
+  info.pin_encoder_a = hal::kPinEncoderA;
+  info.pin_encoder_b = hal::kPinEncoderB;
+  info.pin_valve_cherry = hal::kPinValveCherry;
+  info.pin_valve_grape = hal::kPinValveGrape;
+  info.pin_cue = hal::kPinCue;
+  info.pin_sync = hal::kPinSync;
+  info.pin_camera = hal::kPinCamera;
+  info.pin_lick_cherry = hal::kPinLickCherry;
+  info.pin_lick_grape = hal::kPinLickGrape;
   info.hal_kind = wire::HalKind::kSimulated;
   return info;
 }

@@ -2,9 +2,11 @@
 // measured by CPU cycle in simavr.
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <iostream>
 #include <random>
 
+#include "io_checks.hpp"
 #include "scenarios.hpp"
 #include "session.hpp"
 
@@ -39,8 +41,33 @@ bool run_until(Host& host, SimavrBoard& board, uint64_t limit_us, Done done) {
   return done();
 }
 
-nlohmann::json choice_to_valve(const BenchOptions& o) {
+// The last wheel position the device streamed and its count of invalid quadrature transitions.
+std::pair<int64_t, uint16_t> wheel_count(const Host& host) {
+  int64_t position = INT64_MIN;
+  uint16_t invalid = 0;
+  for (const auto& b : host.all<wire::WheelBatch>()) {
+    int64_t p = b.position0_ticks;
+    for (int i = 0; i + 1 < b.count; ++i) p += b.delta_ticks[i];
+    position = p;
+  }
+  for (const auto& st : host.all<wire::DeviceStatus>()) invalid = st.encoder_invalid;
+  return {position, invalid};
+}
+
+// Turns on everything else the firmware does while a session records: the sync line, the camera trigger at
+// 200 Hz (its fastest), and both lick inputs with the spouts licked at 15 Hz each for `seconds`.
+void everything_on(Session& s, unsigned seed, double seconds) {
+  s.host.command(default_sync(seed));
+  s.host.command(camera_at(200));
+  s.host.command(licks_on());
+  s.host.run(30000);
+  s.board.schedule_licks(lick_plan(s.board.cycle() + 1000, seconds, 15.0, 30000, seed));
+}
+
+nlohmann::json choice_to_valve(const BenchOptions& o, bool busy) {
   Session s(o.elf_path);
+  // About 60 ms of simulated time per trial.
+  if (busy) everything_on(s, o.seed, 0.1 * o.trials + 5);
   std::mt19937 rng(o.seed);
   std::uniform_int_distribution<uint32_t> phase(1, 800);
   std::vector<double> latencies;
@@ -75,7 +102,10 @@ nlohmann::json choice_to_valve(const BenchOptions& o) {
       continue;
     }
     latencies.push_back((static_cast<double>(rise->cycle) - s.board.encoder_edge_cycles()[edge_base + 19]) / kCyclesPerUs);
-    if (i % 100 == 99) std::cerr << "bench: choice-to-valve " << (i + 1) << "/" << o.trials << " trials\n";
+    if (i % 100 == 99) {
+      std::cerr << "bench: choice-to-valve" << (busy ? " (sync, camera, licks on) " : " ") << (i + 1) << "/"
+                << o.trials << " trials\n";
+    }
     s.board.clear_output_edges();
   }
   return {{"trials", latencies.size()},
@@ -145,14 +175,7 @@ bool lossless_at(const BenchOptions& o, uint32_t rate, nlohmann::json& detail) {
   s.board.move_wheel(edges, period_cycles, 100);
   s.host.run(static_cast<uint64_t>(o.encoder_seconds * 1e6) + 100000);
   s.host.run(200000);
-  int64_t position = INT64_MIN;
-  uint16_t invalid = 0;
-  for (const auto& b : s.host.all<wire::WheelBatch>()) {
-    int64_t p = b.position0_ticks;
-    for (int i = 0; i + 1 < b.count; ++i) p += b.delta_ticks[i];
-    position = p;
-  }
-  for (const auto& st : s.host.all<wire::DeviceStatus>()) invalid = st.encoder_invalid;
+  const auto [position, invalid] = wheel_count(s.host);
   const bool ok = position == edges && invalid == 0;
   detail.push_back({{"edges_per_s", rate}, {"edges", edges}, {"counted", position}, {"invalid", invalid}, {"lossless", ok}});
   std::cerr << "bench: encoder " << rate << " edges/s: " << (ok ? "lossless" : "LOST EDGES") << "\n";
@@ -167,6 +190,75 @@ nlohmann::json encoder(const BenchOptions& o) {
     best = rate;
   }
   return {{"lossless_edges_per_s", best}, {"rates", detail}};
+}
+
+// The sync line, the camera trigger and both lick inputs while the wheel turns at 20,000 edges/s: every
+// reported edge against the pins' real edges.
+nlohmann::json inputs_and_trains(const BenchOptions& o) {
+  Session s(o.elf_path);
+  const double seconds = o.encoder_seconds * 2;
+  everything_on(s, o.seed, seconds);
+  const int32_t edges = static_cast<int32_t>(20000 * seconds);
+  s.board.move_wheel(edges, SimavrBoard::kFrequencyHz / 20000, 100);
+  s.host.run(static_cast<uint64_t>(seconds * 1e6) + 100000);
+  s.host.command(wire::SetCamera{});
+  s.host.command(wire::SetSync{});
+  s.host.run(500000);
+  const EdgeMatch sync = match_edges(pin_rises_us(s.board, hal::kPinSync), reported_sync(s.host));
+  const LickMatch licks = match_licks(s.board, s.host);
+  const auto frames = pin_rises_us(s.board, hal::kPinCamera);
+  double camera_error = NAN;
+  uint32_t reported_frames = 0;
+  for (const auto& f : s.host.all<wire::CameraFrames>()) {
+    if (f.event == static_cast<uint8_t>(wire::CameraEvent::kStopped) && !frames.empty()) {
+      reported_frames = f.frame_count;
+      camera_error = std::max(std::fabs(f.first_frame_t_us - frames.front()), std::fabs(f.last_frame_t_us - frames.back()));
+    }
+  }
+  const auto [position, invalid] = wheel_count(s.host);
+  std::cerr << "bench: sync, camera and licks under a 20,000 edges/s wheel: " << sync.matched << " sync edges, "
+            << licks.driven << " lick edges, " << frames.size() << " frames\n";
+  return {{"seconds", seconds},
+          {"sync_edges", sync.pin_edges},
+          {"sync_reported", sync.reported},
+          {"sync_matched", sync.matched},
+          {"sync_edge_error_us_max", sync.error_us_max},
+          {"lick_edges_driven", licks.driven},
+          {"lick_edges_reported", licks.reported},
+          {"licks_lost", licks.lost},
+          {"licks_duplicated", licks.duplicated},
+          {"licks_spurious", licks.spurious},
+          {"lick_timestamp_error_us_max", licks.error_us_max},
+          {"camera_frames", frames.size()},
+          {"camera_frames_reported", reported_frames},
+          {"camera_frame_error_us_max", camera_error},
+          {"wheel_edges", edges},
+          {"wheel_counted", position},
+          {"wheel_invalid", invalid},
+          {"wheel_lossless", position == edges && invalid == 0}};
+}
+
+// Licks on both spouts at increasing rates (contacts half a period long): the highest total rate (licks a
+// second, both spouts together) at which no lick edge is lost, duplicated or invented.
+nlohmann::json lick_throughput(const BenchOptions& o) {
+  nlohmann::json rates = nlohmann::json::array();
+  double best = 0;
+  for (double per_spout : {25.0, 50.0, 100.0, 150.0, 200.0}) {
+    Session s(o.elf_path);
+    s.host.command(licks_on());
+    s.host.run(20000);
+    const double seconds = 5.0;
+    s.board.schedule_licks(lick_plan(s.board.cycle() + 1000, seconds, per_spout, 0.5e6 / per_spout, o.seed));
+    s.host.run(static_cast<uint64_t>(seconds * 1e6) + 300000);
+    const LickMatch m = match_licks(s.board, s.host);
+    const bool ok = m.lost == 0 && m.duplicated == 0 && m.spurious == 0 && m.driven > 0;
+    rates.push_back({{"licks_per_s", 2 * per_spout}, {"edges", m.driven}, {"lost", m.lost}, {"duplicated", m.duplicated},
+                     {"spurious", m.spurious}, {"error_us_max", m.error_us_max}, {"lossless", ok}});
+    std::cerr << "bench: licks at " << 2 * per_spout << "/s: " << (ok ? "lossless" : "LOST OR DUPLICATED") << "\n";
+    if (!ok) break;
+    best = 2 * per_spout;
+  }
+  return {{"lossless_licks_per_s", best}, {"rates", rates}};
 }
 
 nlohmann::json watchdog(const BenchOptions& o) {
@@ -196,21 +288,40 @@ nlohmann::json watchdog(const BenchOptions& o) {
 
 nlohmann::json run_bench(const BenchOptions& o) {
   SimavrBoard probe(o.elf_path);
+  // Each part: its --only name, its run, its key under "details", and the summary keys it fills (from which
+  // of its own fields).
+  struct Part {
+    const char* name;
+    std::function<nlohmann::json()> run;
+    const char* detail;
+    std::vector<std::pair<const char*, const char*>> keys;
+  };
+  const std::vector<Part> parts = {
+      {"choice", [&] { return choice_to_valve(o, false); }, "choice_to_valve",
+       {{"choice_to_valve_us_p50", "p50"}, {"choice_to_valve_us_p99", "p99"}, {"choice_to_valve_us_max", "max"}}},
+      {"choice_busy", [&] { return choice_to_valve(o, true); }, "choice_to_valve_busy",
+       {{"choice_to_valve_busy_us_p50", "p50"}, {"choice_to_valve_busy_us_p99", "p99"},
+        {"choice_to_valve_busy_us_max", "max"}}},
+      {"pulses", [&] { return pulse_error(o); }, "pulses", {{"pulse_error_us_max", "max_abs_error_us"}}},
+      {"encoder", [&] { return encoder(o); }, "encoder", {{"encoder_lossless_edges_per_s", "lossless_edges_per_s"}}},
+      {"watchdog", [&] { return watchdog(o); }, "watchdog", {{"watchdog_close_ms", "max_ms"}}},
+      {"io", [&] { return inputs_and_trains(o); }, "inputs_and_trains",
+       {{"sync_edge_error_us_max", "sync_edge_error_us_max"},
+        {"lick_timestamp_error_us_max", "lick_timestamp_error_us_max"},
+        {"camera_frame_error_us_max", "camera_frame_error_us_max"}}},
+      {"licks", [&] { return lick_throughput(o); }, "lick_throughput", {{"licks_lossless_per_s", "lossless_licks_per_s"}}},
+  };
   nlohmann::json out;
-  const nlohmann::json latency = choice_to_valve(o);
-  const nlohmann::json pulses = pulse_error(o);
-  const nlohmann::json enc = encoder(o);
-  const nlohmann::json wd = watchdog(o);
-  out["choice_to_valve_us_p50"] = latency["p50"];
-  out["choice_to_valve_us_p99"] = latency["p99"];
-  out["choice_to_valve_us_max"] = latency["max"];
-  out["pulse_error_us_max"] = pulses["max_abs_error_us"];
-  out["encoder_lossless_edges_per_s"] = enc["lossless_edges_per_s"];
-  out["watchdog_close_ms"] = wd["max_ms"];
+  nlohmann::json details = {{"elf", o.elf_path}, {"seed", o.seed}};
+  for (const Part& part : parts) {
+    if (!o.only.empty() && std::find(o.only.begin(), o.only.end(), part.name) == o.only.end()) continue;
+    const nlohmann::json result = part.run();
+    for (const auto& [key, field] : part.keys) out[key] = result[field];
+    details[part.detail] = result;
+  }
   out["flash_bytes"] = probe.flash_bytes();
   out["ram_bytes"] = probe.ram_bytes();
-  out["details"] = {{"choice_to_valve", latency}, {"pulses", pulses}, {"encoder", enc}, {"watchdog", wd},
-                    {"elf", o.elf_path}, {"seed", o.seed}};
+  out["details"] = details;
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "io_checks.hpp"
 #include "session.hpp"
 
 namespace rig::device {
@@ -163,28 +164,123 @@ void host_silence(Checker& c, const std::string& elf) {
   c.check(fault, "the host-timeout fault was reported when the host returned");
 }
 
+// The sync line runs through a trial: every rising edge on pin 6 is reported once, within 2 us of the pin;
+// intervals and widths are as commanded.
+void sync_pulses(Checker& c, const std::string& elf) {
+  Session s(elf);
+  const uint16_t seq = s.host.command(default_sync(2024));
+  s.host.command(sim::make_trial(1));
+  s.host.run(600000);
+  s.board.move_wheel(120, 800);
+  s.host.run(4'400'000);
+  c.check(s.host.ack_for(seq) && s.host.ack_for(seq)->status == 0, "SetSync acknowledged with kOk");
+  c.check(s.host.result(1).has_value(), "the trial ran alongside");
+  const auto rises = pin_rises_us(s.board, hal::kPinSync);
+  const auto reported = reported_sync(s.host);
+  const EdgeMatch m = match_edges(rises, reported);
+  c.check(rises.size() >= 30, "at least 30 sync pulses in 5 s (" + std::to_string(rises.size()) + ")");
+  c.check(m.matched == m.reported && m.reported + 3 >= m.pin_edges,
+          "every reported edge is a pin edge and every pin edge older than the flush is reported (" +
+              std::to_string(m.matched) + " of " + std::to_string(m.pin_edges) + ")");
+  c.check(m.error_us_max <= 2.0, fmt("reported edge within 2 us of the pin (worst %.3f us)", m.error_us_max));
+  bool intervals_ok = true, widths_ok = true;
+  const auto& edges = s.board.output_edges();
+  double last_rise = -1;
+  for (const PinEdge& e : edges) {
+    if (e.pin != hal::kPinSync) continue;
+    const double t = s.board.device_us_at(e.cycle);
+    if (e.high) {
+      if (last_rise >= 0) {
+        const double interval = t - last_rise;
+        intervals_ok &= interval >= wire::kDefaultSyncMinIntervalUs - 1 && interval <= wire::kDefaultSyncMaxIntervalUs + 1;
+      }
+      last_rise = t;
+    } else {
+      widths_ok &= std::fabs(t - last_rise - wire::kDefaultSyncWidthUs) <= 1.0;
+    }
+  }
+  c.check(intervals_ok, "every interval within 50-150 ms");
+  c.check(widths_ok, "every pulse 5 ms wide (+-1 us)");
+  c.note(fmt("sync_edge_error_us_max=%.3f", m.error_us_max));
+}
+
+// Both spouts licking at 15 Hz during a trial: every onset and offset reported once, within 10 us.
+void licks(Checker& c, const std::string& elf) {
+  Session s(elf);
+  const uint16_t seq = s.host.command(licks_on());
+  s.host.run(20000);
+  c.check(s.host.ack_for(seq) && s.host.ack_for(seq)->status == 0, "SetLicks acknowledged with kOk");
+  s.board.schedule_licks(lick_plan(s.board.cycle() + 1000, 3.0, 15.0, 30000, 7));
+  s.host.command(sim::make_trial(1));
+  s.host.run(600000);
+  s.board.move_wheel(-120, 800);
+  s.host.run(2'700'000);
+  const LickMatch m = match_licks(s.board, s.host);
+  c.check(m.driven >= 170, "both spouts licked about 45 times each (" + std::to_string(m.driven) + " edges)");
+  c.check(m.lost == 0 && m.duplicated == 0 && m.spurious == 0,
+          "no lick edge lost, duplicated or invented (lost " + std::to_string(m.lost) + ", duplicated " +
+              std::to_string(m.duplicated) + ", spurious " + std::to_string(m.spurious) + ")");
+  c.check(m.error_us_max <= 10.0, fmt("every lick edge within 10 us (worst %.3f us)", m.error_us_max));
+  c.check(s.host.result(1).has_value(), "the trial ran alongside");
+  c.note(fmt("lick_timestamp_error_us_max=%.3f", m.error_us_max));
+}
+
+// The camera trigger at 100 Hz: a frame every 10 ms on pin 7; its start and its count reported.
+void camera_trigger(Checker& c, const std::string& elf) {
+  Session s(elf);
+  s.host.command(camera_at(100));
+  s.host.run(2'000'000);
+  wire::SetCamera off{};
+  s.host.command(off);
+  s.host.run(200'000);
+  const auto rises = pin_rises_us(s.board, hal::kPinCamera);
+  c.check(rises.size() >= 190, "about 200 frames triggered (" + std::to_string(rises.size()) + ")");
+  bool periodic = true;
+  for (size_t i = 1; i < rises.size(); ++i) periodic &= std::fabs(rises[i] - rises[i - 1] - 10000.0) <= 0.5;
+  c.check(periodic, "every frame 10 ms after the one before (+-0.5 us)");
+  const auto reports = s.host.all<wire::CameraFrames>();
+  c.check(reports.size() == 2, "CameraFrames reported twice (started, stopped)");
+  if (reports.size() != 2 || rises.empty()) return;
+  const double first_error = reports[0].first_frame_t_us - rises.front();
+  c.check(std::fabs(first_error) <= 2.0, fmt("first frame reported within 2 us (%.3f us)", first_error));
+  c.check(reports[1].frame_count == rises.size(), "the stop reports every frame (" +
+                                                      std::to_string(reports[1].frame_count) + " of " +
+                                                      std::to_string(rises.size()) + ")");
+  const double last_error = reports[1].last_frame_t_us - rises.back();
+  c.check(std::fabs(last_error) <= 2.0, fmt("last frame reported within 2 us (%.3f us)", last_error));
+  size_t falls = 0;
+  for (const PinEdge& e : s.board.output_edges()) falls += e.pin == hal::kPinCamera && !e.high;
+  c.check(falls == rises.size(), "the trigger line ends low");
+}
+
+// Every scenario, in the order `all` runs them: its name once, here.
+using Scenario = void (*)(Checker&, const std::string&);
+const std::vector<std::pair<std::string, Scenario>>& scenarios() {
+  static const std::vector<std::pair<std::string, Scenario>> kScenarios = {
+      {"full_trial", full_trial},   {"miss", miss},   {"instructed", instructed},   {"abort", abort_trial},
+      {"host_silence", host_silence}, {"sync_pulses", sync_pulses}, {"licks", licks},
+      {"camera_trigger", camera_trigger}};
+  return kScenarios;
+}
+
 }  // namespace
 
-std::vector<std::string> scenario_names() { return {"full_trial", "miss", "instructed", "abort", "host_silence"}; }
+std::vector<std::string> scenario_names() {
+  std::vector<std::string> names;
+  for (const auto& [name, run] : scenarios()) names.push_back(name);
+  return names;
+}
 
 ScenarioReport run_scenario(const std::string& name, const std::string& elf_path) {
   ScenarioReport report;
   report.name = name;
   Checker c{report};
-  if (name == "full_trial") {
-    full_trial(c, elf_path);
-  } else if (name == "miss") {
-    miss(c, elf_path);
-  } else if (name == "instructed") {
-    instructed(c, elf_path);
-  } else if (name == "abort") {
-    abort_trial(c, elf_path);
-  } else if (name == "host_silence") {
-    host_silence(c, elf_path);
-  } else {
-    throw std::invalid_argument("unknown scenario '" + name + "'");
+  for (const auto& [known, run] : scenarios()) {
+    if (known != name) continue;
+    run(c, elf_path);
+    return report;
   }
-  return report;
+  throw std::invalid_argument("unknown scenario '" + name + "'");
 }
 
 }  // namespace rig::device

@@ -27,10 +27,14 @@ struct BenchOptions {
   int trials = 1000;                 // choice-to-valve trials
   double encoder_seconds = 10.0;     // simulated seconds per encoder rate
   unsigned seed = 1;
+  std::vector<std::string> only;     // parts to run (empty: all)
 };
 
-// Runs the firmware benchmarks and returns one JSON object: choice_to_valve_us_{p50,p99,max},
-// pulse_error_us_max, encoder_lossless_edges_per_s, watchdog_close_ms, flash_bytes, ram_bytes, and details.
+// Runs the firmware benchmarks and returns one JSON object: choice_to_valve_us_{p50,p99,max} (nothing else
+// running) and choice_to_valve_busy_us_{p50,p99,max} (the sync line, the camera trigger at 200 Hz and both
+// lick inputs at 15 Hz running), pulse_error_us_max, encoder_lossless_edges_per_s, watchdog_close_ms,
+// sync_edge_error_us_max, lick_timestamp_error_us_max and camera_frame_error_us_max (all of them under a
+// 20,000 edges/s wheel), licks_lossless_per_s, flash_bytes, ram_bytes, and details.
 // `progress` lines go to stderr.
 nlohmann::json run_bench(const BenchOptions& options);
 

@@ -1,7 +1,7 @@
 // rig-simavr-check: the real firmware image in simavr under scripted scenarios (CTest label simavr) and the
 // firmware timing benchmarks (docs/performance.md).
 //   rig-simavr-check [--elf FILE] scenario [NAMES... | all]   exit 1 if one fails
-//   rig-simavr-check [--elf FILE] bench [--trials N] [--encoder-seconds S] [--seed N] [--output FILE]
+//   rig-simavr-check [--elf FILE] bench [--trials N] [--encoder-seconds S] [--seed N] [--only PARTS] [--output FILE]
 #include <CLI/CLI.hpp>
 
 #include <chrono>
@@ -58,6 +58,11 @@ int main(int argc, char** argv) {
   bench->add_option("--encoder-seconds", bench_options.encoder_seconds, "Simulated seconds per encoder rate")
       ->capture_default_str()->check(CLI::PositiveNumber);
   bench->add_option("--seed", bench_options.seed, "Seed for the edge phases")->capture_default_str();
+  bench->add_option("--only", bench_options.only,
+                    "Run only these parts (choice, choice_busy, pulses, encoder, watchdog, io, licks); the JSON "
+                    "then has only their keys")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"choice", "choice_busy", "pulses", "encoder", "watchdog", "io", "licks"}));
   bench->add_option("--output", bench_output, "Also write the JSON to this file");
 
   try {

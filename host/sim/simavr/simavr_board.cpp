@@ -6,11 +6,14 @@
 #include <avr_uart.h>
 #include <sim_avr.h>
 #include <sim_elf.h>
+#include <sim_io.h>
 #include <sim_irq.h>
 #include <sim_cycle_timers.h>
 
+#include <cmath>
 #include <cstdarg>
 #include <cstdio>
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 #include <sys/stat.h>
@@ -66,12 +69,27 @@ SimavrBoard::SimavrBoard(const std::string& elf_path) {
   avr_raise_irq(enc_a_, 1);
   avr_raise_irq(enc_b_, 1);
 
-  // Valves PB5 (pin 11), PB6 (pin 12), cue PB7 (pin 13).
-  const uint8_t bits[3] = {5, 6, 7};
-  for (int i = 0; i < 3; ++i) {
-    pin_watch_[i] = PinWatch{this, static_cast<uint8_t>(11 + i)};
-    avr_irq_register_notify(avr_io_getirq(avr_, AVR_IOCTL_IOPORT_GETIRQ('B'), bits[i]), on_pin, &pin_watch_[i]);
+  // Valves PB5 (pin 11), PB6 (pin 12), cue PB7 (pin 13); sync PH3 (pin 6) and camera PH4 (pin 7), driven by
+  // Timer4's compare units.
+  const struct {
+    char port;
+    uint8_t bit;
+    uint8_t pin;
+  } watched[5] = {{'B', 5, 11}, {'B', 6, 12}, {'B', 7, 13}, {'H', 3, 6}, {'H', 4, 7}};
+  for (int i = 0; i < 5; ++i) {
+    pin_watch_[i] = PinWatch{this, watched[i].pin};
+    avr_irq_register_notify(avr_io_getirq(avr_, AVR_IOCTL_IOPORT_GETIRQ(watched[i].port), watched[i].bit), on_pin,
+                            &pin_watch_[i]);
   }
+
+  // TCCR1B (data address 0x81 on the ATmega2560): the write that starts Timer1 starts the device clock.
+  avr_register_io_write(avr_, 0x81, on_timer1_control, this);
+
+  // Lick inputs PL0 (pin 49, ICP4) and PL1 (pin 48, ICP5), low (no tongue) at start.
+  lick_in_[0] = avr_io_getirq(avr_, AVR_IOCTL_IOPORT_GETIRQ('L'), 0);
+  lick_in_[1] = avr_io_getirq(avr_, AVR_IOCTL_IOPORT_GETIRQ('L'), 1);
+  avr_raise_irq(lick_in_[0], 0);
+  avr_raise_irq(lick_in_[1], 0);
 }
 
 SimavrBoard::~SimavrBoard() {
@@ -79,6 +97,16 @@ SimavrBoard::~SimavrBoard() {
 }
 
 uint64_t SimavrBoard::cycle() const { return avr_->cycle; }
+
+void SimavrBoard::on_timer1_control(avr_t* avr, uint16_t, uint8_t value, void* param) {
+  auto* self = static_cast<SimavrBoard*>(param);
+  if (self->timer1_start_cycle_ == UINT64_MAX && (value & 0x07) != 0) self->timer1_start_cycle_ = avr->cycle;
+}
+
+double SimavrBoard::device_us_at(uint64_t c) const {
+  if (timer1_start_cycle_ == UINT64_MAX || c < timer1_start_cycle_) return NAN;
+  return static_cast<double>(c - timer1_start_cycle_) / kCyclesPerUs;
+}
 
 void SimavrBoard::run_until_cycle(uint64_t c) {
   while (avr_->cycle < c) {
@@ -119,15 +147,11 @@ void SimavrBoard::on_xoff(avr_irq_t*, uint32_t, void* param) { static_cast<Simav
 void SimavrBoard::on_pin(avr_irq_t*, uint32_t value, void* param) {
   auto* watch = static_cast<PinWatch*>(param);
   SimavrBoard* self = watch->board;
-  const bool high = value != 0;
-  if (watch->pin == 13) {
-    if (self->cue_on_ == high) return;
-    self->cue_on_ = high;
-  } else {
-    bool& state = self->valve_high_[watch->pin - 11];
-    if (state == high) return;
-    state = high;
-  }
+  const bool high = (value & 0xFF) != 0;  // a timer's compare output adds AVR_IOPORT_OUTPUT
+  if (self->pin_high_[watch->pin] == high) return;
+  self->pin_high_[watch->pin] = high;
+  if (watch->pin == 13) self->cue_on_ = high;
+  if (watch->pin == 11 || watch->pin == 12) self->valve_high_[watch->pin - 11] = high;
   self->output_edges_.push_back(PinEdge{watch->pin, high, self->avr_->cycle});
 }
 
@@ -174,13 +198,42 @@ uint64_t SimavrBoard::drive_encoder(avr_t*, uint64_t when, void* param) {
   return when + self->edge_period_cycles_;
 }
 
+void SimavrBoard::set_lick(uint8_t spout, bool high) {
+  if (spout > 1) return;
+  avr_raise_irq(lick_in_[spout], high ? 1 : 0);
+  lick_driven_.push_back(LickDrive{avr_->cycle, spout, high});
+}
+
+void SimavrBoard::schedule_licks(const std::vector<LickDrive>& edges) {
+  const bool was_idle = lick_plan_.empty();
+  for (const LickDrive& e : edges) {
+    if (e.cycle <= avr_->cycle) throw std::invalid_argument("schedule_licks: an edge is not in the future");
+    if (!lick_plan_.empty() && e.cycle < lick_plan_.back().cycle) {
+      throw std::invalid_argument("schedule_licks: edges must be in time order");
+    }
+    lick_plan_.push_back(e);
+  }
+  if (was_idle && !lick_plan_.empty()) avr_cycle_timer_register(avr_, lick_plan_.front().cycle - avr_->cycle, drive_licks, this);
+}
+
+uint64_t SimavrBoard::drive_licks(avr_t* avr, uint64_t when, void* param) {
+  auto* self = static_cast<SimavrBoard*>(param);
+  while (!self->lick_plan_.empty() && self->lick_plan_.front().cycle <= avr->cycle) {
+    const LickDrive e = self->lick_plan_.front();
+    self->lick_plan_.pop_front();
+    self->set_lick(e.spout, e.high);
+  }
+  if (self->lick_plan_.empty()) return 0;
+  return std::max(when + 1, self->lick_plan_.front().cycle);
+}
+
 void SimavrBoard::glitch_encoder() { set_encoder(core::quadrature_step(ab_, 2)); }
 
 std::vector<hal::SimValvePulse> SimavrBoard::valve_log() const {
   std::vector<hal::SimValvePulse> log;
   size_t open_index[2] = {SIZE_MAX, SIZE_MAX};
   for (const PinEdge& e : output_edges_) {
-    if (e.pin == 13) continue;
+    if (e.pin != 11 && e.pin != 12) continue;
     const uint8_t valve = static_cast<uint8_t>(e.pin - 11);
     if (e.high) {
       open_index[valve] = log.size();

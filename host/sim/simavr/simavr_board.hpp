@@ -17,11 +17,18 @@ struct avr_irq_t;
 
 namespace rig::device {
 
-// One edge of an output pin (valves, cue).
+// One edge of an output pin (valves, cue, sync, camera trigger).
 struct PinEdge {
-  uint8_t pin;  // board pin: 11 cherry, 12 grape, 13 cue
+  uint8_t pin;  // board pin: 11 cherry, 12 grape, 13 cue, 6 sync, 7 camera
   bool high;
   uint64_t cycle;
+};
+
+// One scheduled or driven edge of a lick input (spout 0 cherry on pin 49, 1 grape on pin 48).
+struct LickDrive {
+  uint64_t cycle;
+  uint8_t spout;
+  bool high;
 };
 
 // Not thread-safe: one thread owns the board and runs the simulation.
@@ -38,6 +45,9 @@ class SimavrBoard {
   SimavrBoard& operator=(const SimavrBoard&) = delete;
 
   uint64_t cycle() const;
+  // The device's microsecond clock at CPU cycle `c`: Timer1 counts 0.5 us ticks from the cycle the firmware
+  // started it (seen as its write of TCCR1B), and the clock is ticks / 2. NaN before the timer started.
+  double device_us_at(uint64_t c) const;
   uint64_t now_us() const { return cycle() / kCyclesPerUs; }
   // Runs the CPU until simulated time `t_us` / cycle `c`. Throws std::runtime_error if the CPU crashed.
   void run_until(uint64_t t_us) { run_until_cycle(t_us * kCyclesPerUs); }
@@ -69,6 +79,13 @@ class SimavrBoard {
   // Fault: both encoder lines change at once.
   void glitch_encoder();
 
+  // Lick inputs: drives a level now, or schedules edges at absolute cycles (after the ones already scheduled;
+  // cycles must increase). Every edge driven is kept in lick_edges_driven().
+  void set_lick(uint8_t spout, bool high);
+  void schedule_licks(const std::vector<LickDrive>& edges);
+  bool licks_pending() const { return !lick_plan_.empty(); }
+  const std::vector<LickDrive>& lick_edges_driven() const { return lick_driven_; }
+
   const std::vector<PinEdge>& output_edges() const { return output_edges_; }
   void clear_output_edges() { output_edges_.clear(); }
   // Valve openings in microseconds, in the same form as the simulated HAL's log.
@@ -83,6 +100,8 @@ class SimavrBoard {
  private:
   static uint64_t feed_uart(avr_t* avr, uint64_t when, void* param);
   static uint64_t drive_encoder(avr_t* avr, uint64_t when, void* param);
+  static uint64_t drive_licks(avr_t* avr, uint64_t when, void* param);
+  static void on_timer1_control(avr_t* avr, uint16_t addr, uint8_t value, void* param);
   static void on_uart_output(avr_irq_t* irq, uint32_t value, void* param);
   static void on_xon(avr_irq_t* irq, uint32_t value, void* param);
   static void on_xoff(avr_irq_t* irq, uint32_t value, void* param);
@@ -103,14 +122,19 @@ class SimavrBoard {
     SimavrBoard* board;
     uint8_t pin;
   };
-  PinWatch pin_watch_[3];
+  PinWatch pin_watch_[5];
   std::vector<PinEdge> output_edges_;
+  bool pin_high_[64] = {};
   bool cue_on_ = false;
   bool valve_high_[2] = {false, false};
+  avr_irq_t* lick_in_[2] = {nullptr, nullptr};
+  std::deque<LickDrive> lick_plan_;
+  std::vector<LickDrive> lick_driven_;
   uint8_t ab_ = 0b11;  // pull-ups: both lines idle high
   std::deque<int8_t> edges_;
   uint32_t edge_period_cycles_ = 800;
   std::vector<uint64_t> edge_cycles_;
+  uint64_t timer1_start_cycle_ = UINT64_MAX;
   uint32_t flash_bytes_ = 0;
   uint32_t ram_bytes_ = 0;
 };

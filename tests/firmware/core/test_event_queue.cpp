@@ -2,6 +2,7 @@
 
 #include "firmware/core/event_queue.hpp"
 
+using rig::core::EventClass;
 using rig::core::EventQueue;
 
 namespace {
@@ -47,8 +48,47 @@ TEST(EventQueue, KeepsTheLastSlotForTheOverflowFault) {
   int accepted = 0;
   while (q.push_message(fault(0))) ++accepted;
   EXPECT_EQ(accepted, EventQueue::capacity() - 1);
-  EXPECT_TRUE(q.push_message(fault(99), true));
-  EXPECT_FALSE(q.push_message(fault(100), true));
+  EXPECT_TRUE(q.push_message(fault(99), EventClass::kOverflow));
+  EXPECT_FALSE(q.push_message(fault(100), EventClass::kOverflow));
+}
+
+TEST(EventQueue, DataBatchesLeaveHeadroomForTrialEventsResultsAndFaults) {
+  EventQueue q;
+  rig::wire::SyncEdges batch{};
+  int data = 0;
+  while (q.push_message(batch, EventClass::kData)) ++data;
+  EXPECT_EQ(data, EventQueue::capacity() - rig::core::kDataHeadroom);
+  int control = 0;
+  while (q.push_message(fault(0))) ++control;
+  EXPECT_EQ(control, rig::core::kDataHeadroom - 1);
+}
+
+TEST(EventQueue, AReservedResultAlwaysFindsItsSlot) {
+  EventQueue q;
+  ASSERT_TRUE(q.reserve_result());
+  EXPECT_EQ(q.reserved_results(), 1);
+  // Trial events and faults fill everything they may: the result's slot and the overflow slot stay free.
+  int control = 0;
+  while (q.push_message(fault(0))) ++control;
+  EXPECT_EQ(control, EventQueue::capacity() - 2);
+  rig::wire::TrialResult result{};
+  EXPECT_TRUE(q.push_message(result, EventClass::kResult));
+  EXPECT_EQ(q.reserved_results(), 0);
+  EXPECT_TRUE(q.push_message(fault(1), EventClass::kOverflow));
+  EXPECT_EQ(q.depth(), EventQueue::capacity());
+}
+
+TEST(EventQueue, RefusesAReservationWithNoSlotForIt) {
+  EventQueue q;
+  while (q.push_message(fault(0))) {
+  }
+  EXPECT_FALSE(q.reserve_result());
+  EXPECT_EQ(q.reserved_results(), 0);
+  q.mark_sent();
+  EXPECT_EQ(q.ack(1), 1);
+  EXPECT_TRUE(q.reserve_result());
+  q.release_result();
+  EXPECT_EQ(q.reserved_results(), 0);
 }
 
 TEST(EventQueue, SequenceNumbersWrapAndAcksStillWork) {

@@ -67,7 +67,7 @@ TEST(Messages, IdsAreUniqueAndSizesKnown) {
 #undef RIG_FIELD
 #undef RIG_ARRAY
 #undef RIG_END
-  EXPECT_EQ(count, 17);
+  EXPECT_EQ(count, 23);
   EXPECT_EQ(payload_size(0x00), -1);
   EXPECT_EQ(payload_size(0xFF), -1);
 }

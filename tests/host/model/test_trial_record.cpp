@@ -152,7 +152,8 @@ TEST(DeviceInfo, JsonHasEveryFieldWithTheHalKindAsANumber) {
   EXPECT_EQ(device_info_json(device),
             R"({"boot_id":0,"clock_hz":0,"encoder_ticks_per_rev":0,"firmware_build_id":"abc","hal_kind":2,)"
             R"("heartbeat_timeout_ms":0,"latched_faults":0,"max_open_us":500000,"max_open_us_per_s":0,)"
-            R"("pin_cue":0,"pin_encoder_a":0,"pin_encoder_b":0,"pin_valve_cherry":0,"pin_valve_grape":0,"port":""})");
+            R"("pin_camera":0,"pin_cue":0,"pin_encoder_a":0,"pin_encoder_b":0,"pin_lick_cherry":0,"pin_lick_grape":0,)"
+            R"("pin_sync":0,"pin_valve_cherry":0,"pin_valve_grape":0,"port":""})");
 }
 
 }  // namespace
