@@ -15,13 +15,21 @@
 #include <stdint.h>
 
 #include "firmware/hal/hal.hpp"
+#include "firmware/wire/board.hpp"
 
 namespace rig {
 namespace hal {
 
 constexpr uint32_t kUartBaud = 250000;
-constexpr uint8_t kPinEncoderA = 2, kPinEncoderB = 3, kPinValveCherry = 11, kPinValveGrape = 12, kPinCue = 13;
-constexpr uint8_t kPinSync = 6, kPinCamera = 7, kPinLickCherry = 49, kPinLickGrape = 48;
+using wire::kPinCamera;
+using wire::kPinCue;
+using wire::kPinEncoderA;
+using wire::kPinEncoderB;
+using wire::kPinLickCherry;
+using wire::kPinLickGrape;
+using wire::kPinSync;
+using wire::kPinValveCherry;
+using wire::kPinValveGrape;
 
 class AvrHal final : public Hal {
  public:

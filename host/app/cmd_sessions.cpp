@@ -8,6 +8,7 @@
 #include <string>
 
 #include "command_registry.hpp"
+#include "store_access.hpp"
 #include "host/store/store.hpp"
 
 namespace {
@@ -18,14 +19,10 @@ struct SessionsOptions {
 };
 
 int run_sessions(const SessionsOptions& options) {
+  int exit_code = rig::app::kExitOk;
+  auto store = rig::app::open_store_reading("sessions", options.db, exit_code);
+  if (!store) return exit_code;
   const auto path = options.db.empty() ? rig::store::Store::default_path() : options.db;
-  std::optional<rig::store::Store> store;
-  try {
-    store.emplace(rig::store::Store::open(path, rig::store::OpenOptions::reading()));
-  } catch (const rig::store::StoreError& e) {
-    std::fprintf(stderr, "rig sessions: %s\n", e.what());
-    return e.cannot_open() ? rig::app::kExitInvalid : rig::app::kExitFailure;
-  }
   const auto sessions = store->sessions(options.subject);
   if (sessions.empty()) {
     std::printf(options.subject.empty() ? "no sessions in %s\n" : "no sessions of %s in %s\n",

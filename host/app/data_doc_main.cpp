@@ -1,5 +1,6 @@
 // rig-data-doc: writes the tables of docs/data-format.md that come from a field table (host/model/*.def):
-// the `trials` columns (trial.def) and the device description (device.def). Each lives between a pair of
+// the `trials` columns (trial.def), the device description (device.def) and the recording tables
+// (recording.def: licks, sync_edges, camera_runs). Each lives between a pair of
 // markers, "<!-- BEGIN rig-data-doc NAME -->" and "<!-- END rig-data-doc NAME -->"; the prose around them is
 // written by hand.
 //   rig-data-doc --output FILE   rewrite the generated tables in FILE
@@ -13,6 +14,7 @@
 
 #include "host/config/atomic_file.hpp"
 #include "host/model/device.hpp"
+#include "host/model/recording.hpp"
 #include "host/model/trial_record.hpp"
 
 namespace {
@@ -38,11 +40,28 @@ std::string device_table() {
   return md.str();
 }
 
+template <class Record>
+std::string recording_table() {
+  using Table = model::RecordingTable<Record>;
+  std::ostringstream md;
+  md << "`" << Table::kName << "` (since schema version " << Table::kSinceVersion << "): " << Table::kDoc << ".\n\n";
+  md << "| column | type | meaning |\n|---|---|---|\n";
+  for (const auto& field : Table::kFields) {
+    md << "| " << field.name << " | " << model::column_type_name(field.type) << (field.nullable ? ", NULL" : "") << " | "
+       << field.doc << " |\n";
+  }
+  return md.str();
+}
+
 struct Section {
   const char* name;
   std::string (*generate)();
 };
-constexpr Section kSections[] = {{"trials", trials_table}, {"device", device_table}};
+constexpr Section kSections[] = {{"trials", trials_table},
+                                 {"device", device_table},
+                                 {"licks", recording_table<model::LickRecord>},
+                                 {"sync_edges", recording_table<model::SyncRecord>},
+                                 {"camera_runs", recording_table<model::CameraRecord>}};
 
 // `text` with every section's generated table in place; an error names a missing marker.
 std::string regenerate(const std::string& text, const std::string& path) {

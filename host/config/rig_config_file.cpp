@@ -64,9 +64,98 @@ void read_limit(MapReader& map, std::string_view key, T& out, std::int64_t min, 
   if (map.integer(key, value, min, max, expected)) out = static_cast<T>(value);
 }
 
+// The board's signals that a recording pin must not take, and the pin each recording signal must be on.
+struct BoardPin {
+  std::uint8_t pin;
+  const char* signal;
+};
+constexpr BoardPin kTakenPins[] = {{wire::kPinEncoderA, "encoder channel A"}, {wire::kPinEncoderB, "encoder channel B"},
+                                   {wire::kPinValveCherry, "cherry valve"},    {wire::kPinValveGrape, "grape valve"},
+                                   {wire::kPinCue, "go cue"}};
+
+// Reads `key` as a board pin for `signal`, which this firmware has on `board_pin` only (the timer unit that
+// times it, named by `unit`). Refuses another signal's pin and any other pin, with the reason.
+void read_pin(MapReader& map, std::string_view key, std::uint8_t& out, std::uint8_t board_pin, std::string_view signal,
+              std::string_view unit) {
+  std::int64_t pin = out;
+  if (!map.integer(key, pin, 0, 69, "an Arduino Mega board pin number")) return;
+  for (const BoardPin& taken : kTakenPins) {
+    if (pin == taken.pin) {
+      map.sink().error(map.location(key), map.path(key) + ": pin " + std::to_string(pin) + " is the " + taken.signal +
+                                              "'s; the " + std::string(signal) + " is on pin " +
+                                              std::to_string(board_pin) + " (" + std::string(unit) + ")");
+      return;
+    }
+  }
+  if (pin != board_pin) {
+    map.sink().error(map.location(key), map.path(key) + ": the firmware times the " + std::string(signal) +
+                                            " with " + std::string(unit) + ", on pin " + std::to_string(board_pin) +
+                                            "; it cannot use pin " + std::to_string(pin));
+    return;
+  }
+  out = static_cast<std::uint8_t>(pin);
+}
+
+// A duration in milliseconds (decimals allowed) within [min_us, max_us], into microseconds.
+bool read_ms(MapReader& map, std::string_view key, std::uint32_t& out_us, std::uint32_t min_us, std::uint32_t max_us) {
+  double ms = out_us / 1000.0;
+  const std::string expected = "milliseconds in [" + yaml::format_number(min_us / 1000.0) + ", " +
+                               yaml::format_number(max_us / 1000.0) + "]";
+  if (!map.number(key, ms, {min_us / 1000.0, max_us / 1000.0, false, false, expected})) return false;
+  out_us = static_cast<std::uint32_t>(std::lround(ms * 1000.0));
+  return true;
+}
+
+void read_recording(yaml::Sink& sink, MapReader& root, RigConfig& config) {
+  if (auto sync = root.mapping("sync", {"enabled", "pin", "min_interval_ms", "max_interval_ms", "width_ms"})) {
+    auto& s = config.sync;
+    sync->boolean("enabled", s.enabled);
+    read_pin(*sync, "pin", s.pin, wire::kPinSync, "sync output", "Timer4's compare unit A");
+    read_ms(*sync, "min_interval_ms", s.min_interval_us, wire::kMinSyncIntervalUs, wire::kMaxSyncIntervalUs);
+    const bool max_ok = read_ms(*sync, "max_interval_ms", s.max_interval_us, wire::kMinSyncIntervalUs, wire::kMaxSyncIntervalUs);
+    const bool width_ok = read_ms(*sync, "width_ms", s.width_us, wire::kMinPulseWidthUs, wire::kMaxPulseWidthUs);
+    if (s.min_interval_us > s.max_interval_us) {
+      sink.error(sync->location(max_ok ? "max_interval_ms" : "min_interval_ms"),
+                 sync->path("max_interval_ms") + ": the longest interval (" + yaml::format_number(s.max_interval_us / 1000.0) +
+                     " ms) is shorter than the shortest (" + yaml::format_number(s.min_interval_us / 1000.0) + " ms)");
+    } else if (s.width_us + wire::kMinPulseGapUs > s.min_interval_us) {
+      sink.error(sync->location(width_ok ? "width_ms" : "min_interval_ms"),
+                 sync->path("width_ms") + ": a pulse of " + yaml::format_number(s.width_us / 1000.0) +
+                     " ms must end at least 0.5 ms before the next (shortest interval " +
+                     yaml::format_number(s.min_interval_us / 1000.0) + " ms)");
+    }
+  }
+  if (auto camera = root.mapping("camera", {"enabled", "pin", "rate_hz", "width_ms"})) {
+    auto& c = config.camera;
+    camera->boolean("enabled", c.enabled);
+    read_pin(*camera, "pin", c.pin, wire::kPinCamera, "camera trigger", "Timer4's compare unit B");
+    const bool rate_ok = camera->number("rate_hz", c.rate_hz, {1.0, 200.0, false, false, "frames per second in [1, 200]"});
+    const bool width_ok = read_ms(*camera, "width_ms", c.width_us, wire::kMinPulseWidthUs, wire::kMaxPulseWidthUs);
+    if (rate_ok && width_ok && c.width_us + wire::kMinPulseGapUs > 1e6 / c.rate_hz) {
+      sink.error(camera->location("width_ms"), camera->path("width_ms") + ": a trigger of " +
+                                                   yaml::format_number(c.width_us / 1000.0) + " ms does not fit a frame period of " +
+                                                   yaml::format_number(1000.0 / c.rate_hz) + " ms (with 0.5 ms low)");
+    }
+  }
+  if (auto licks = root.mapping("licks", {"enabled", "pins", "debounce_ms", "consumed_window_ms"})) {
+    auto& l = config.licks;
+    licks->boolean("enabled", l.enabled);
+    if (auto pins = licks->mapping("pins", {"cherry", "grape"})) {
+      read_pin(*pins, "cherry", l.pins[0], wire::kPinLickCherry, "cherry lick input", "Timer4's input capture");
+      read_pin(*pins, "grape", l.pins[1], wire::kPinLickGrape, "grape lick input", "Timer5's input capture");
+    }
+    std::uint32_t debounce_us = l.debounce_us;
+    if (read_ms(*licks, "debounce_ms", debounce_us, wire::kMinDebounceUs, wire::kMaxDebounceUs)) {
+      l.debounce_us = static_cast<std::uint16_t>(debounce_us);
+    }
+    read_ms(*licks, "consumed_window_ms", l.consumed_window_us, 10000, 60000000);
+  }
+}
+
 RigConfig read_rig_config(yaml::Sink& sink, const YAML::Node& document) {
   RigConfig config;
-  MapReader root(sink, document, "", {"rig", "device", "wheel", "cues", "valves", "calibration_max_age_days", "files"});
+  MapReader root(sink, document, "",
+                 {"rig", "device", "wheel", "cues", "valves", "calibration_max_age_days", "files", "sync", "camera", "licks"});
   if (auto rig = root.mapping("rig", {"id"}, Need::kRequired)) rig->text("id", config.id, Need::kRequired);
   auto& policy = config.device_policy;
   if (auto device = root.mapping("device", {"kind", "port", "heartbeat_timeout_ms", "max_open_us", "max_open_us_per_s"},
@@ -140,6 +229,7 @@ RigConfig read_rig_config(yaml::Sink& sink, const YAML::Node& document) {
     }
     read_limit(*files, "max_file_bytes", config.max_file_bytes, 1024, std::int64_t{1} << 30, "bytes");
   }
+  read_recording(sink, root, config);
   return config;
 }
 

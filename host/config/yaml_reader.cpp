@@ -316,6 +316,18 @@ bool MapReader::optional_number(std::string_view key, std::optional<double>& out
   return true;
 }
 
+bool MapReader::boolean(std::string_view key, bool& out, Need need) {
+  const std::string_view expected = "true or false";
+  const Entry* entry = lookup(key, need, expected);
+  if (!entry) return false;
+  if (!is_plain_scalar(entry->value) || (entry->value.Scalar() != "true" && entry->value.Scalar() != "false")) {
+    wrong(*entry, expected);
+    return false;
+  }
+  out = entry->value.Scalar() == "true";
+  return true;
+}
+
 bool MapReader::integer(std::string_view key, std::int64_t& out, std::int64_t min, std::int64_t max,
                         std::string_view expected, Need need) {
   const Entry* entry = lookup(key, need, expected);

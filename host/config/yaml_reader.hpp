@@ -142,6 +142,8 @@ class MapReader {
   bool optional_integer(std::string_view key, std::optional<std::int64_t>& out, std::int64_t min,
                         std::int64_t max, std::string_view expected);
   bool text(std::string_view key, std::string& out, Need need = Need::kOptional);
+  // `true` or `false` (YAML 1.2's plain booleans; yes/no/on/off are refused as ambiguous).
+  bool boolean(std::string_view key, bool& out, Need need = Need::kOptional);
   // A plain scalar that must be one of the names in `options`.
   template <class E, std::size_t N>
   bool choice(std::string_view key, E& out, const Named<E> (&options)[N], Need need = Need::kOptional) {

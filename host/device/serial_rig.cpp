@@ -16,7 +16,10 @@ void SerialRig::start(RigEvents events) {
     if (events_.on_link) events_.on_link(status);
   };
   callbacks.on_device = [this](const DeviceInfo& info, bool reset) {
-    if (reset) clock_.reset();
+    if (reset) {
+      clock_.reset();
+      have_lick_index_ = false;
+    }
     if (events_.on_device) events_.on_device(info, reset);
   };
   callbacks.on_message = [this](const wire::FrameView& frame) { dispatch(frame); };
@@ -77,6 +80,46 @@ void SerialRig::dispatch(const wire::FrameView& frame) {
       if (events_.on_wheel) events_.on_wheel(samples);
       break;
     }
+    case wire::SyncEdges::kId: {
+      wire::SyncEdges b{};
+      wire::decode_message(frame, b);
+      std::vector<model::SyncRecord> edges;
+      const uint8_t count = b.count > wire::kSyncEdgesMax ? wire::kSyncEdgesMax : b.count;
+      for (uint8_t i = 0; i < count; ++i) {
+        model::SyncRecord edge;
+        edge.edge_index = static_cast<int64_t>(b.first_edge_index) + i;
+        edge.device_us = clock_.unwrap(b.rise_t_us[i]);
+        edges.push_back(edge);
+      }
+      if (events_.on_sync) events_.on_sync(edges);
+      break;
+    }
+    case wire::LickEdges::kId: {
+      wire::LickEdges b{};
+      wire::decode_message(frame, b);
+      const uint32_t lost = have_lick_index_ ? static_cast<uint16_t>(b.first_index - next_lick_index_) : 0;
+      const uint8_t count = b.count > wire::kLickEdgesMax ? wire::kLickEdgesMax : b.count;
+      have_lick_index_ = true;
+      next_lick_index_ = static_cast<uint16_t>(b.first_index + count);
+      std::vector<model::LickRecord> licks;
+      for (uint8_t i = 0; i < count; ++i) {
+        model::LickRecord lick;
+        lick.spout = (b.kind[i] & wire::kLickGrape) ? wire::Valve::kGrape : wire::Valve::kCherry;
+        lick.onset = (b.kind[i] & wire::kLickOnset) != 0;
+        lick.device_us = clock_.unwrap(b.t_us[i]);
+        licks.push_back(lick);
+      }
+      if (events_.on_licks) events_.on_licks(licks, b.glitches, lost);
+      break;
+    }
+    case wire::CameraFrames::kId: {
+      wire::CameraFrames f{};
+      wire::decode_message(frame, f);
+      const int64_t first = f.frame_count > 0 ? clock_.unwrap(f.first_frame_t_us) : -1;
+      const int64_t last = f.frame_count > 0 ? clock_.unwrap(f.last_frame_t_us) : -1;
+      if (events_.on_camera) events_.on_camera(f, first, last);
+      break;
+    }
     case wire::DeviceStatus::kId: {
       wire::DeviceStatus s{};
       wire::decode_message(frame, s);
@@ -113,6 +156,12 @@ void SerialRig::clear_faults(uint16_t fault_mask, CommandDone done) {
   m.fault_mask = fault_mask;
   link_->send(m, std::move(done));
 }
+
+void SerialRig::set_sync(const wire::SetSync& sync, CommandDone done) { link_->send(sync, std::move(done)); }
+
+void SerialRig::set_camera(const wire::SetCamera& camera, CommandDone done) { link_->send(camera, std::move(done)); }
+
+void SerialRig::set_licks(const wire::SetLicks& licks, CommandDone done) { link_->send(licks, std::move(done)); }
 
 bool SerialRig::connected() const { return link_ && link_->state() == link::LinkState::kConnected; }
 

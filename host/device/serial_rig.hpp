@@ -23,6 +23,9 @@ class SerialRig : public Rig {
   void set_wheel_stream(uint16_t period_us, uint8_t samples_per_batch, CommandDone done = {}) override;
   void set_safety(const wire::SetSafety& limits, CommandDone done = {}) override;
   void clear_faults(uint16_t fault_mask, CommandDone done = {}) override;
+  void set_sync(const wire::SetSync& sync, CommandDone done = {}) override;
+  void set_camera(const wire::SetCamera& camera, CommandDone done = {}) override;
+  void set_licks(const wire::SetLicks& licks, CommandDone done = {}) override;
   bool connected() const override;
   const DeviceInfo& device() const override;
   LinkStats link_stats() const override;
@@ -39,6 +42,8 @@ class SerialRig : public Rig {
   std::shared_ptr<link::Link> link_;
   RigEvents events_;
   link::DeviceClock clock_;
+  bool have_lick_index_ = false;
+  uint16_t next_lick_index_ = 0;  // the running index the next LickEdges should start at
 };
 
 }  // namespace rig::device

@@ -4,9 +4,7 @@
 #include <variant>
 
 namespace rig::model {
-namespace {
 
-// A column value as JSON: NULL null, INTEGER and REAL numbers, TEXT a string.
 nlohmann::ordered_json column_json(const ColumnValue& value) {
   return std::visit(
       [](const auto& v) -> nlohmann::ordered_json {
@@ -18,8 +16,6 @@ nlohmann::ordered_json column_json(const ColumnValue& value) {
       },
       value);
 }
-
-}  // namespace
 
 nlohmann::ordered_json trial_json(const TrialRecord& record, bool shown_only) {
   nlohmann::ordered_json json = nlohmann::ordered_json::object();

@@ -8,6 +8,10 @@
 
 namespace rig::model {
 
+// A column value as JSON: NULL null, INTEGER and REAL numbers, TEXT a string. Pure; thread-safe.
+nlohmann::ordered_json column_json(const ColumnValue& value);
+
+
 // The record as one JSON object in field order; `shown_only`: only the kShown fields. Pure; thread-safe.
 nlohmann::ordered_json trial_json(const TrialRecord& record, bool shown_only);
 

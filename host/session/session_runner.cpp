@@ -71,6 +71,19 @@ void SessionRunner::start(std::function<void(const SessionEnd&)> done) {
     if (self->in_flight_) self->wheel_.push_back(samples);
     for (auto* o : self->observers_) o->on_wheel(samples);
   };
+  events.on_licks = [self](const std::vector<model::LickRecord>& licks, uint16_t glitches, uint32_t lost) {
+    self->on_licks(licks, glitches, lost);
+  };
+  events.on_sync = [self](const std::vector<model::SyncRecord>& edges) {
+    if (!self->configured_ || self->finished_) return;
+    for (const auto& edge : edges) {
+      self->recording_.sync_edges.push_back(edge);
+      self->last_device_us_ = std::max(self->last_device_us_, edge.device_us);
+    }
+  };
+  events.on_camera = [self](const wire::CameraFrames& frames, int64_t first_us, int64_t last_us) {
+    self->on_camera(frames, first_us, last_us);
+  };
   rig_.start(std::move(events));
 
   timer_.expires_after(config_.connect_timeout);
@@ -92,6 +105,7 @@ void SessionRunner::on_device(const link::DeviceInfo& info, bool reset) {
              true);
       return;
     }
+    if (!recording_pins_match(info)) return;
     timer_.cancel();
     configure_device();
     SessionStartInfo start;
@@ -146,6 +160,81 @@ void SessionRunner::on_device_status(const wire::DeviceStatus& status) {
 void SessionRunner::configure_device() {
   const auto& policy = config_.rig_config.device_policy;
   send_device_policy(rig_, safety_request(policy, config_.speed), policy, true);
+  configure_recording();
+}
+
+bool SessionRunner::recording_pins_match(const link::DeviceInfo& info) {
+  const auto& rig = config_.rig_config;
+  struct Check {
+    bool enabled;
+    const char* what;
+    const char* key;
+    std::uint8_t configured, reported;
+  };
+  const Check checks[] = {
+      {rig.sync.enabled, "sync output", "sync.pin", rig.sync.pin, info.pin_sync},
+      {rig.camera.enabled, "camera trigger", "camera.pin", rig.camera.pin, info.pin_camera},
+      {rig.licks.enabled, "cherry lick input", "licks.pins.cherry", rig.licks.pins[0], info.pin_lick_cherry},
+      {rig.licks.enabled, "grape lick input", "licks.pins.grape", rig.licks.pins[1], info.pin_lick_grape},
+  };
+  for (const Check& c : checks) {
+    if (!c.enabled || c.configured == c.reported) continue;
+    finish(std::string("the rig config puts the ") + c.what + " on pin " + std::to_string(c.configured) +
+               " but the board has it on pin " + std::to_string(c.reported) + "; fix " + c.key + " in " +
+               rig.source_file + " (or rewire)",
+           true);
+    return false;
+  }
+  return true;
+}
+
+void SessionRunner::configure_recording() {
+  const auto& rig = config_.rig_config;
+  wire::SetSync sync{};
+  sync.enabled = rig.sync.enabled ? 1 : 0;
+  sync.min_interval_us = rig.sync.min_interval_us;
+  sync.max_interval_us = rig.sync.max_interval_us;
+  sync.width_us = rig.sync.width_us;
+  // The session's seed, so a session's pulse train can be regenerated.
+  sync.seed = static_cast<uint32_t>(engine_->state().seed ^ (engine_->state().seed >> 32));
+  rig_.set_sync(sync);
+  wire::SetCamera camera{};
+  if (rig.camera.enabled) {
+    camera.period_us = static_cast<uint32_t>(std::lround(1e6 / rig.camera.rate_hz));
+    camera.width_us = rig.camera.width_us;
+  }
+  rig_.set_camera(camera);
+  wire::SetLicks licks{};
+  licks.enabled = rig.licks.enabled ? 1 : 0;
+  licks.debounce_us = rig.licks.debounce_us;
+  rig_.set_licks(licks);
+}
+
+void SessionRunner::on_licks(const std::vector<model::LickRecord>& licks, uint16_t glitches, uint32_t lost) {
+  if (!configured_ || finished_) return;
+  const uint32_t trial = in_flight_ ? in_flight_->trial_number : last_trial_number_;
+  for (model::LickRecord lick : licks) {
+    lick.trial_number = trial;
+    last_device_us_ = std::max(last_device_us_, lick.device_us);
+    recording_.licks.push_back(lick);
+  }
+  if (lost > 0) {
+    recorder_.event("licks_lost", session_now_us(),
+                    "{\"lost\":" + std::to_string(lost) + ",\"glitches\":" + std::to_string(glitches) + "}");
+  }
+}
+
+void SessionRunner::on_camera(const wire::CameraFrames& frames, int64_t first_frame_us, int64_t last_frame_us) {
+  if (!configured_ || finished_) return;
+  last_device_us_ = std::max(last_device_us_, last_frame_us);
+  if (frames.event == static_cast<uint8_t>(wire::CameraEvent::kStarted)) {
+    camera_run_ = model::CameraRecord{0, first_frame_us, frames.period_us, frames.frame_count};
+    return;
+  }
+  if (frames.frame_count > 0) {
+    recording_.camera_runs.push_back(model::CameraRecord{0, first_frame_us, frames.period_us, frames.frame_count});
+  }
+  camera_run_.reset();
 }
 
 void SessionRunner::next_trial() {
@@ -227,6 +316,9 @@ void SessionRunner::on_result(const wire::TrialResult& result, const device::Tri
   trial.synthesized = synthesized;
   trial.wheel = std::move(wheel_);
   wheel_.clear();
+  trial.recording = std::move(recording_);
+  recording_.clear();
+  last_trial_number_ = in_flight_->trial_number;
   task::TrialUpdate update;
   try {
     update = engine_->on_result(plan, result, std::max(session_now_us(), plan.planned_at_us));
@@ -298,6 +390,17 @@ void SessionRunner::finish(const std::string& reason, bool error) {
   tally_.summary = engine_->summary();
   tally_.advance = task::decide_advance(config_.protocol, tally_.summary);
   tally_.link = rig_.link_stats();
+  if (camera_run_ && camera_run_->period_us > 0) {
+    // A run still going: the frames triggered up to the newest device time the host saw (the device's own
+    // count would come after the link is gone). The trigger stops with the session.
+    camera_run_->frame_count = static_cast<uint32_t>(
+        std::max<int64_t>(0, last_device_us_ - camera_run_->first_frame_device_us) / camera_run_->period_us + 1);
+    recording_.camera_runs.push_back(*camera_run_);
+    camera_run_.reset();
+  }
+  if (configured_ && config_.rig_config.camera.enabled && rig_.connected()) rig_.set_camera(wire::SetCamera{});
+  tally_.recording_tail = std::move(recording_);
+  recording_.clear();
   auto self = shared_from_this();
   auto finish_up = [self] {
     self->rig_.stop();

@@ -47,6 +47,7 @@ struct CompletedTrial {
                                            // state_after.schedule
   bool synthesized = false;  // the device restarted mid-trial or lost the result (event queue overflow):
                              // the host recorded the trial as aborted
+  model::RecordingChunk recording;  // licks, sync edges and camera runs since the previous trial
   std::shared_ptr<TrialTiming> timing;  // only when SessionConfig::time_trials
 };
 
@@ -67,6 +68,7 @@ struct SessionEnd : model::TrialTally {
   task::AdvanceDecision advance;
   link::LinkStats link;
   uint32_t resumed_after_trials = 0;  // trials the session had when this run resumed it (0: not a resume)
+  model::RecordingChunk recording_tail;  // recorded after the last trial; the recorder writes it before the end
 };
 
 // Makes trials durable. begin/commit/event/end are called on the io thread and return at once; `done` runs
@@ -135,6 +137,11 @@ class SessionRunner : public std::enable_shared_from_this<SessionRunner> {
   void arm_in_flight();
   void on_result(const wire::TrialResult& result, const device::TrialTimes& times, bool synthesized = false);
   void on_device_status(const wire::DeviceStatus& status);
+  // Refuses (finishes with the reason) a board whose recording pins differ from the rig config's.
+  bool recording_pins_match(const link::DeviceInfo& info);
+  void configure_recording();
+  void on_licks(const std::vector<model::LickRecord>& licks, uint16_t glitches, uint32_t lost);
+  void on_camera(const wire::CameraFrames& frames, int64_t first_frame_us, int64_t last_frame_us);
   // Records the trial in flight as aborted by the host: its result cannot come any more.
   void record_lost_trial();
   void after_commit();
@@ -162,6 +169,10 @@ class SessionRunner : public std::enable_shared_from_this<SessionRunner> {
   int64_t arm_busy_since_us_ = -1;  // session time of the first kBusy for the trial in flight
   bool events_lost_ = false;      // the device reported kFaultEventOverflow and its queue has not emptied since
   std::vector<device::WheelSamples> wheel_;
+  model::RecordingChunk recording_;      // since the last commit
+  uint32_t last_trial_number_ = 0;
+  std::optional<model::CameraRecord> camera_run_;  // a camera run that started and has not stopped
+  int64_t last_device_us_ = 0;           // the newest device time seen (closes a camera run at the end)
   SessionEnd tally_;
   link::DeviceInfo device_;
 };

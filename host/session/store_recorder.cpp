@@ -121,7 +121,7 @@ void StoreRecorder::commit(const CompletedTrial& trial, std::function<void(std::
   enqueue([this, trial, done](store::Store& store) {
     std::optional<std::string> error;
     try {
-      store.commit_trial(worker_session_id_, trial.record, trial.wheel, trial.state_after);
+      store.commit_trial(worker_session_id_, trial.record, trial.wheel, trial.state_after, trial.recording);
       if (trial.record.reversed_after) {
         store.log_event(worker_session_id_, "reversal", trial.record.planned_at_us,
                         "{\"after_trial\":" + std::to_string(trial.record.trial_number) + ",\"block\":" +
@@ -149,6 +149,7 @@ void StoreRecorder::end(const SessionEnd& end, std::function<void()> done) {
   const std::string summary = session_end_json(end);
   enqueue([this, end, summary, done](store::Store& store) {
     try {
+      store.record(worker_session_id_, end.recording_tail);
       store.log_event(worker_session_id_, "stage_decision", 0, stage_decision_json(end.advance).dump());
       store.end_session(worker_session_id_, end.reason, summary);
     } catch (const std::exception& e) {

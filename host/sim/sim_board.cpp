@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "firmware/hal/avr_hal.hpp"
+#include "firmware/wire/board.hpp"
 
 namespace rig {
 namespace sim {
@@ -14,15 +14,15 @@ core::BoardInfo simulated_board_info(uint32_t boot_id) {
   info.clock_hz = 16000000;
   info.encoder_ticks_per_rev = 4096;
   // The reference board's pin map, so a simulated rig's config is checked as a real one's.
-  info.pin_encoder_a = hal::kPinEncoderA;
-  info.pin_encoder_b = hal::kPinEncoderB;
-  info.pin_valve_cherry = hal::kPinValveCherry;
-  info.pin_valve_grape = hal::kPinValveGrape;
-  info.pin_cue = hal::kPinCue;
-  info.pin_sync = hal::kPinSync;
-  info.pin_camera = hal::kPinCamera;
-  info.pin_lick_cherry = hal::kPinLickCherry;
-  info.pin_lick_grape = hal::kPinLickGrape;
+  info.pin_encoder_a = wire::kPinEncoderA;
+  info.pin_encoder_b = wire::kPinEncoderB;
+  info.pin_valve_cherry = wire::kPinValveCherry;
+  info.pin_valve_grape = wire::kPinValveGrape;
+  info.pin_cue = wire::kPinCue;
+  info.pin_sync = wire::kPinSync;
+  info.pin_camera = wire::kPinCamera;
+  info.pin_lick_cherry = wire::kPinLickCherry;
+  info.pin_lick_grape = wire::kPinLickGrape;
   info.hal_kind = wire::HalKind::kSimulated;
   return info;
 }

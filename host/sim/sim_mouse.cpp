@@ -66,7 +66,7 @@ std::vector<PinChange> SimBoardMouseAdapter::take_pin_changes() {
 }
 
 SimMouse::SimMouse(MouseBoard& board, std::unique_ptr<Chooser> chooser, const MouseConfig& config, uint64_t seed)
-    : board_(board), chooser_(std::move(chooser)), config_(config), rng_(seed) {
+    : board_(board), chooser_(std::move(chooser)), config_(config), rng_(seed), lick_rng_(seed ^ 0x9E3779B97F4A7C15ull) {
   require(chooser_ != nullptr, "a chooser is required");
   require(config.reaction_median_us > 0 && config.reaction_log_sd >= 0.0, "reaction time median must be > 0");
   require(config.reaction_min_us <= config.reaction_max_us, "reaction_min_us > reaction_max_us");
@@ -83,7 +83,45 @@ SimMouse::SimMouse(MouseBoard& board, std::unique_ptr<Chooser> chooser, const Mo
   require(config.fidget_rate_per_s >= 0.0, "fidget rate must be >= 0");
   require(config.fidget_min_ticks >= 1 && config.fidget_min_ticks <= config.fidget_max_ticks,
           "fidget range must be 1 <= min <= max");
+  require(config.consume_probability >= 0.0 && config.consume_probability <= 1.0, "consume_probability must be in [0, 1]");
+  require(config.lick_rate_hz > 0.0 && config.lick_contact_us > 0 && config.lick_contact_us * config.lick_rate_hz < 0.8e6,
+          "lick_contact_us must leave the tongue off between licks at lick_rate_hz");
+  require(config.bout_min_us <= config.bout_max_us && config.lick_latency_median_us > 0, "bout range must be min <= max");
+  require(config.spontaneous_lick_rate_per_s >= 0.0, "spontaneous lick rate must be >= 0");
   draw_next_fidget(board_.now_us());
+  if (config_.spontaneous_lick_rate_per_s > 0.0) {
+    next_spontaneous_us_ = board_.now_us() + 1 +
+        static_cast<uint64_t>(std::exponential_distribution<double>(config_.spontaneous_lick_rate_per_s)(lick_rng_) * 1e6);
+  }
+}
+
+void SimMouse::plan_lick(uint8_t spout, uint64_t on_us) {
+  on_us = std::max(on_us, lick_free_at_us_[spout] + 1);
+  const uint64_t off_us = on_us + config_.lick_contact_us;
+  licks_.emplace(on_us, LickStep{spout, true});
+  licks_.emplace(off_us, LickStep{spout, false});
+  lick_free_at_us_[spout] = off_us;
+}
+
+void SimMouse::plan_bout(uint8_t spout, uint64_t start_us) {
+  const double period_us = 1e6 / config_.lick_rate_hz;
+  const uint64_t duration = std::uniform_int_distribution<uint32_t>(config_.bout_min_us, config_.bout_max_us)(lick_rng_);
+  std::uniform_real_distribution<double> jitter(0.85, 1.15);
+  // A bout continues from where a running one on this spout ends.
+  uint64_t t = std::max(start_us, lick_free_at_us_[spout] + static_cast<uint64_t>(period_us) - config_.lick_contact_us);
+  const uint64_t end = t + duration;
+  while (t < end) {
+    plan_lick(spout, t);
+    t += static_cast<uint64_t>(period_us * jitter(lick_rng_));
+  }
+}
+
+void SimMouse::maybe_lick_spontaneously(uint64_t now_us) {
+  if (now_us < next_spontaneous_us_) return;
+  const uint8_t spout = std::bernoulli_distribution(0.5)(lick_rng_) ? 1 : 0;
+  if (lick_free_at_us_[spout] < now_us) plan_lick(spout, now_us);
+  next_spontaneous_us_ = now_us + 1 +
+      static_cast<uint64_t>(std::exponential_distribution<double>(config_.spontaneous_lick_rate_per_s)(lick_rng_) * 1e6);
 }
 
 double SimMouse::uniform(double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng_); }
@@ -104,8 +142,15 @@ void SimMouse::run_until(uint64_t t_us) {
       ++stats_.steps;
       plan_.pop_front();
     }
+    while (!licks_.empty() && licks_.begin()->first <= now) {
+      const LickStep step = licks_.begin()->second;
+      board_.set_lick(step.spout, step.high);
+      if (step.high) ++stats_.licks;
+      licks_.erase(licks_.begin());
+    }
     if (pending_ && now >= pending_->observe_at_us && !valve_open_[0] && !valve_open_[1]) finish_observation();
     maybe_fidget(now);
+    maybe_lick_spontaneously(now);
     if (now >= t_us) return;
     board_.run_until(next_wake_us(now, t_us));
   }
@@ -116,6 +161,8 @@ uint64_t SimMouse::next_wake_us(uint64_t now_us, uint64_t limit_us) const {
   if (!plan_.empty()) wake = std::min(wake, plan_.front().t_us);
   if (next_fidget_us_ > now_us) wake = std::min(wake, next_fidget_us_);
   if (pending_ && pending_->observe_at_us > now_us) wake = std::min(wake, pending_->observe_at_us);
+  if (!licks_.empty()) wake = std::min(wake, std::max(now_us + 1, licks_.begin()->first));
+  if (next_spontaneous_us_ > now_us) wake = std::min(wake, next_spontaneous_us_);
   return wake;
 }
 
@@ -127,6 +174,11 @@ void SimMouse::on_pin(const PinChange& change) {
   const bool cherry = change.pin == MousePin::kCherry;
   valve_open_[cherry ? 0 : 1] = change.high;
   if (change.high && pending_) (cherry ? pending_->cherry : pending_->grape) = true;
+  if (change.high && std::bernoulli_distribution(config_.consume_probability)(lick_rng_)) {
+    const double latency = std::lognormal_distribution<double>(std::log(config_.lick_latency_median_us),
+                                                                config_.lick_latency_log_sd)(lick_rng_);
+    plan_bout(cherry ? 0 : 1, change.t_us + static_cast<uint64_t>(std::clamp(latency, 60000.0, 800000.0)));
+  }
 }
 
 void SimMouse::on_cue(uint64_t t_us) {

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <random>
@@ -68,6 +69,8 @@ class MouseBoard {
   virtual void step_wheel(int direction) = 0;
   // Cue and valve pin changes since the last call, oldest first.
   virtual std::vector<PinChange> take_pin_changes() = 0;
+  // The tongue touches (high) or leaves (low) spout 0 (cherry) or 1 (grape) now: the lick sensor's output.
+  virtual void set_lick(uint8_t spout, bool high) = 0;
 };
 
 // The mouse on a sim::SimBoard: installs the simulated HAL's cue and valve callbacks (replacing any others).
@@ -82,6 +85,7 @@ class SimBoardMouseAdapter final : public MouseBoard {
   uint64_t now_us() const override { return board_.now_us(); }
   void run_until(uint64_t t_us) override { board_.run_until(t_us); }
   void step_wheel(int direction) override { board_.hal().move_wheel(direction > 0 ? 1 : -1); }
+  void set_lick(uint8_t spout, bool high) override { board_.hal().set_lick(spout, high); }
   std::vector<PinChange> take_pin_changes() override;
 
  private:
@@ -124,6 +128,18 @@ struct MouseConfig {
   // closed again), or after a miss this long after the cue; at the next cue at the latest.
   uint32_t observe_after_move_us = 600000;
   uint32_t observe_after_miss_us = 2500000;
+  // Licking. After a delivery the mouse licks that spout (with probability consume_probability): the first
+  // contact after a lognormal latency (median, log-sd), then a bout at lick_rate_hz (each interval jittered
+  // by +-15%) for a time uniform in [bout_min_us, bout_max_us], each contact lick_contact_us long.
+  // Otherwise it licks a random spout now and then (a Poisson process at spontaneous_lick_rate_per_s).
+  double consume_probability = 0.97;
+  uint32_t lick_latency_median_us = 200000;
+  double lick_latency_log_sd = 0.35;
+  double lick_rate_hz = 7.0;
+  uint32_t bout_min_us = 800000;
+  uint32_t bout_max_us = 2000000;
+  uint32_t lick_contact_us = 40000;
+  double spontaneous_lick_rate_per_s = 0.1;
 };
 
 // What the mouse has done so far.
@@ -135,6 +151,7 @@ struct MouseStats {
   uint64_t observations = 0;  // Chooser::observe calls
   uint64_t fidgets = 0;
   uint64_t steps = 0;         // wheel ticks turned
+  uint64_t licks = 0;         // tongue contacts (onsets), both spouts
   int64_t position_ticks = 0; // net wheel position since the start
 };
 
@@ -179,6 +196,10 @@ class SimMouse {
   // the given peak velocity; returns its end time.
   uint64_t plan_movement(uint64_t t0_us, int32_t ticks, double peak_ticks_per_s);
   void maybe_fidget(uint64_t now_us);
+  // Plans a bout of licks on `spout` from `start_us`, after any contact already planned there.
+  void plan_bout(uint8_t spout, uint64_t start_us);
+  void plan_lick(uint8_t spout, uint64_t on_us);
+  void maybe_lick_spontaneously(uint64_t now_us);
   void draw_next_fidget(uint64_t from_us);
   uint64_t next_wake_us(uint64_t now_us, uint64_t limit_us) const;
   double uniform(double lo, double hi);
@@ -190,6 +211,14 @@ class SimMouse {
   MouseConfig config_;
   std::mt19937_64 rng_;
   std::deque<Step> plan_;            // future wheel steps, in time order
+  struct LickStep {
+    uint8_t spout;
+    bool high;
+  };
+  std::multimap<uint64_t, LickStep> licks_;  // future tongue contacts and releases, by time
+  uint64_t lick_free_at_us_[2] = {0, 0};     // the last release planned on each spout
+  uint64_t next_spontaneous_us_ = UINT64_MAX;
+  std::mt19937_64 lick_rng_;                 // its own stream: licking leaves the wheel's draws as they were
   uint64_t busy_until_us_ = 0;       // no fidget before this (responding, drinking, drifting back)
   uint64_t next_fidget_us_ = UINT64_MAX;
   std::optional<Pending> pending_;

@@ -41,7 +41,96 @@ std::string csv_field(const model::ColumnValue& value) {
       value);
 }
 
+// A CSV line of every field `for_each(record, f)` visits, in order.
+template <class Record, class ForEach>
+void write_csv_line(std::ostream& out, const Record& record, ForEach for_each) {
+  bool first = true;
+  for_each(record, [&](const model::FieldInfo&, const auto& member) {
+    out << (first ? "" : ",") << csv_field(model::to_column(member));
+    first = false;
+  });
+  out << '\n';
+}
+
+// One recording table's rows: a CSV header from recording.def and a line per row, or a JSON object per row.
+template <class Record>
+std::int64_t export_recording(const Store& store, std::int64_t session_id, ExportFormat format, std::ostream& out) {
+  using Table = model::RecordingTable<Record>;
+  if (format == ExportFormat::kCsv) {
+    for (const auto& field : Table::kFields) out << (&field == Table::kFields ? "" : ",") << field.name;
+    out << '\n';
+  }
+  std::int64_t rows = 0;
+  store.for_each_recording<Record>(session_id, [&](const Record& row) {
+    ++rows;
+    if (format == ExportFormat::kCsv) {
+      write_csv_line(out, row, [](const auto& r, auto&& f) { model::for_each_recording_field(r, f); });
+    } else {
+      nlohmann::ordered_json json = nlohmann::ordered_json::object();
+      model::for_each_recording_field(row, [&](const model::FieldInfo& field, const auto& member) {
+        json[field.name] = model::column_json(model::to_column(member));
+      });
+      out << json.dump() << '\n';
+    }
+  });
+  return rows;
+}
+
 }  // namespace
+
+std::optional<ExportTable> export_table_from_name(const std::string& name) {
+  if (name == "trials") return ExportTable::kTrials;
+  if (name == "wheel") return ExportTable::kWheel;
+  if (name == "licks") return ExportTable::kLicks;
+  if (name == "sync") return ExportTable::kSync;
+  if (name == "frames") return ExportTable::kFrames;
+  return std::nullopt;
+}
+
+std::int64_t export_licks(const Store& store, std::int64_t session_id, ExportFormat format, std::ostream& out) {
+  return export_recording<model::LickRecord>(store, session_id, format, out);
+}
+
+std::int64_t export_sync(const Store& store, std::int64_t session_id, ExportFormat format, std::ostream& out) {
+  return export_recording<model::SyncRecord>(store, session_id, format, out);
+}
+
+std::int64_t export_frames(const Store& store, std::int64_t session_id, ExportFormat format, std::ostream& out) {
+  if (format == ExportFormat::kCsv) out << "session_id,run,frame_index,device_us\n";
+  std::int64_t frames = 0;
+  std::int64_t run = 0;
+  store.for_each_recording<model::CameraRecord>(session_id, [&](const model::CameraRecord& r) {
+    ++run;
+    for (std::uint32_t k = 0; k < r.frame_count; ++k) {
+      const std::int64_t device_us = r.first_frame_device_us + static_cast<std::int64_t>(k) * r.period_us;
+      if (format == ExportFormat::kCsv) {
+        out << session_id << ',' << run << ',' << k << ',' << device_us << '\n';
+      } else {
+        out << "{\"session_id\":" << session_id << ",\"run\":" << run << ",\"frame_index\":" << k
+            << ",\"device_us\":" << device_us << "}\n";
+      }
+      ++frames;
+    }
+  });
+  return frames;
+}
+
+std::int64_t export_table(const Store& store, std::int64_t session_id, ExportTable table, ExportFormat format,
+                          std::ostream& out) {
+  switch (table) {
+    case ExportTable::kWheel:
+      return export_wheel(store, session_id, format, out);
+    case ExportTable::kLicks:
+      return export_licks(store, session_id, format, out);
+    case ExportTable::kSync:
+      return export_sync(store, session_id, format, out);
+    case ExportTable::kFrames:
+      return export_frames(store, session_id, format, out);
+    case ExportTable::kTrials:
+    default:
+      return export_trials(store, session_id, format, out);
+  }
+}
 
 std::optional<ExportFormat> export_format_from_name(const std::string& name) {
   if (name == "csv") return ExportFormat::kCsv;
@@ -58,12 +147,7 @@ std::int64_t export_trials(const Store& store, std::int64_t session_id, ExportFo
   store.for_each_trial(session_id, [&](const StoredTrial& trial) {
     ++rows;
     if (format == ExportFormat::kCsv) {
-      bool first = true;
-      model::for_each_trial_field(trial, [&](const model::FieldInfo&, const auto& member) {
-        out << (first ? "" : ",") << csv_field(model::to_column(member));
-        first = false;
-      });
-      out << '\n';
+      write_csv_line(out, trial, [](const auto& r, auto&& f) { model::for_each_trial_field(r, f); });
     } else {
       out << model::trial_json(trial, false).dump() << '\n';
     }

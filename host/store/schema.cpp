@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "host/model/recording.hpp"
 #include "host/model/trial_record.hpp"
 
 namespace rig::store {
@@ -10,7 +11,7 @@ namespace {
 
 // The released migrations, frozen as they shipped: never edit one (docs/data-format.md, "Migration policy").
 // A trial field added later is not written here: its line in host/model/trial.def names its version, and
-// with_trial_columns() adds it.
+// with_trial_columns() adds it; nor are the recording tables (host/model/recording.def, with_recording_tables()).
 std::vector<Migration> written_migrations() {
   return {
       {1, R"sql(
@@ -155,10 +156,34 @@ std::vector<Migration> with_trial_columns(std::vector<Migration> migrations) {
   return migrations;
 }
 
+// Migration `table`'s version creates it: CREATE TABLE with its recording.def columns (every one NOT NULL)
+// and an index by session.
+template <class Record>
+void add_recording_table(std::vector<Migration>& migrations) {
+  using Table = model::RecordingTable<Record>;
+  std::string sql = std::string("CREATE TABLE ") + Table::kName + " (\n";
+  for (const auto& field : Table::kFields) {
+    sql += std::string("  ") + model::column_definition(field) + (&field == std::end(Table::kFields) - 1 ? "\n" : ",\n");
+  }
+  sql += ");\nCREATE INDEX " + std::string(Table::kName) + "_by_session ON " + Table::kName + " (session_id);\n";
+  auto at = std::find_if(migrations.begin(), migrations.end(),
+                         [&](const Migration& m) { return m.version == Table::kSinceVersion; });
+  if (at == migrations.end()) at = migrations.insert(migrations.end(), Migration{Table::kSinceVersion, ""});
+  at->sql += sql;
+}
+
+std::vector<Migration> with_recording_tables(std::vector<Migration> migrations) {
+  add_recording_table<model::LickRecord>(migrations);
+  add_recording_table<model::SyncRecord>(migrations);
+  add_recording_table<model::CameraRecord>(migrations);
+  std::sort(migrations.begin(), migrations.end(), [](const Migration& a, const Migration& b) { return a.version < b.version; });
+  return migrations;
+}
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
-  static const std::vector<Migration> kMigrations = with_trial_columns(written_migrations());
+  static const std::vector<Migration> kMigrations = with_recording_tables(with_trial_columns(written_migrations()));
   return kMigrations;
 }
 

@@ -93,14 +93,58 @@ std::map<std::string, int> column_indices(const Statement& statement) {
   return indices;
 }
 
-model::TrialRecord read_trial(const Statement& row, const std::map<std::string, int>& at) {
-  model::TrialRecord trial;
-  model::for_each_trial_field(trial, [&](const model::FieldInfo& field, auto& member) {
+// Fills every field that `for_each(record, f)` visits from the row's column of the same name.
+template <class Record, class ForEach>
+Record read_record(const Statement& row, const std::map<std::string, int>& at, const char* table, ForEach for_each) {
+  Record record;
+  for_each(record, [&](const model::FieldInfo& field, auto& member) {
     const auto column = at.find(field.name);
-    if (column == at.end()) throw StoreError(std::string("store: table trials has no column ") + field.name, 0);
+    if (column == at.end()) throw StoreError(std::string("store: table ") + table + " has no column " + field.name, 0);
     model::from_column(row.value(column->second), field, member);
   });
-  return trial;
+  return record;
+}
+
+model::TrialRecord read_trial(const Statement& row, const std::map<std::string, int>& at) {
+  return read_record<model::TrialRecord>(row, at, "trials",
+                                         [](auto& r, auto&& f) { model::for_each_trial_field(r, f); });
+}
+
+// INSERT INTO `table` (every field) VALUES (?, ...).
+template <std::size_t N>
+std::string insert_sql(const char* table, const model::FieldInfo (&fields)[N]) {
+  std::string columns, values;
+  for (const auto& field : fields) {
+    columns += (columns.empty() ? "" : ", ") + std::string(field.name);
+    values += values.empty() ? "?" : ", ?";
+  }
+  return std::string("INSERT INTO ") + table + " (" + columns + ") VALUES (" + values + ")";
+}
+
+// Inserts `rows` into their recording table, each with the given session id.
+template <class Record>
+void insert_recording(const Connection& db, std::int64_t session_id, const std::vector<Record>& rows,
+                      const std::string& what) {
+  if (rows.empty()) return;
+  using Table = model::RecordingTable<Record>;
+  static const std::string kSql = insert_sql(Table::kName, Table::kFields);
+  Statement insert = db.prepare(kSql);
+  for (Record row : rows) {
+    row.session_id = session_id;
+    int index = 0;
+    model::for_each_recording_field(std::as_const(row), [&](const model::FieldInfo&, const auto& member) {
+      insert.bind(++index, model::to_column(member));
+    });
+    insert.run(what);
+    insert.reset();
+  }
+}
+
+void insert_recording_chunk(const Connection& db, std::int64_t session_id, const model::RecordingChunk& chunk,
+                            const std::string& what) {
+  insert_recording(db, session_id, chunk.licks, what);
+  insert_recording(db, session_id, chunk.sync_edges, what);
+  insert_recording(db, session_id, chunk.camera_runs, what);
 }
 
 }  // namespace
@@ -319,14 +363,7 @@ std::string running_session_subject(const Connection& db, std::int64_t session_i
 
 // INSERT INTO trials (every field of trial.def) VALUES (?, ...).
 const std::string& trial_insert_sql() {
-  static const std::string kSql = [] {
-    std::string columns, values;
-    for (const auto& field : model::kTrialFields) {
-      columns += (columns.empty() ? "" : ", ") + std::string(field.name);
-      values += values.empty() ? "?" : ", ?";
-    }
-    return "INSERT INTO trials (" + columns + ") VALUES (" + values + ")";
-  }();
+  static const std::string kSql = insert_sql("trials", model::kTrialFields);
   return kSql;
 }
 
@@ -363,7 +400,8 @@ void save_state(const Connection& db, std::int64_t session_id, std::uint32_t tri
 }  // namespace
 
 void Store::commit_trial(std::int64_t session_id, const model::TrialRecord& trial,
-                         const std::vector<model::WheelSamples>& wheel, const task::EngineState& state_after) {
+                         const std::vector<model::WheelSamples>& wheel, const task::EngineState& state_after,
+                         const model::RecordingChunk& recording) {
   auto& db = impl_->connection;
   const std::string what =
       "commit trial " + std::to_string(trial.trial_number) + " of session " + std::to_string(session_id);
@@ -386,9 +424,39 @@ void Store::commit_trial(std::int64_t session_id, const model::TrialRecord& tria
         .bind(7, trace.data)
         .run(what);
   }
+  insert_recording_chunk(db, session_id, recording, what);
   save_state(db, session_id, trial.trial_number, state_json, what);
   transaction.commit();
 }
+
+void Store::record(std::int64_t session_id, const model::RecordingChunk& recording) {
+  if (recording.empty()) return;
+  auto& db = impl_->connection;
+  const std::string what = "record licks, sync edges and camera runs of session " + std::to_string(session_id);
+  Transaction transaction(db, what);
+  running_session_subject(db, session_id, what);
+  insert_recording_chunk(db, session_id, recording, what);
+  transaction.commit();
+}
+
+template <class Record>
+void Store::for_each_recording(std::int64_t session_id, const std::function<void(const Record&)>& visit) const {
+  using Table = model::RecordingTable<Record>;
+  auto select = impl_->connection.prepare(std::string("SELECT * FROM ") + Table::kName + " WHERE session_id = ? ORDER BY rowid");
+  select.bind(1, session_id);
+  const auto at = column_indices(select);
+  const std::string what = std::string("read the ") + Table::kName + " of session " + std::to_string(session_id);
+  while (select.step(what)) {
+    visit(read_record<Record>(select, at, Table::kName, [](auto& r, auto&& f) { model::for_each_recording_field(r, f); }));
+  }
+}
+
+template void Store::for_each_recording<model::LickRecord>(std::int64_t,
+                                                           const std::function<void(const model::LickRecord&)>&) const;
+template void Store::for_each_recording<model::SyncRecord>(std::int64_t,
+                                                           const std::function<void(const model::SyncRecord&)>&) const;
+template void Store::for_each_recording<model::CameraRecord>(
+    std::int64_t, const std::function<void(const model::CameraRecord&)>&) const;
 
 void Store::commit_trials(std::int64_t session_id, const std::vector<model::TrialRecord>& trials,
                           const task::EngineState& state_after) {

@@ -27,6 +27,7 @@
 
 #include "firmware/wire/messages.hpp"
 #include "host/model/device.hpp"
+#include "host/model/recording.hpp"
 #include "host/model/trial_record.hpp"
 #include "host/store/store_error.hpp"
 #include "host/task/engine.hpp"
@@ -35,7 +36,7 @@
 
 namespace rig::store {
 
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 inline constexpr int kBusyTimeoutMs = 5000;
 inline constexpr const char* kInterruptedReason = "interrupted (host stopped without ending the session)";
 
@@ -180,8 +181,19 @@ class Store {
   // engine state after it (state_after; what resume restores). Durable when it returns. Throws StoreError
   // (nothing written) when the session does not exist or has ended, the trial number is already stored, or
   // SQLite fails (disk full, read-only, ...).
+  // `recording` (licks, sync edges, camera runs since the previous commit) goes in the same transaction; its
+  // rows' session_id is the store's.
   void commit_trial(std::int64_t session_id, const model::TrialRecord& trial,
-                    const std::vector<model::WheelSamples>& wheel, const task::EngineState& state_after);
+                    const std::vector<model::WheelSamples>& wheel, const task::EngineState& state_after,
+                    const model::RecordingChunk& recording = {});
+  // Writes what the rig recorded after a session's last trial, in one transaction. Throws StoreError as
+  // commit_trial.
+  void record(std::int64_t session_id, const model::RecordingChunk& recording);
+  // Calls visit(row) for every row of a recording table (Record: model::LickRecord, SyncRecord or
+  // CameraRecord) of the session, in the order recorded. Throws StoreError, or std::invalid_argument naming
+  // the field of a malformed row.
+  template <class Record>
+  void for_each_recording(std::int64_t session_id, const std::function<void(const Record&)>& visit) const;
 
   // Commits many trials (no wheel traces) and the engine state after the last of them in ONE transaction,
   // e.g. a simulated session: all or nothing, one fsync. Trials are stored in the order given, all with the

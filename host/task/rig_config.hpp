@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "firmware/wire/board.hpp"
 #include "firmware/wire/limits.hpp"
 #include "firmware/wire/messages.hpp"
 #include "host/config/bounded_read.hpp"
@@ -33,6 +34,32 @@ struct DevicePolicy {
   bool operator==(const DevicePolicy&) const = default;
 };
 
+// The recording outputs and inputs (YAML `sync:`, `camera:`, `licks:`, docs/config.md). Pins are the board's
+// (firmware/wire/board.hpp): the loader refuses one that is another signal's or that the firmware cannot drive,
+// and the session refuses a board that reports a different one.
+struct SyncSettings {
+  bool enabled = true;
+  std::uint8_t pin = wire::kPinSync;
+  std::uint32_t min_interval_us = wire::kDefaultSyncMinIntervalUs;
+  std::uint32_t max_interval_us = wire::kDefaultSyncMaxIntervalUs;
+  std::uint32_t width_us = wire::kDefaultSyncWidthUs;
+  bool operator==(const SyncSettings&) const = default;
+};
+struct CameraSettings {
+  bool enabled = false;
+  std::uint8_t pin = wire::kPinCamera;
+  double rate_hz = 30.0;
+  std::uint32_t width_us = wire::kDefaultCameraWidthUs;
+  bool operator==(const CameraSettings&) const = default;
+};
+struct LickSettings {
+  bool enabled = false;
+  std::array<std::uint8_t, wire::kValveCount> pins = {wire::kPinLickCherry, wire::kPinLickGrape};  // by wire::Valve
+  std::uint16_t debounce_us = wire::kDefaultDebounceUs;
+  std::uint32_t consumed_window_us = 1000000;  // a delivery counts as consumed with a lick on its spout within this
+  bool operator==(const LickSettings&) const = default;
+};
+
 struct RigConfig {
   std::string id;
   DeviceKind device_kind = DeviceKind::kSim;
@@ -43,6 +70,9 @@ struct RigConfig {
   std::array<CalibrationTable, wire::kValveCount> calibration;  // by wire::Valve
   int calibration_max_age_days = 30;         // older tables warn at session start
   DevicePolicy device_policy;
+  SyncSettings sync;
+  CameraSettings camera;
+  LickSettings licks;
   // YAML `files:`. Directories (relative to this file) from which rigd's API may name a protocol; empty: the
   // directories of the subjects' stage protocols.
   std::vector<std::string> protocol_dirs;

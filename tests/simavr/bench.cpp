@@ -204,9 +204,9 @@ nlohmann::json inputs_and_trains(const BenchOptions& o) {
   s.host.command(wire::SetCamera{});
   s.host.command(wire::SetSync{});
   s.host.run(500000);
-  const EdgeMatch sync = match_edges(pin_rises_us(s.board, hal::kPinSync), reported_sync(s.host));
+  const EdgeMatch sync = match_edges(pin_rises_us(s.board, wire::kPinSync), reported_sync(s.host));
   const LickMatch licks = match_licks(s.board, s.host);
-  const auto frames = pin_rises_us(s.board, hal::kPinCamera);
+  const auto frames = pin_rises_us(s.board, wire::kPinCamera);
   double camera_error = NAN;
   uint32_t reported_frames = 0;
   for (const auto& f : s.host.all<wire::CameraFrames>()) {

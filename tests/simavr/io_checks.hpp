@@ -7,7 +7,7 @@
 #include <random>
 #include <vector>
 
-#include "firmware/hal/avr_hal.hpp"
+#include "firmware/wire/board.hpp"
 #include "session.hpp"
 
 namespace rig::device {

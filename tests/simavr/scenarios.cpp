@@ -175,7 +175,7 @@ void sync_pulses(Checker& c, const std::string& elf) {
   s.host.run(4'400'000);
   c.check(s.host.ack_for(seq) && s.host.ack_for(seq)->status == 0, "SetSync acknowledged with kOk");
   c.check(s.host.result(1).has_value(), "the trial ran alongside");
-  const auto rises = pin_rises_us(s.board, hal::kPinSync);
+  const auto rises = pin_rises_us(s.board, wire::kPinSync);
   const auto reported = reported_sync(s.host);
   const EdgeMatch m = match_edges(rises, reported);
   c.check(rises.size() >= 30, "at least 30 sync pulses in 5 s (" + std::to_string(rises.size()) + ")");
@@ -187,7 +187,7 @@ void sync_pulses(Checker& c, const std::string& elf) {
   const auto& edges = s.board.output_edges();
   double last_rise = -1;
   for (const PinEdge& e : edges) {
-    if (e.pin != hal::kPinSync) continue;
+    if (e.pin != wire::kPinSync) continue;
     const double t = s.board.device_us_at(e.cycle);
     if (e.high) {
       if (last_rise >= 0) {
@@ -233,7 +233,7 @@ void camera_trigger(Checker& c, const std::string& elf) {
   wire::SetCamera off{};
   s.host.command(off);
   s.host.run(200'000);
-  const auto rises = pin_rises_us(s.board, hal::kPinCamera);
+  const auto rises = pin_rises_us(s.board, wire::kPinCamera);
   c.check(rises.size() >= 190, "about 200 frames triggered (" + std::to_string(rises.size()) + ")");
   bool periodic = true;
   for (size_t i = 1; i < rises.size(); ++i) periodic &= std::fabs(rises[i] - rises[i - 1] - 10000.0) <= 0.5;
@@ -249,7 +249,7 @@ void camera_trigger(Checker& c, const std::string& elf) {
   const double last_error = reports[1].last_frame_t_us - rises.back();
   c.check(std::fabs(last_error) <= 2.0, fmt("last frame reported within 2 us (%.3f us)", last_error));
   size_t falls = 0;
-  for (const PinEdge& e : s.board.output_edges()) falls += e.pin == hal::kPinCamera && !e.high;
+  for (const PinEdge& e : s.board.output_edges()) falls += e.pin == wire::kPinCamera && !e.high;
   c.check(falls == rises.size(), "the trigger line ends low");
 }
 

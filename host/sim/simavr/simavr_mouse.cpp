@@ -1,5 +1,7 @@
 #include "simavr_mouse.hpp"
 
+#include "firmware/wire/board.hpp"
+
 namespace rig::device {
 
 void SimavrMouseAdapter::step_wheel(int direction) {
@@ -10,6 +12,7 @@ void SimavrMouseAdapter::step_wheel(int direction) {
 std::vector<sim::PinChange> SimavrMouseAdapter::take_pin_changes() {
   std::vector<sim::PinChange> changes;
   for (const PinEdge& edge : board_.output_edges()) {
+    if (edge.pin != wire::kPinCue && edge.pin != wire::kPinValveCherry && edge.pin != wire::kPinValveGrape) continue;
     const sim::MousePin pin = edge.pin == 13 ? sim::MousePin::kCue
                               : edge.pin == 11 ? sim::MousePin::kCherry
                                                : sim::MousePin::kGrape;
@@ -18,5 +21,7 @@ std::vector<sim::PinChange> SimavrMouseAdapter::take_pin_changes() {
   board_.clear_output_edges();
   return changes;
 }
+
+void SimavrMouseAdapter::set_lick(uint8_t spout, bool high) { board_.set_lick(spout, high); }
 
 }  // namespace rig::device

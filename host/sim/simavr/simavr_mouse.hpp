@@ -18,6 +18,7 @@ class SimavrMouseAdapter final : public sim::MouseBoard {
   uint64_t now_us() const override { return board_.now_us(); }
   void run_until(uint64_t t_us) override { board_.run_until(t_us); }
   void step_wheel(int direction) override;
+  void set_lick(uint8_t spout, bool high) override;
   std::vector<sim::PinChange> take_pin_changes() override;
 
  private:

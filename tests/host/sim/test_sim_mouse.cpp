@@ -38,11 +38,18 @@ class ScriptedPinsBoard final : public MouseBoard {
     out.swap(changes_);
     return out;
   }
+  void set_lick(uint8_t spout, bool high) override { licks.push_back({now_us_, spout, high}); }
 
   // Pin changes must be scripted in time order.
   void script(MousePin pin, bool high, uint64_t t_us) { script_.push_back({pin, high, t_us}); }
 
   std::vector<WheelStep> steps;
+  struct Lick {
+    uint64_t t_us;
+    uint8_t spout;
+    bool high;
+  };
+  std::vector<Lick> licks;
   int64_t position_ticks = 0;
 
  private:
@@ -168,6 +175,45 @@ TEST(SimMouse, ObservesWhatFlowedOnceTheValvesHaveClosed) {
   EXPECT_EQ(recorded.observations[0].choice, Choice::kRight);
   EXPECT_FALSE(recorded.observations[0].cherry);
   EXPECT_TRUE(recorded.observations[0].grape);
+}
+
+TEST(SimMouse, LicksTheSpoutThatDeliveredInABoutAndRarelyOtherwise) {
+  ScriptedPinsBoard board;
+  board.script(MousePin::kCue, true, 1000000);
+  board.script(MousePin::kCue, false, 1100000);
+  board.script(MousePin::kCherry, true, 1400000);
+  board.script(MousePin::kCherry, false, 1430000);
+  MouseConfig config = still_between_trials();
+  config.consume_probability = 1.0;
+  config.spontaneous_lick_rate_per_s = 0.0;
+  SimMouse mouse(board, std::make_unique<RecordingChooser>(std::vector<Choice>{Choice::kLeft}), config, 8);
+  mouse.run_until(6000000);
+  std::vector<uint64_t> onsets;
+  for (size_t i = 0; i < board.licks.size(); ++i) {
+    const auto& lick = board.licks[i];
+    EXPECT_EQ(lick.spout, 0) << "licked the grape spout, which delivered nothing";
+    if (!lick.high) continue;
+    onsets.push_back(lick.t_us);
+    ASSERT_LT(i + 1, board.licks.size());
+    EXPECT_FALSE(board.licks[i + 1].high);
+    EXPECT_EQ(board.licks[i + 1].t_us - lick.t_us, config.lick_contact_us);
+  }
+  ASSERT_GE(onsets.size(), 5u);  // a bout of 0.8-2 s at 7 Hz
+  EXPECT_GE(onsets.front(), 1400000u + 60000u);
+  EXPECT_LE(onsets.front(), 1400000u + 800000u);
+  for (size_t i = 1; i < onsets.size(); ++i) {
+    EXPECT_GE(onsets[i] - onsets[i - 1], 1e6 / config.lick_rate_hz * 0.85 - 1);
+    EXPECT_LE(onsets[i] - onsets[i - 1], 1e6 / config.lick_rate_hz * 1.15 + 1);
+  }
+  EXPECT_EQ(mouse.stats().licks, onsets.size());
+
+  // Without deliveries, only the occasional spontaneous lick.
+  ScriptedPinsBoard idle;
+  MouseConfig spontaneous = still_between_trials();
+  SimMouse idle_mouse(idle, std::make_unique<RecordingChooser>(std::vector<Choice>{}), spontaneous, 9);
+  idle_mouse.run_until(600'000'000);
+  EXPECT_GT(idle_mouse.stats().licks, 30u);  // 0.1/s over 600 s: about 60
+  EXPECT_LT(idle_mouse.stats().licks, 100u);
 }
 
 TEST(SimMouse, ObservesAMissAtTheNextCueAtTheLatest) {

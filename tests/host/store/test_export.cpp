@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "host/store/export.hpp"
+#include "host/store/sqlite.hpp"
 #include "store_test_support.hpp"
 
 namespace rig::store {
@@ -119,6 +120,57 @@ TEST_F(Export, JsonLinesKeepTypesAndNulls) {
   std::string sample;
   std::getline(wheel_lines, sample);
   EXPECT_EQ(nlohmann::json::parse(sample)["t_us"], 4'999'000'000);
+}
+
+// A chunk as the session hands it over: licks and sync edges of one trial, a camera run.
+model::RecordingChunk recording_chunk(std::int64_t t0_us, std::uint32_t trial) {
+  model::RecordingChunk chunk;
+  chunk.licks = {{0, wire::Valve::kGrape, true, t0_us + 1000, trial}, {0, wire::Valve::kGrape, false, t0_us + 41000, trial}};
+  chunk.sync_edges = {{0, 17, t0_us + 5000}, {0, 18, t0_us + 97321}};
+  chunk.camera_runs = {{0, t0_us, 33333, 3}};
+  return chunk;
+}
+
+TEST_F(Export, LicksSyncEdgesAndFramesAreStoredWithTheirTrialAndExportedByTable) {
+  auto third = hand_trial(3);
+  store_.commit_trial(session_id_, third.record(), third.wheel, third.state_after, recording_chunk(1'000'000, 3));
+  store_.record(session_id_, recording_chunk(9'000'000, 3));
+  std::vector<model::LickRecord> licks;
+  store_.for_each_recording<model::LickRecord>(session_id_, [&](const model::LickRecord& r) { licks.push_back(r); });
+  ASSERT_EQ(licks.size(), 4u);
+  EXPECT_EQ(licks[1], (model::LickRecord{session_id_, wire::Valve::kGrape, false, 1'041'000, 3}));
+
+  std::ostringstream sync_csv, lick_jsonl, frames_csv;
+  EXPECT_EQ(export_table(store_, session_id_, ExportTable::kSync, ExportFormat::kCsv, sync_csv), 4);
+  EXPECT_EQ(sync_csv.str(), "session_id,edge_index,device_us\n"
+                            "1,17,1005000\n1,18,1097321\n1,17,9005000\n1,18,9097321\n");
+  EXPECT_EQ(export_table(store_, session_id_, ExportTable::kLicks, ExportFormat::kJsonl, lick_jsonl), 4);
+  EXPECT_EQ(lick_jsonl.str().substr(0, lick_jsonl.str().find('\n')),
+            R"({"session_id":1,"spout":"grape","onset":1,"device_us":1001000,"trial_number":3})");
+  EXPECT_EQ(export_table(store_, session_id_, ExportTable::kFrames, ExportFormat::kCsv, frames_csv), 6);
+  EXPECT_EQ(frames_csv.str(), "session_id,run,frame_index,device_us\n"
+                              "1,1,0,1000000\n1,1,1,1033333\n1,1,2,1066666\n"
+                              "1,2,0,9000000\n1,2,1,9033333\n1,2,2,9066666\n");
+
+  // A failed commit leaves none of its recording behind.
+  connection_of(store_).exec(
+      "CREATE TEMP TRIGGER fail_state BEFORE UPDATE ON session_states BEGIN SELECT RAISE(ABORT, 'injected'); END",
+      "inject");
+  auto fourth = hand_trial(4);
+  EXPECT_THROW(store_.commit_trial(session_id_, fourth.record(), fourth.wheel, fourth.state_after,
+                                   recording_chunk(20'000'000, 4)),
+               StoreError);
+  std::ostringstream again;
+  EXPECT_EQ(export_table(store_, session_id_, ExportTable::kSync, ExportFormat::kCsv, again), 4);
+}
+
+TEST_F(Export, TableNamesAreTheCommandsChoices) {
+  EXPECT_EQ(export_table_from_name("trials"), ExportTable::kTrials);
+  EXPECT_EQ(export_table_from_name("wheel"), ExportTable::kWheel);
+  EXPECT_EQ(export_table_from_name("licks"), ExportTable::kLicks);
+  EXPECT_EQ(export_table_from_name("sync"), ExportTable::kSync);
+  EXPECT_EQ(export_table_from_name("frames"), ExportTable::kFrames);
+  EXPECT_FALSE(export_table_from_name("spikes"));
 }
 
 TEST_F(Export, FormatNamesAreCsvAndJsonl) {

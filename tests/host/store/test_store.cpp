@@ -46,8 +46,8 @@ TEST(Store, OpenCreatesDirectoriesAndAppliesEveryMigration) {
 }
 
 // Every table's columns (name, type, NOT NULL, default, primary key) and every index, in the layout of
-// schema_v2.txt, which was dumped from a database the store made before the trial record was generated from
-// host/model/trial.def.
+// schema_v3.txt: version 2's tables as dumped from a database the store made before the trial record was
+// generated from host/model/trial.def, and version 3's recording tables (host/model/recording.def).
 std::string schema_dump(const Store& store) {
   std::ostringstream out;
   auto tables = connection_of(store).prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
@@ -76,8 +76,8 @@ std::string schema_dump(const Store& store) {
 TEST(Store, SchemaIsUnchangedByTheFieldTable) {
   TempDir dir;
   auto store = Store::open(dir.file("rig.sqlite"));
-  std::ifstream golden(RIG_STORE_TEST_DIR "/schema_v2.txt");
-  ASSERT_TRUE(golden) << "cannot read schema_v2.txt";
+  std::ifstream golden(RIG_STORE_TEST_DIR "/schema_v3.txt");
+  ASSERT_TRUE(golden) << "cannot read schema_v3.txt";
   std::stringstream expected;
   expected << golden.rdbuf();
   EXPECT_EQ(schema_dump(store), expected.str());
@@ -115,17 +115,21 @@ TEST(Store, AVersionOneDatabaseIsMigratedWithItsTrialsReadableAfterwards) {
   const auto path = dir.file("rig.sqlite");
   const auto session_id = testing::store_unended_session(path, 3);
   {
-    // Back to what schema version 1 left: its two trial indices, no version 2 row.
+    // Back to what schema version 1 left: its two trial indices, no recording tables, no version 2 or 3 row.
     auto store = Store::open(path);
     connection_of(store).exec(
         "CREATE INDEX trials_by_subject ON trials (subject_id, session_id, trial_number);"
         "CREATE INDEX trials_by_subject_time ON trials (subject_id, committed_at_unix_us);"
-        "DELETE FROM schema_version WHERE version = 2",
+        "DROP TABLE licks; DROP TABLE sync_edges; DROP TABLE camera_runs;"
+        "DELETE FROM schema_version WHERE version >= 2",
         "test");
   }
   auto store = Store::open(path);
-  EXPECT_EQ(store.schema_version(), 2);
+  EXPECT_EQ(store.schema_version(), kSchemaVersion);
   EXPECT_EQ(count(store, "SELECT COUNT(*) FROM sqlite_master WHERE name LIKE 'trials_by_%'"), 0);
+  EXPECT_EQ(count(store, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN "
+                         "('licks', 'sync_edges', 'camera_runs')"),
+            3);
   const std::string subject = store.sessions().front().subject_id;
   EXPECT_EQ(store.subject_trials(subject).size(), 3u);
   EXPECT_EQ(store.trials(session_id).size(), 3u);

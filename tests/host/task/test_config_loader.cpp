@@ -73,6 +73,75 @@ TEST(RigConfigLoader, DevicePolicyPastTheFirmwaresLimitsIsRefusedWithItsPlace) {
             "r.yaml:3:68: wheel.samples_per_batch: expected samples in [1, 20], got 21");
 }
 
+TEST(RigConfigLoader, RecordingDefaultsAreSyncOnCameraAndLicksOff) {
+  const auto loaded = parse_rig_config(rig_yaml("", ""), "r.yaml");
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded.value->sync, SyncSettings{});
+  EXPECT_TRUE(loaded.value->sync.enabled);
+  EXPECT_EQ(loaded.value->sync.min_interval_us, 50000u);
+  EXPECT_FALSE(loaded.value->camera.enabled);
+  EXPECT_FALSE(loaded.value->licks.enabled);
+  const auto sim = load_rig_config_file(source_path("config/rig.sim.yaml"));
+  ASSERT_TRUE(sim.ok());
+  EXPECT_TRUE(sim.value->licks.enabled);
+  EXPECT_EQ(sim.value->licks.consumed_window_us, 1000000u);
+}
+
+TEST(RigConfigLoader, RecordingSettingsAreReadInMilliseconds) {
+  const auto loaded = parse_rig_config(
+      rig_yaml("", "") +
+          "sync: {enabled: true, pin: 6, min_interval_ms: 20, max_interval_ms: 80.5, width_ms: 2}\n"
+          "camera: {enabled: true, rate_hz: 120, width_ms: 0.5}\n"
+          "licks: {enabled: true, pins: {cherry: 49, grape: 48}, debounce_ms: 1.5, consumed_window_ms: 2000}\n",
+      "r.yaml");
+  for (const auto& d : loaded.diagnostics) ADD_FAILURE() << format_diagnostic(d);
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded.value->sync, (SyncSettings{true, 6, 20000, 80500, 2000}));
+  EXPECT_EQ(loaded.value->camera, (CameraSettings{true, 7, 120.0, 500}));
+  EXPECT_EQ(loaded.value->licks, (LickSettings{true, {49, 48}, 1500, 2000000}));
+}
+
+// Each broken recording section (appended to a valid rig config) and the one diagnostic it must give.
+struct BrokenRecording {
+  const char* yaml;
+  const char* diagnostic;
+};
+
+TEST(RigConfigLoader, RecordingPinsThatCollideOrThatTheFirmwareCannotDriveAreRefusedWithTheirPlace) {
+  const BrokenRecording cases[] = {
+      {"sync: {pin: 11}",
+       "r.yaml:8:13: sync.pin: pin 11 is the cherry valve's; the sync output is on pin 6 (Timer4's compare unit A)"},
+      {"licks: {pins: {cherry: 2}}",
+       "r.yaml:8:24: licks.pins.cherry: pin 2 is the encoder channel A's; the cherry lick input is on pin 49 "
+       "(Timer4's input capture)"},
+      {"camera: {pin: 13}",
+       "r.yaml:8:15: camera.pin: pin 13 is the go cue's; the camera trigger is on pin 7 (Timer4's compare unit B)"},
+      {"sync: {pin: 5}",
+       "r.yaml:8:13: sync.pin: the firmware times the sync output with Timer4's compare unit A, on pin 6; it cannot "
+       "use pin 5"},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(testing::only_diagnostic(parse_rig_config(rig_yaml("", "") + c.yaml + "\n", "r.yaml")), c.diagnostic);
+  }
+}
+
+TEST(RigConfigLoader, RecordingIntervalsThatCannotBeMadeAreRefused) {
+  const BrokenRecording cases[] = {
+      {"sync: {min_interval_ms: 200, max_interval_ms: 100}",
+       "r.yaml:8:47: sync.max_interval_ms: the longest interval (100 ms) is shorter than the shortest (200 ms)"},
+      {"sync: {min_interval_ms: 10, width_ms: 10}",
+       "r.yaml:8:39: sync.width_ms: a pulse of 10 ms must end at least 0.5 ms before the next (shortest interval "
+       "10 ms)"},
+      {"camera: {rate_hz: 500}", "r.yaml:8:19: camera.rate_hz: expected frames per second in [1, 200], got 500"},
+      {"camera: {rate_hz: 200, width_ms: 5}",
+       "r.yaml:8:34: camera.width_ms: a trigger of 5 ms does not fit a frame period of 5 ms (with 0.5 ms low)"},
+      {"licks: {enabled: yes}", "r.yaml:8:18: licks.enabled: expected true or false, got yes"},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(testing::only_diagnostic(parse_rig_config(rig_yaml("", "") + c.yaml + "\n", "r.yaml")), c.diagnostic);
+  }
+}
+
 TEST(RigConfigLoader, DegreesBecomeTicksOfTheDecodedEncoder) {
   EXPECT_EQ(degrees_to_ticks(30.0, 1024), 85);   // 85.33
   EXPECT_EQ(degrees_to_ticks(360.0, 1024), 1024);

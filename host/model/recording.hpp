@@ -1,0 +1,84 @@
+// The recording records (field table recording.def): licks, sync edges and camera runs of a session. Plain
+// values; every column-wise use (SQL, export, docs) goes through RecordingTable<Record>, so a field is written
+// once, in recording.def.
+#pragma once
+
+#include <cstdint>
+#include <iterator>
+#include <vector>
+
+#include "firmware/wire/messages.hpp"
+#include "host/model/trial_record.hpp"
+
+namespace rig::model {
+
+#define RIG_RECORDING_TABLE(Record, table, since, doc) struct Record {
+#define RIG_RECORDING_FIELD(name, type, doc) type name{};
+#define RIG_RECORDING_END(Record)                    \
+  bool operator==(const Record&) const = default;  \
+  }                                                  \
+  ;
+#include "host/model/recording.def"
+#undef RIG_RECORDING_TABLE
+#undef RIG_RECORDING_FIELD
+#undef RIG_RECORDING_END
+
+// A recording table's name, version, meaning and fields (FieldInfo as the trial table's; since_version is the
+// table's), and for_each(record, f): f(const FieldInfo&, member) for every field in column order. Pure;
+// thread-safe.
+template <class Record>
+struct RecordingTable;
+
+#define RIG_RECORDING_TABLE(Record, table_name, since, table_doc)                         \
+  template <>                                                                         \
+  struct RecordingTable<Record> {                                                     \
+    static constexpr const char* kName = #table_name;                                 \
+    static constexpr int kSinceVersion = since;                                       \
+    static constexpr const char* kDoc = table_doc;                                    \
+    static constexpr int kVersion = since;                                            \
+    static constexpr FieldInfo kFields[] = {
+#define RIG_RECORDING_FIELD(name, type, doc) \
+  {#name, detail::Column<type>::kType, detail::Column<type>::kNullable, kVersion, false, doc},
+#define RIG_RECORDING_END(Record) \
+  }                               \
+  ;                               \
+  }                               \
+  ;
+#include "host/model/recording.def"
+#undef RIG_RECORDING_TABLE
+#undef RIG_RECORDING_FIELD
+#undef RIG_RECORDING_END
+
+#define RIG_RECORDING_TABLE(Record, table, since, doc) \
+  template <class R, class F>                          \
+  void for_each_field(R& record, F&& f, const Record*) { \
+    std::size_t i = 0;
+#define RIG_RECORDING_FIELD(name, type, doc) f(RecordingTable<std::remove_const_t<R>>::kFields[i++], record.name);
+#define RIG_RECORDING_END(Record) }
+#include "host/model/recording.def"
+#undef RIG_RECORDING_TABLE
+#undef RIG_RECORDING_FIELD
+#undef RIG_RECORDING_END
+
+// Calls f(const FieldInfo&, member) for every field of `record` (a recording record, const or not) in column
+// order. Pure; thread-safe as f is.
+template <class R, class F>
+void for_each_recording_field(R& record, F&& f) {
+  for_each_field(record, std::forward<F>(f), static_cast<const std::remove_const_t<R>*>(nullptr));
+}
+
+// What the rig recorded between two commits, written with the next trial (or the session's end) in the same
+// transaction.
+struct RecordingChunk {
+  std::vector<LickRecord> licks;
+  std::vector<SyncRecord> sync_edges;
+  std::vector<CameraRecord> camera_runs;
+  bool empty() const { return licks.empty() && sync_edges.empty() && camera_runs.empty(); }
+  void clear() {
+    licks.clear();
+    sync_edges.clear();
+    camera_runs.clear();
+  }
+};
+
+}  // namespace rig::model
