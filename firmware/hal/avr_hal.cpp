@@ -37,13 +37,14 @@ volatile uint8_t g_tx_tail = 0;
 
 inline void barrier() { __asm__ __volatile__("" ::: "memory"); }
 
-// --- Pulse trains: Timer4 compare units A (sync, PH3) and B (camera, PH4) ---
-// TCCR4A COM modes: disconnected (the pin follows PORTH, which stays 0: low) or toggle on match. The level is
+// --- Pulse trains: compare unit A of Timer4 (sync, PH3 / OC4A) and of Timer5 (camera, PL3 / OC5A) ---
+// TCCRnA COM modes: disconnected (the pin follows PORTH, which stays 0: low) or toggle on match. The level is
 // known from the train's phase, so toggling makes each edge; the mode is disconnected only while a rising
 // edge is more than a timer lap away. (Not "set"/"clear": simavr 1.6 re-applies those at every overflow and
 // every OCR write of the timer, as in PWM mode, which would make edges of their own; toggle it leaves alone.)
 constexpr uint8_t kComDisconnected = 0, kComToggle = 1;
-constexpr uint8_t kTrainPinBits = _BV(PH3) | _BV(PH4);
+constexpr uint8_t kSyncPinBit = _BV(PH3);    // OC4A
+constexpr uint8_t kCameraPinBit = _BV(PL3);  // OC5A
 // An edge is never scheduled closer than this to now (the compare needs the value written before the match).
 constexpr int32_t kMinLeadTicks = 40;
 constexpr int32_t kLapTicks = 65536;
@@ -182,19 +183,24 @@ class Atomic {
   uint8_t sreg_;
 };
 
+// Each train has a timer of its own (compare unit A of Timer4 for the sync line, of Timer5 for the camera):
+// in simavr, writing one timer's OCR re-schedules all of that timer's compares, which made the other train's
+// edges late or double when both shared Timer4.
+inline volatile uint8_t& train_tccra(uint8_t line) { return line == kTrainSync ? TCCR4A : TCCR5A; }
+inline volatile uint8_t& train_timsk(uint8_t line) { return line == kTrainSync ? TIMSK4 : TIMSK5; }
+
 inline void set_com(uint8_t line, uint8_t mode) {
-  const uint8_t shift = line == kTrainSync ? COM4A0 : COM4B0;
   Atomic atomic;
-  TCCR4A = static_cast<uint8_t>((TCCR4A & ~(3u << shift)) | (mode << shift));
+  volatile uint8_t& tccra = train_tccra(line);
+  tccra = static_cast<uint8_t>((tccra & ~(3u << COM4A0)) | (mode << COM4A0));  // COM5A0 is the same bit
 }
 
 inline void enable_compare(uint8_t line, bool on) {
-  const uint8_t bit = line == kTrainSync ? _BV(OCIE4A) : _BV(OCIE4B);
   Atomic atomic;
   if (on) {
-    TIMSK4 |= bit;
+    train_timsk(line) |= _BV(OCIE4A);  // OCIE5A is the same bit
   } else {
-    TIMSK4 &= static_cast<uint8_t>(~bit);
+    train_timsk(line) &= static_cast<uint8_t>(~_BV(OCIE4A));
   }
 }
 
@@ -205,8 +211,10 @@ inline uint32_t ticks_now() {
 }
 
 // Programs the compare for g_train[line]'s next edge, given the clock `now_ticks`. From the main loop with
-// interrupts disabled, or from that train's own handler.
-inline void program_train(uint8_t line, uint32_t now_ticks) {
+// interrupts disabled (`clear_flag`: a match of an earlier OCR value may have raised the flag while the
+// interrupt was off), or from that train's own handler (whose entry cleared the flag; and simavr 1.6 clears
+// every flag of the timer, the lick capture's too, at any write to its TIFR).
+inline void program_train(uint8_t line, uint32_t now_ticks, bool clear_flag) {
   Train& t = g_train[line];
   int32_t lead = static_cast<int32_t>(t.deadline_ticks - now_ticks);
   if (lead < kMinLeadTicks) {
@@ -216,17 +224,17 @@ inline void program_train(uint8_t line, uint32_t now_ticks) {
   const uint8_t mode = t.phase == kTrainFall || lead < kLapTicks ? kComToggle : kComDisconnected;
   t.armed = mode != kComDisconnected;
   set_com(line, mode);
-  // The pin changes as TCNT4 moves past OCR4x: one tick before the edge. A stale match flag goes first, so a
+  // The pin changes as TCNTn moves past OCRnA: one tick before the edge. A stale match flag goes first, so a
   // match of the new value (even one a few ticks away) is never lost.
   const uint16_t ocr = static_cast<uint16_t>(t.deadline_ticks - 1);
   {
     Atomic atomic;
     if (line == kTrainSync) {
-      TIFR4 = _BV(OCF4A);
+      if (clear_flag) TIFR4 = _BV(OCF4A);
       OCR4A = ocr;
     } else {
-      TIFR4 = _BV(OCF4B);
-      OCR4B = ocr;
+      if (clear_flag) TIFR5 = _BV(OCF5A);
+      OCR5A = ocr;
     }
   }
   enable_compare(line, true);
@@ -262,7 +270,7 @@ inline void train_match(uint8_t line) {
     t.last_rise_ticks = t.deadline_ticks;
     t.phase = kTrainFall;
     t.deadline_ticks += t.width_ticks;
-    program_train(line, ticks_now());
+    program_train(line, ticks_now(), false);
   } else {
     // The pulse has ended.
     bool next = true;
@@ -279,7 +287,7 @@ inline void train_match(uint8_t line) {
     }
     if (next) {
       t.phase = kTrainRise;
-      program_train(line, ticks_now());
+      program_train(line, ticks_now(), false);
     }
   }
 }
@@ -299,32 +307,46 @@ inline void push_lick(uint32_t ticks, uint8_t spout, uint8_t level) {
 inline uint8_t lick_level(uint8_t spout) { return (PINL & (spout == 0 ? _BV(PL0) : _BV(PL1))) ? 1 : 0; }
 
 // Waits for the edge away from the input's present level.
-inline void arm_lick_capture(uint8_t spout) {
+// Waits for the edge away from the input's present level. Returns that level.
+inline uint8_t wait_for_change(uint8_t spout) {
   volatile uint8_t& tccrb = spout == 0 ? TCCR4B : TCCR5B;
   const uint8_t ices = spout == 0 ? _BV(ICES4) : _BV(ICES5);
-  if (lick_level(spout)) {
+  const uint8_t level = lick_level(spout);
+  if (level) {
     tccrb &= static_cast<uint8_t>(~ices);
   } else {
     tccrb |= ices;
   }
+  return level;
+}
+
+// From the main loop, interrupts disabled: arms the capture and clears a flag the edge change may raise.
+// (simavr 1.6 clears every flag of a timer at any write to its TIFR, so the handler below never writes it.)
+inline void arm_lick_capture(uint8_t spout) {
+  wait_for_change(spout);
   if (spout == 0) {
-    TIFR4 = _BV(ICF4);  // changing ICES may raise the flag
+    TIFR4 = _BV(ICF4);
   } else {
     TIFR5 = _BV(ICF5);
   }
 }
 
-// Input capture interrupt of `spout`.
+// Input capture interrupt of `spout`. A capture whose direction disagrees with the line's level now is the
+// flag an edge-select change raised, or a glitch shorter than this handler: either way no lick edge, and the
+// capture waits for the edge away from the level again.
 __attribute__((always_inline)) inline void lick_capture(uint8_t spout) {
   const uint16_t icr = spout == 0 ? ICR4 : ICR5;
   const uint32_t now = ticks_locked();
   const uint8_t ices = spout == 0 ? _BV(ICES4) : _BV(ICES5);
-  const uint8_t level = ((spout == 0 ? TCCR4B : TCCR5B) & ices) ? 1 : 0;  // a rising capture is an onset
-  push_lick(now - static_cast<uint16_t>(static_cast<uint16_t>(now) - icr), spout, level);
-  arm_lick_capture(spout);
-  // A line that went back before this point (a glitch shorter than this handler) had its capture missed:
-  // record the return now, so the levels stay in step (the debounce counts it as a glitch).
-  if (lick_level(spout) != level) push_lick(ticks_locked(), spout, static_cast<uint8_t>(level ^ 1u));
+  const uint8_t rising = ((spout == 0 ? TCCR4B : TCCR5B) & ices) ? 1 : 0;  // a rising capture is an onset
+  if (lick_level(spout) != rising) {
+    wait_for_change(spout);
+    return;
+  }
+  push_lick(now - static_cast<uint16_t>(static_cast<uint16_t>(now) - icr), spout, rising);
+  // The line may go back before the edge select has changed: then record the return now, so the levels stay
+  // in step (the debounce counts the pair as a glitch).
+  if (wait_for_change(spout) != rising) push_lick(ticks_locked(), spout, static_cast<uint8_t>(rising ^ 1u));
 }
 
 // Encoder levels as ab = (A << 1) | B from PINE, with bit tests rather than shifts.
@@ -364,8 +386,10 @@ void AvrHal::init() {
 
   // Sync and camera outputs low; lick inputs without pull-ups (the sensor board drives them), their capture
   // interrupts masked until SetLicks.
-  PORTH &= static_cast<uint8_t>(~kTrainPinBits);
-  DDRH |= kTrainPinBits;
+  PORTH &= static_cast<uint8_t>(~kSyncPinBit);
+  DDRH |= kSyncPinBit;
+  PORTL &= static_cast<uint8_t>(~kCameraPinBit);
+  DDRL |= kCameraPinBit;
   DDRL &= static_cast<uint8_t>(~(_BV(PL0) | _BV(PL1)));
   PORTL &= static_cast<uint8_t>(~(_BV(PL0) | _BV(PL1)));
 
@@ -386,7 +410,7 @@ void AvrHal::init() {
   TIMSK1 = _BV(TOIE1);
   TIFR4 = _BV(OCF4A) | _BV(OCF4B) | _BV(ICF4);
   TIMSK4 = 0;
-  TIFR5 = _BV(ICF5);
+  TIFR5 = _BV(OCF5A) | _BV(ICF5);
   TIMSK5 = 0;
   GTCCR = 0;
 
@@ -516,14 +540,14 @@ void AvrHal::train_start(uint8_t line, uint32_t first_rise_us, uint32_t width_us
     t.pending_width_ticks = width_ticks;
     if (static_cast<int32_t>(t.deadline_ticks - now_ticks) > 2 * kMinLeadTicks) {
       t.deadline_ticks = now_ticks + 2 * kMinLeadTicks;
-      program_train(line, now_ticks);
+      program_train(line, now_ticks, true);
     }
   } else {
     t.pending_start = 0;
     t.width_ticks = width_ticks;
     t.deadline_ticks = first_ticks;
     t.phase = kTrainRise;
-    program_train(line, now_ticks);
+    program_train(line, now_ticks, true);
   }
   barrier();
   SREG = sreg;
@@ -543,7 +567,7 @@ void AvrHal::train_stop(uint8_t line) {
     const uint32_t now = ticks_locked();
     if (static_cast<int32_t>(t.deadline_ticks - now) > 2 * kMinLeadTicks) {
       t.deadline_ticks = now + 2 * kMinLeadTicks;
-      program_train(line, now);
+      program_train(line, now, true);
     }
   }
   barrier();
@@ -661,7 +685,7 @@ ISR(TIMER1_COMPB_vect) { rig::hal::compare_match(1); }
 ISR(INT4_vect) { rig::hal::encoder_edge(); }
 ISR(INT5_vect, ISR_ALIASOF(INT4_vect));
 ISR(TIMER4_COMPA_vect) { rig::hal::train_match(rig::hal::kTrainSync); }
-ISR(TIMER4_COMPB_vect) { rig::hal::train_match(rig::hal::kTrainCamera); }
+ISR(TIMER5_COMPA_vect) { rig::hal::train_match(rig::hal::kTrainCamera); }
 ISR(TIMER4_CAPT_vect) { rig::hal::lick_capture(0); }
 ISR(TIMER5_CAPT_vect) { rig::hal::lick_capture(1); }
 

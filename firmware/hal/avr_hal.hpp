@@ -2,13 +2,13 @@
 // because a write to a PORT register re-applies pull-ups on that port's inputs in simavr):
 //   encoder A  PE4 / INT4 / board pin 2     encoder B  PE5 / INT5 / board pin 3   (pull-ups on)
 //   cherry     PB5 / board pin 11           grape      PB6 / board pin 12         go cue PB7 / pin 13 (LED)
-//   sync  PH3 / OC4A / board pin 6          camera trigger PH4 / OC4B / board pin 7  (timer compare outputs)
+//   sync  PH3 / OC4A / board pin 6          camera trigger PL3 / OC5A / board pin 46 (timer compare outputs)
 //   lick cherry PL0 / ICP4 / board pin 49   lick grape PL1 / ICP5 / board pin 48   (driven by the sensor board;
 //   the timers' input capture units latch each edge's tick in hardware)
 //   UART0 (USB) 250000 baud 8N1.            Timer1 clk/8: the 0.5 us device clock and both valve timers.
 //   Timer4 and Timer5 clk/8, started with Timer1 from the same prescaler reset, so TCNT4 == TCNT5 == TCNT1:
-//   Timer4's compare units make the sync and camera edges (an edge's time is its compare value), Timer4's
-//   and Timer5's capture units time the lick edges.
+//   their compare units A make the sync (Timer4) and camera (Timer5) edges (an edge's time is its compare
+//   value), their capture units time the lick edges.
 #ifndef RIG_HAL_AVR_HAL_HPP
 #define RIG_HAL_AVR_HAL_HPP
 

@@ -11,7 +11,7 @@ namespace wire {
 
 constexpr uint8_t kPinEncoderA = 2, kPinEncoderB = 3;
 constexpr uint8_t kPinValveCherry = 11, kPinValveGrape = 12, kPinCue = 13;
-constexpr uint8_t kPinSync = 6, kPinCamera = 7;               // Timer4 compare outputs OC4A, OC4B
+constexpr uint8_t kPinSync = 6, kPinCamera = 46;              // compare outputs OC4A (Timer4), OC5A (Timer5)
 constexpr uint8_t kPinLickCherry = 49, kPinLickGrape = 48;    // Timer4 and Timer5 input capture ICP4, ICP5
 
 }  // namespace wire

@@ -128,7 +128,7 @@ void read_recording(yaml::Sink& sink, MapReader& root, RigConfig& config) {
   if (auto camera = root.mapping("camera", {"enabled", "pin", "rate_hz", "width_ms"})) {
     auto& c = config.camera;
     camera->boolean("enabled", c.enabled);
-    read_pin(*camera, "pin", c.pin, wire::kPinCamera, "camera trigger", "Timer4's compare unit B");
+    read_pin(*camera, "pin", c.pin, wire::kPinCamera, "camera trigger", "Timer5's compare unit A");
     const bool rate_ok = camera->number("rate_hz", c.rate_hz, {1.0, 200.0, false, false, "frames per second in [1, 200]"});
     const bool width_ok = read_ms(*camera, "width_ms", c.width_us, wire::kMinPulseWidthUs, wire::kMaxPulseWidthUs);
     if (rate_ok && width_ok && c.width_us + wire::kMinPulseGapUs > 1e6 / c.rate_hz) {

@@ -48,6 +48,7 @@ void SessionRunner::start(std::function<void(const SessionEnd&)> done) {
     clock_start_us_ = *state.session_start_us;
   }
 
+  if (config_.rig_config.licks.enabled) lick_tracker_.emplace(config_.rig_config.licks.consumed_window_us);
   device::RigEvents events;
   auto self = shared_from_this();
   events.on_link = [self](const link::LinkStatus& status) {
@@ -216,6 +217,7 @@ void SessionRunner::on_licks(const std::vector<model::LickRecord>& licks, uint16
   for (model::LickRecord lick : licks) {
     lick.trial_number = trial;
     last_device_us_ = std::max(last_device_us_, lick.device_us);
+    if (lick_tracker_) lick_tracker_->on_lick(lick);
     recording_.licks.push_back(lick);
   }
   if (lost > 0) {
@@ -258,6 +260,7 @@ void SessionRunner::next_trial() {
   in_flight_ = plan;
   in_flight_armed_ = false;
   arm_busy_since_us_ = -1;
+  if (lick_tracker_) lick_tracker_->on_armed(plan->trial_number);
   wheel_.clear();
   arm_in_flight();
 }
@@ -316,9 +319,6 @@ void SessionRunner::on_result(const wire::TrialResult& result, const device::Tri
   trial.synthesized = synthesized;
   trial.wheel = std::move(wheel_);
   wheel_.clear();
-  trial.recording = std::move(recording_);
-  recording_.clear();
-  last_trial_number_ = in_flight_->trial_number;
   task::TrialUpdate update;
   try {
     update = engine_->on_result(plan, result, std::max(session_now_us(), plan.planned_at_us));
@@ -329,6 +329,15 @@ void SessionRunner::on_result(const wire::TrialResult& result, const device::Tri
   trial.record = task::record_trial(plan, result, times, update);
   trial.state_after = engine_->state();
   in_flight_.reset();
+  if (lick_tracker_) {
+    lick_tracker_->on_result(trial.record.trial_number, trial.record.valve_open_device_us,
+                             {trial.record.delivered_cherry_open_us > 0, trial.record.delivered_grape_open_us > 0});
+    if (trial.record.valve_open_device_us) last_device_us_ = std::max(last_device_us_, *trial.record.valve_open_device_us);
+    recording_.trial_licks = lick_tracker_->take_final(last_device_us_);
+  }
+  trial.recording = std::move(recording_);
+  recording_.clear();
+  last_trial_number_ = trial.record.trial_number;
 
   tally_.add(trial.record);
 
@@ -399,6 +408,10 @@ void SessionRunner::finish(const std::string& reason, bool error) {
     camera_run_.reset();
   }
   if (configured_ && config_.rig_config.camera.enabled && rig_.connected()) rig_.set_camera(wire::SetCamera{});
+  if (lick_tracker_) {
+    auto last = lick_tracker_->take_final(last_device_us_, true);
+    recording_.trial_licks.insert(recording_.trial_licks.end(), last.begin(), last.end());
+  }
   tally_.recording_tail = std::move(recording_);
   recording_.clear();
   auto self = shared_from_this();

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "host/model/trial_record.hpp"
+#include "host/session/lick_tracker.hpp"
 #include "host/task/engine.hpp"
 #include "host/task/protocol.hpp"
 #include "host/task/rig_config.hpp"
@@ -170,6 +171,7 @@ class SessionRunner : public std::enable_shared_from_this<SessionRunner> {
   bool events_lost_ = false;      // the device reported kFaultEventOverflow and its queue has not emptied since
   std::vector<device::WheelSamples> wheel_;
   model::RecordingChunk recording_;      // since the last commit
+  std::optional<TrialLickTracker> lick_tracker_;  // with licks.enabled
   uint32_t last_trial_number_ = 0;
   std::optional<model::CameraRecord> camera_run_;  // a camera run that started and has not stopped
   int64_t last_device_us_ = 0;           // the newest device time seen (closes a camera run at the end)

@@ -140,11 +140,43 @@ void insert_recording(const Connection& db, std::int64_t session_id, const std::
   }
 }
 
+// UPDATE trials SET (every trial field of kLickFieldsVersion) = ? ... WHERE session_id = ? AND trial_number = ?.
+const std::string& trial_lick_update_sql() {
+  static const std::string kSql = [] {
+    std::string sets;
+    for (const auto& field : model::kTrialFields) {
+      if (field.since_version != model::kLickFieldsVersion) continue;
+      sets += (sets.empty() ? "" : ", ") + std::string(field.name) + " = ?";
+    }
+    return "UPDATE trials SET " + sets + " WHERE session_id = ? AND trial_number = ?";
+  }();
+  return kSql;
+}
+
+void update_trial_licks(const Connection& db, std::int64_t session_id,
+                        const std::vector<model::TrialLickUpdate>& updates, const std::string& what) {
+  if (updates.empty()) return;
+  Statement update = db.prepare(trial_lick_update_sql());
+  for (const auto& lick_update : updates) {
+    model::TrialRecord values;
+    lick_update.apply(values);
+    int index = 0;
+    model::for_each_trial_field(std::as_const(values), [&](const model::FieldInfo& field, const auto& member) {
+      if (field.since_version == model::kLickFieldsVersion) update.bind(++index, model::to_column(member));
+    });
+    update.bind(++index, session_id);
+    update.bind(++index, lick_update.trial_number);
+    update.run(what);
+    update.reset();
+  }
+}
+
 void insert_recording_chunk(const Connection& db, std::int64_t session_id, const model::RecordingChunk& chunk,
                             const std::string& what) {
   insert_recording(db, session_id, chunk.licks, what);
   insert_recording(db, session_id, chunk.sync_edges, what);
   insert_recording(db, session_id, chunk.camera_runs, what);
+  update_trial_licks(db, session_id, chunk.trial_licks, what);
 }
 
 }  // namespace

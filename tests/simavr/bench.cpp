@@ -2,6 +2,7 @@
 // measured by CPU cycle in simavr.
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <functional>
 #include <iostream>
 #include <random>
@@ -207,6 +208,13 @@ nlohmann::json inputs_and_trains(const BenchOptions& o) {
   const EdgeMatch sync = match_edges(pin_rises_us(s.board, wire::kPinSync), reported_sync(s.host));
   const LickMatch licks = match_licks(s.board, s.host);
   const auto frames = pin_rises_us(s.board, wire::kPinCamera);
+  if (std::getenv("RIG_BENCH_DEBUG")) {
+    for (size_t i = 1; i < frames.size(); ++i) {
+      if (std::fabs(frames[i] - frames[i - 1] - 5000) > 1) std::cerr << "DEBUG frame " << i << " at " << frames[i] << " interval " << frames[i] - frames[i - 1] << "\n";
+    }
+    for (const auto& f : s.host.all<wire::CameraFrames>()) std::cerr << "DEBUG report " << int(f.event) << " first " << f.first_frame_t_us << " count " << f.frame_count << " last " << f.last_frame_t_us << "\n";
+    std::cerr << "DEBUG pin first " << frames.front() << " last " << frames.back() << "\n";
+  }
   double camera_error = NAN;
   uint32_t reported_frames = 0;
   for (const auto& f : s.host.all<wire::CameraFrames>()) {

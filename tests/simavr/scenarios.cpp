@@ -225,7 +225,7 @@ void licks(Checker& c, const std::string& elf) {
   c.note(fmt("lick_timestamp_error_us_max=%.3f", m.error_us_max));
 }
 
-// The camera trigger at 100 Hz: a frame every 10 ms on pin 7; its start and its count reported.
+// The camera trigger at 100 Hz: a frame every 10 ms on pin 46; its start and its count reported.
 void camera_trigger(Checker& c, const std::string& elf) {
   Session s(elf);
   s.host.command(camera_at(100));

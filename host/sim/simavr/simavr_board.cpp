@@ -69,13 +69,13 @@ SimavrBoard::SimavrBoard(const std::string& elf_path) {
   avr_raise_irq(enc_a_, 1);
   avr_raise_irq(enc_b_, 1);
 
-  // Valves PB5 (pin 11), PB6 (pin 12), cue PB7 (pin 13); sync PH3 (pin 6) and camera PH4 (pin 7), driven by
-  // Timer4's compare units.
+  // Valves PB5 (pin 11), PB6 (pin 12), cue PB7 (pin 13); sync PH3 (pin 6) and camera PL3 (pin 46), driven by
+  // the compare units of Timer4 and Timer5.
   const struct {
     char port;
     uint8_t bit;
     uint8_t pin;
-  } watched[5] = {{'B', 5, 11}, {'B', 6, 12}, {'B', 7, 13}, {'H', 3, 6}, {'H', 4, 7}};
+  } watched[5] = {{'B', 5, 11}, {'B', 6, 12}, {'B', 7, 13}, {'H', 3, 6}, {'L', 3, 46}};
   for (int i = 0; i < 5; ++i) {
     pin_watch_[i] = PinWatch{this, watched[i].pin};
     avr_irq_register_notify(avr_io_getirq(avr_, AVR_IOCTL_IOPORT_GETIRQ(watched[i].port), watched[i].bit), on_pin,

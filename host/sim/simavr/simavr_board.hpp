@@ -19,7 +19,7 @@ namespace rig::device {
 
 // One edge of an output pin (valves, cue, sync, camera trigger).
 struct PinEdge {
-  uint8_t pin;  // board pin: 11 cherry, 12 grape, 13 cue, 6 sync, 7 camera
+  uint8_t pin;  // board pin: 11 cherry, 12 grape, 13 cue, 6 sync, 46 camera
   bool high;
   uint64_t cycle;
 };

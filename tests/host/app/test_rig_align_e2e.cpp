@@ -5,6 +5,7 @@
 // file and line.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -157,6 +158,36 @@ TEST_F(RigAlignE2e, PutsEveryEventOfAVirtualMcuSessionWithin50usOfItsEphysTime) 
   const auto lick_rows = csv_rows(lick_csv.output);
   ASSERT_EQ(lick_rows.front(), (std::vector<std::string>{"session_id", "spout", "onset", "device_us", "trial_number"}));
   EXPECT_GT(lick_rows.size(), 40u);
+
+  // Each trial row says how its deliveries were licked: the simulated mouse drinks almost every one.
+  const Command trials = export_table(session, "trials");
+  ASSERT_EQ(trials.exit_code, 0) << trials.output;
+  const auto trial_rows = csv_rows(trials.output);
+  const auto& header = trial_rows.front();
+  auto column = [&](const std::string& name) {
+    return static_cast<size_t>(std::find(header.begin(), header.end(), name) - header.begin());
+  };
+  const size_t delivered = column("delivered_cherry_open_us"), consumed = column("cherry_consumed"),
+               latency = column("first_lick_cherry_latency_us"), count = column("licks_cherry");
+  ASSERT_LT(latency, header.size());
+  int deliveries = 0, drunk = 0;
+  for (size_t i = 1; i < trial_rows.size(); ++i) {
+    const auto& row = trial_rows[i];
+    ASSERT_NE(row[count], "") << "trial " << row[1] << " has no lick count";
+    if (row[delivered] == "0") {
+      EXPECT_EQ(row[consumed], "") << "trial " << row[1];
+      continue;
+    }
+    ++deliveries;
+    if (row[consumed] == "1") {
+      ++drunk;
+      // The first lick in the window (a bout still going from before counts too).
+      EXPECT_GE(std::stoll(row[latency]), 0) << "trial " << row[1];
+      EXPECT_LE(std::stoll(row[latency]), 1000000) << "trial " << row[1];
+    }
+  }
+  ASSERT_GT(deliveries, 10);
+  EXPECT_GE(drunk, deliveries * 8 / 10) << drunk << " of " << deliveries << " cherry deliveries consumed";
 }
 
 TEST_F(RigAlignE2e, RefusesBadSyncFilesAndSessionsWithoutSyncEdgesNamingTheFileAndLine) {

@@ -26,7 +26,8 @@ constexpr const char* kTrialHeader =
     "planned_right_grape_open_us,planned_at_us,outcome,choice,chose_high,reaction_time_us,delivered_cherry_open_us,"
     "delivered_grape_open_us,delivered_cherry_ul,delivered_grape_ul,controllable_delivered,distractor_delivered,"
     "armed_device_us,go_cue_device_us,choice_device_us,valve_open_device_us,position_at_choice_ticks,"
-    "quiescence_restarts,result_flags,reversed_after,committed_at_unix_us";
+    "quiescence_restarts,result_flags,reversed_after,committed_at_unix_us,licks_cherry,licks_grape,"
+    "first_lick_cherry_latency_us,first_lick_grape_latency_us,cherry_consumed,grape_consumed";
 
 class Export : public ::testing::Test {
  protected:
@@ -63,7 +64,8 @@ TEST_F(Export, CsvHasTheDocumentedHeaderAndKnownValues) {
   EXPECT_EQ(header, kTrialHeader);
   EXPECT_EQ(first, std::to_string(session_id_) +
                        ",1,M1,3,L,0.8,0.2,0.5,0,R,0,1,0,cherry,grape,0,0,3,0,0,0,29524,0,123456789,right,R,0,350250,"
-                       "29500,0,2.95,0,1,0,5000000000,5000600000,5000950250,5000950262,86,2,1,1,1736160000000000");
+                       "29500,0,2.95,0,1,0,5000000000,5000600000,5000950250,5000950262,86,2,1,1,1736160000000000"
+                       ",,,,,,");  // no lick sensors: the lick fields are NULL
   // A miss: empty choice, reaction time and device times.
   EXPECT_NE(second.find(",miss,,0,,"), std::string::npos) << second;
 }

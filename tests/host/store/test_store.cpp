@@ -115,13 +115,18 @@ TEST(Store, AVersionOneDatabaseIsMigratedWithItsTrialsReadableAfterwards) {
   const auto path = dir.file("rig.sqlite");
   const auto session_id = testing::store_unended_session(path, 3);
   {
-    // Back to what schema version 1 left: its two trial indices, no recording tables, no version 2 or 3 row.
+    // Back to what schema version 1 left: its two trial indices, no recording tables, no later trial columns,
+    // no version 2 or 3 row.
     auto store = Store::open(path);
+    std::string later_columns;
+    for (const auto& field : model::kTrialFields) {
+      if (field.since_version > 1) later_columns += std::string("ALTER TABLE trials DROP COLUMN ") + field.name + ";";
+    }
     connection_of(store).exec(
         "CREATE INDEX trials_by_subject ON trials (subject_id, session_id, trial_number);"
         "CREATE INDEX trials_by_subject_time ON trials (subject_id, committed_at_unix_us);"
-        "DROP TABLE licks; DROP TABLE sync_edges; DROP TABLE camera_runs;"
-        "DELETE FROM schema_version WHERE version >= 2",
+        "DROP TABLE licks; DROP TABLE sync_edges; DROP TABLE camera_runs;" +
+            later_columns + "DELETE FROM schema_version WHERE version >= 2",
         "test");
   }
   auto store = Store::open(path);

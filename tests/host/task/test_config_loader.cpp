@@ -97,7 +97,7 @@ TEST(RigConfigLoader, RecordingSettingsAreReadInMilliseconds) {
   for (const auto& d : loaded.diagnostics) ADD_FAILURE() << format_diagnostic(d);
   ASSERT_TRUE(loaded.ok());
   EXPECT_EQ(loaded.value->sync, (SyncSettings{true, 6, 20000, 80500, 2000}));
-  EXPECT_EQ(loaded.value->camera, (CameraSettings{true, 7, 120.0, 500}));
+  EXPECT_EQ(loaded.value->camera, (CameraSettings{true, wire::kPinCamera, 120.0, 500}));
   EXPECT_EQ(loaded.value->licks, (LickSettings{true, {49, 48}, 1500, 2000000}));
 }
 
@@ -115,7 +115,7 @@ TEST(RigConfigLoader, RecordingPinsThatCollideOrThatTheFirmwareCannotDriveAreRef
        "r.yaml:8:24: licks.pins.cherry: pin 2 is the encoder channel A's; the cherry lick input is on pin 49 "
        "(Timer4's input capture)"},
       {"camera: {pin: 13}",
-       "r.yaml:8:15: camera.pin: pin 13 is the go cue's; the camera trigger is on pin 7 (Timer4's compare unit B)"},
+       "r.yaml:8:15: camera.pin: pin 13 is the go cue's; the camera trigger is on pin 46 (Timer5's compare unit A)"},
       {"sync: {pin: 5}",
        "r.yaml:8:13: sync.pin: the firmware times the sync output with Timer4's compare unit A, on pin 6; it cannot "
        "use pin 5"},
