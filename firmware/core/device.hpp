@@ -63,8 +63,6 @@ class Device : private EventSink {
   uint16_t latched_faults() const { return latched_faults_; }
   const EventQueue& events() const { return events_; }
   const TrialExecutor& executor() const { return executor_; }
-  const SyncOutput& sync() const { return sync_; }
-  const CameraTrigger& camera() const { return camera_; }
   const LickDetector& licks() const { return licks_; }
   const ValveGuard& guard() const { return guard_; }
   const wire::DropCounters& rx_drops() const { return decoder_.drops(); }

@@ -76,7 +76,6 @@ class LickDetector {
   }
 
   bool enabled() const { return enabled_; }
-  uint16_t glitches() const { return glitches_; }
 
  private:
   struct Input {

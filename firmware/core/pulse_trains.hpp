@@ -49,7 +49,7 @@ class SyncOutput {
       }
       if (m.max_interval_us > wire::kMaxSyncIntervalUs) return CommandStatus{wire::AckStatus::kBadArgument, 3};
       if (m.width_us < wire::kMinPulseWidthUs || m.width_us > wire::kMaxPulseWidthUs ||
-          m.width_us + wire::kMinPulseGapUs > m.min_interval_us) {
+          !wire::pulse_leaves_gap(m.width_us, m.min_interval_us)) {
         return CommandStatus{wire::AckStatus::kBadArgument, 4};
       }
     }
@@ -73,13 +73,11 @@ class SyncOutput {
     while (batch_.count < wire::kSyncEdgesMax) {
       if (!have_next_) {
         uint16_t lost = 0;
-        if (hal.train_take_rises(hal::kTrainSync, &next_rise_us_, 1, &lost) == 0) {
-          next_index_ += lost;
-          break;
-        }
+        const uint8_t taken = hal.train_take_rises(hal::kTrainSync, &next_rise_us_, 1, &lost);
+        next_index_ += lost;
+        if (taken == 0) break;
         have_next_ = true;
         next_gap_ = lost > 0;
-        next_index_ += lost;
       }
       if (next_gap_ && batch_.count > 0) {
         gap_next = true;
@@ -99,10 +97,6 @@ class SyncOutput {
     batch_.count = 0;
     return true;
   }
-
-  bool running() const { return running_; }
-  // Rising edges made since boot, reported or not yet.
-  uint32_t edges() const { return next_index_ + (have_next_ ? 1u : 0u); }
 
  private:
   void feed(hal::Hal& hal) {
@@ -135,7 +129,7 @@ class CameraTrigger {
         return CommandStatus{wire::AckStatus::kBadArgument, 1};
       }
       if (m.width_us < wire::kMinPulseWidthUs || m.width_us > wire::kMaxPulseWidthUs ||
-          m.width_us + wire::kMinPulseGapUs > m.period_us) {
+          !wire::pulse_leaves_gap(m.width_us, m.period_us)) {
         return CommandStatus{wire::AckStatus::kBadArgument, 2};
       }
     }
@@ -173,9 +167,6 @@ class CameraTrigger {
     }
     return false;
   }
-
-  bool running() const { return state_ != kStopped; }
-  uint32_t frames() const { return frames_; }
 
  private:
   enum State : uint8_t { kStopped, kStarting, kRunning };

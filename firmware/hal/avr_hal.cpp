@@ -38,7 +38,7 @@ volatile uint8_t g_tx_tail = 0;
 inline void barrier() { __asm__ __volatile__("" ::: "memory"); }
 
 // --- Pulse trains: compare unit A of Timer4 (sync, PH3 / OC4A) and of Timer5 (camera, PL3 / OC5A) ---
-// TCCRnA COM modes: disconnected (the pin follows PORTH, which stays 0: low) or toggle on match. The level is
+// TCCRnA COM modes: disconnected (the pin follows its PORT bit, which stays 0: low) or toggle on match. The level is
 // known from the train's phase, so toggling makes each edge; the mode is disconnected only while a rising
 // edge is more than a timer lap away. (Not "set"/"clear": simavr 1.6 re-applies those at every overflow and
 // every OCR write of the timer, as in PWM mode, which would make edges of their own; toggle it leaves alone.)
@@ -168,9 +168,9 @@ inline uint32_t us_of_ticks(uint32_t then, const ClockReading& now) {
 }
 
 // The helpers below are atomic: the train handlers run with interrupts enabled (an encoder edge must never
-// wait for them), so the other train's handler or a lick capture may interrupt them, and those share TCCR4A,
-// TIMSK4 and Timer4's 16-bit TEMP register. (Masking Timer4's interrupts in TIMSK4 instead would lose them
-// in simavr 1.6, which never raises a flag that was set while its enable bit was clear.)
+// wait for them), so the lick capture of the same timer may interrupt them, and it shares TIMSKn, the
+// timer's 16-bit TEMP register and its flags. (Masking the timer's interrupts in TIMSKn instead would lose
+// them in simavr 1.6, which never raises a flag that was set while its enable bit was clear.)
 class Atomic {
  public:
   Atomic() : sreg_(SREG) { cli(); }
@@ -248,7 +248,7 @@ inline void idle_train(uint8_t line) {
   t.armed = 0;
 }
 
-// Timer4 compare interrupt of `line`: an intermediate lap, or the edge the compare has just made. Runs with
+// Compare interrupt of `line`'s timer: an intermediate lap, or the edge the compare has just made. Runs with
 // interrupts enabled: an encoder edge must never wait for this handler. (The same line's next match is at
 // least a pulse width away, so the handler never nests in itself.)
 inline void train_match(uint8_t line) {
@@ -574,12 +574,7 @@ void AvrHal::train_stop(uint8_t line) {
   SREG = sreg;
 }
 
-// One-byte reads, without masking the encoder: the main loop calls these every iteration.
-bool AvrHal::train_running(uint8_t line) {
-  if (line >= kTrainCount) return false;
-  return *static_cast<volatile uint8_t*>(&g_train[line].phase) != kTrainIdle;
-}
-
+// A one-byte read, without masking the encoder: the main loop calls this every iteration.
 uint8_t AvrHal::train_interval_room(uint8_t line) {
   if (line >= kTrainCount) return 0;
   const Train& t = g_train[line];

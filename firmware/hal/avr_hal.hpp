@@ -51,7 +51,6 @@ class AvrHal final : public Hal {
   uint16_t uart_rx_overruns() override;
   void train_start(uint8_t line, uint32_t first_rise_us, uint32_t width_us) override;
   void train_stop(uint8_t line) override;
-  bool train_running(uint8_t line) override;
   uint8_t train_interval_room(uint8_t line) override;
   void train_push_interval(uint8_t line, uint32_t interval_us) override;
   uint8_t train_take_rises(uint8_t line, uint32_t* rise_us, uint8_t capacity, uint16_t* lost) override;

@@ -67,7 +67,6 @@ class Hal {
   // keeps intervals queued). train_stop ends it now, the pin low.
   virtual void train_start(uint8_t line, uint32_t first_rise_us, uint32_t width_us) = 0;
   virtual void train_stop(uint8_t line) = 0;
-  virtual bool train_running(uint8_t line) = 0;
   // Free interval slots (0..kTrainIntervalSlots), and queues one interval (longer than width + kMinPulseGapUs).
   virtual uint8_t train_interval_room(uint8_t line) = 0;
   virtual void train_push_interval(uint8_t line, uint32_t interval_us) = 0;

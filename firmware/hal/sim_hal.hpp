@@ -47,7 +47,6 @@ class SimHal final : public Hal {
   uint16_t uart_rx_overruns() override { return rx_overruns_; }
   void train_start(uint8_t line, uint32_t first_rise_us, uint32_t width_us) override;
   void train_stop(uint8_t line) override;
-  bool train_running(uint8_t line) override { return line < kTrainCount && trains_[line].running; }
   uint8_t train_interval_room(uint8_t line) override;
   void train_push_interval(uint8_t line, uint32_t interval_us) override;
   uint8_t train_take_rises(uint8_t line, uint32_t* rise_us, uint8_t capacity, uint16_t* lost) override;
@@ -67,7 +66,6 @@ class SimHal final : public Hal {
   // A lick input changes level at the current time (spout 0 cherry, 1 grape); its "interrupt" captures it
   // when the inputs are enabled.
   void set_lick(uint8_t spout, bool high);
-  bool lick_high(uint8_t spout) const { return (lick_levels_ >> spout) & 1u; }
 
   // Encoder "interrupt": new levels ab = (A << 1) | B at the current time.
   void set_encoder(uint8_t ab);
@@ -93,7 +91,7 @@ class SimHal final : public Hal {
   void on_train_edge(std::function<void(uint8_t line, bool high, uint64_t t_us)> callback) {
     train_cb_ = std::move(callback);
   }
-  bool train_high(uint8_t line) const { return trains_[line].high; }
+  bool train_running(uint8_t line) const { return line < kTrainCount && trains_[line].running; }
 
   bool cue_on() const { return cue_on_; }
   const std::vector<SimValvePulse>& valve_log() const { return valve_log_; }

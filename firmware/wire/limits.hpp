@@ -38,6 +38,11 @@ constexpr uint32_t kMaxCameraPeriodUs = 1000000;  // 1 Hz
 constexpr uint32_t kDefaultCameraWidthUs = 1000;
 // Pulses end at least this long before the next rising edge (the timer needs time to re-arm).
 constexpr uint32_t kMinPulseGapUs = 500;
+// True when a pulse of `width_us` ends kMinPulseGapUs before the next rising edge at the shortest interval.
+// The firmware refuses a train that does not (SetSync, SetCamera); the rig config loader says why. Pure.
+constexpr bool pulse_leaves_gap(uint32_t width_us, uint32_t shortest_interval_us) {
+  return width_us + kMinPulseGapUs <= shortest_interval_us;
+}
 // The lick inputs (SetLicks).
 constexpr uint16_t kDefaultDebounceUs = 2000;
 constexpr uint16_t kMinDebounceUs = 100;

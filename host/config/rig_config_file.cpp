@@ -118,7 +118,7 @@ void read_recording(yaml::Sink& sink, MapReader& root, RigConfig& config) {
       sink.error(sync->location(max_ok ? "max_interval_ms" : "min_interval_ms"),
                  sync->path("max_interval_ms") + ": the longest interval (" + yaml::format_number(s.max_interval_us / 1000.0) +
                      " ms) is shorter than the shortest (" + yaml::format_number(s.min_interval_us / 1000.0) + " ms)");
-    } else if (s.width_us + wire::kMinPulseGapUs > s.min_interval_us) {
+    } else if (!wire::pulse_leaves_gap(s.width_us, s.min_interval_us)) {
       sink.error(sync->location(width_ok ? "width_ms" : "min_interval_ms"),
                  sync->path("width_ms") + ": a pulse of " + yaml::format_number(s.width_us / 1000.0) +
                      " ms must end at least 0.5 ms before the next (shortest interval " +

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <type_traits>
 #include <iterator>
 #include <vector>
 
@@ -67,6 +68,17 @@ struct RecordingTable;
 template <class R, class F>
 void for_each_recording_field(R& record, F&& f) {
   for_each_field(record, std::forward<F>(f), static_cast<const std::remove_const_t<R>*>(nullptr));
+}
+
+// The same for any stored record, a trial (trial.def) or a recording row (recording.def): what the store's
+// binder and reader and the exports' row writers go through. Pure; thread-safe as f is.
+template <class R, class F>
+void for_each_column(R& record, F&& f) {
+  if constexpr (std::is_same_v<std::remove_const_t<R>, TrialRecord>) {
+    for_each_trial_field(record, std::forward<F>(f));
+  } else {
+    for_each_recording_field(record, std::forward<F>(f));
+  }
 }
 
 // The schema version whose trial fields (trial.def) are a trial's licks, filled after the trial by a

@@ -79,7 +79,7 @@ void SessionRunner::start(std::function<void(const SessionEnd&)> done) {
     if (!self->configured_ || self->finished_) return;
     for (const auto& edge : edges) {
       self->recording_.sync_edges.push_back(edge);
-      self->last_device_us_ = std::max(self->last_device_us_, edge.device_us);
+      self->saw_device_time(edge.device_us);
     }
   };
   events.on_camera = [self](const wire::CameraFrames& frames, int64_t first_us, int64_t last_us) {
@@ -216,7 +216,7 @@ void SessionRunner::on_licks(const std::vector<model::LickRecord>& licks, uint16
   const uint32_t trial = in_flight_ ? in_flight_->trial_number : last_trial_number_;
   for (model::LickRecord lick : licks) {
     lick.trial_number = trial;
-    last_device_us_ = std::max(last_device_us_, lick.device_us);
+    saw_device_time(lick.device_us);
     if (lick_tracker_) lick_tracker_->on_lick(lick);
     recording_.licks.push_back(lick);
   }
@@ -228,7 +228,7 @@ void SessionRunner::on_licks(const std::vector<model::LickRecord>& licks, uint16
 
 void SessionRunner::on_camera(const wire::CameraFrames& frames, int64_t first_frame_us, int64_t last_frame_us) {
   if (!configured_ || finished_) return;
-  last_device_us_ = std::max(last_device_us_, last_frame_us);
+  saw_device_time(last_frame_us);
   if (frames.event == static_cast<uint8_t>(wire::CameraEvent::kStarted)) {
     camera_run_ = model::CameraRecord{0, first_frame_us, frames.period_us, frames.frame_count};
     return;
@@ -332,7 +332,7 @@ void SessionRunner::on_result(const wire::TrialResult& result, const device::Tri
   if (lick_tracker_) {
     lick_tracker_->on_result(trial.record.trial_number, trial.record.valve_open_device_us,
                              {trial.record.delivered_cherry_open_us > 0, trial.record.delivered_grape_open_us > 0});
-    if (trial.record.valve_open_device_us) last_device_us_ = std::max(last_device_us_, *trial.record.valve_open_device_us);
+    if (trial.record.valve_open_device_us) saw_device_time(*trial.record.valve_open_device_us);
     recording_.trial_licks = lick_tracker_->take_final(last_device_us_);
   }
   trial.recording = std::move(recording_);

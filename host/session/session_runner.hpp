@@ -4,6 +4,7 @@
 // and posts back.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
@@ -143,6 +144,8 @@ class SessionRunner : public std::enable_shared_from_this<SessionRunner> {
   void configure_recording();
   void on_licks(const std::vector<model::LickRecord>& licks, uint16_t glitches, uint32_t lost);
   void on_camera(const wire::CameraFrames& frames, int64_t first_frame_us, int64_t last_frame_us);
+  // Keeps last_device_us_ the newest device time any report carried.
+  void saw_device_time(int64_t device_us) { last_device_us_ = std::max(last_device_us_, device_us); }
   // Records the trial in flight as aborted by the host: its result cannot come any more.
   void record_lost_trial();
   void after_commit();

@@ -86,13 +86,20 @@ SimMouse::SimMouse(MouseBoard& board, std::unique_ptr<Chooser> chooser, const Mo
   require(config.consume_probability >= 0.0 && config.consume_probability <= 1.0, "consume_probability must be in [0, 1]");
   require(config.lick_rate_hz > 0.0 && config.lick_contact_us > 0 && config.lick_contact_us * config.lick_rate_hz < 0.8e6,
           "lick_contact_us must leave the tongue off between licks at lick_rate_hz");
-  require(config.bout_min_us <= config.bout_max_us && config.lick_latency_median_us > 0, "bout range must be min <= max");
+  require(config.bout_min_us <= config.bout_max_us, "bout range must be min <= max");
+  require(config.lick_latency_median_us > 0, "lick latency median must be > 0");
   require(config.spontaneous_lick_rate_per_s >= 0.0, "spontaneous lick rate must be >= 0");
   draw_next_fidget(board_.now_us());
-  if (config_.spontaneous_lick_rate_per_s > 0.0) {
-    next_spontaneous_us_ = board_.now_us() + 1 +
-        static_cast<uint64_t>(std::exponential_distribution<double>(config_.spontaneous_lick_rate_per_s)(lick_rng_) * 1e6);
+  draw_next_spontaneous_lick(board_.now_us());
+}
+
+void SimMouse::draw_next_spontaneous_lick(uint64_t from_us) {
+  if (config_.spontaneous_lick_rate_per_s <= 0.0) {
+    next_spontaneous_us_ = UINT64_MAX;
+    return;
   }
+  const double wait_s = std::exponential_distribution<double>(config_.spontaneous_lick_rate_per_s)(lick_rng_);
+  next_spontaneous_us_ = from_us + 1 + static_cast<uint64_t>(wait_s * 1e6);
 }
 
 void SimMouse::plan_lick(uint8_t spout, uint64_t on_us) {
@@ -120,8 +127,7 @@ void SimMouse::maybe_lick_spontaneously(uint64_t now_us) {
   if (now_us < next_spontaneous_us_) return;
   const uint8_t spout = std::bernoulli_distribution(0.5)(lick_rng_) ? 1 : 0;
   if (lick_free_at_us_[spout] < now_us) plan_lick(spout, now_us);
-  next_spontaneous_us_ = now_us + 1 +
-      static_cast<uint64_t>(std::exponential_distribution<double>(config_.spontaneous_lick_rate_per_s)(lick_rng_) * 1e6);
+  draw_next_spontaneous_lick(now_us);
 }
 
 double SimMouse::uniform(double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng_); }

@@ -200,6 +200,7 @@ class SimMouse {
   void plan_bout(uint8_t spout, uint64_t start_us);
   void plan_lick(uint8_t spout, uint64_t on_us);
   void maybe_lick_spontaneously(uint64_t now_us);
+  void draw_next_spontaneous_lick(uint64_t from_us);
   void draw_next_fidget(uint64_t from_us);
   uint64_t next_wake_us(uint64_t now_us, uint64_t limit_us) const;
   double uniform(double lo, double hi);

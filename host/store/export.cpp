@@ -41,11 +41,11 @@ std::string csv_field(const model::ColumnValue& value) {
       value);
 }
 
-// A CSV line of every field `for_each(record, f)` visits, in order.
-template <class Record, class ForEach>
-void write_csv_line(std::ostream& out, const Record& record, ForEach for_each) {
+// A CSV line of every field of a trial or recording record, in column order.
+template <class Record>
+void write_csv_line(std::ostream& out, const Record& record) {
   bool first = true;
-  for_each(record, [&](const model::FieldInfo&, const auto& member) {
+  model::for_each_column(record, [&](const model::FieldInfo&, const auto& member) {
     out << (first ? "" : ",") << csv_field(model::to_column(member));
     first = false;
   });
@@ -64,7 +64,7 @@ std::int64_t export_recording(const Store& store, std::int64_t session_id, Expor
   store.for_each_recording<Record>(session_id, [&](const Record& row) {
     ++rows;
     if (format == ExportFormat::kCsv) {
-      write_csv_line(out, row, [](const auto& r, auto&& f) { model::for_each_recording_field(r, f); });
+      write_csv_line(out, row);
     } else {
       nlohmann::ordered_json json = nlohmann::ordered_json::object();
       model::for_each_recording_field(row, [&](const model::FieldInfo& field, const auto& member) {
@@ -147,7 +147,7 @@ std::int64_t export_trials(const Store& store, std::int64_t session_id, ExportFo
   store.for_each_trial(session_id, [&](const StoredTrial& trial) {
     ++rows;
     if (format == ExportFormat::kCsv) {
-      write_csv_line(out, trial, [](const auto& r, auto&& f) { model::for_each_trial_field(r, f); });
+      write_csv_line(out, trial);
     } else {
       out << model::trial_json(trial, false).dump() << '\n';
     }

@@ -93,11 +93,11 @@ std::map<std::string, int> column_indices(const Statement& statement) {
   return indices;
 }
 
-// Fills every field that `for_each(record, f)` visits from the row's column of the same name.
-template <class Record, class ForEach>
-Record read_record(const Statement& row, const std::map<std::string, int>& at, const char* table, ForEach for_each) {
+// Fills every field of a trial or recording record from the row's column of the same name.
+template <class Record>
+Record read_record(const Statement& row, const std::map<std::string, int>& at, const char* table) {
   Record record;
-  for_each(record, [&](const model::FieldInfo& field, auto& member) {
+  model::for_each_column(record, [&](const model::FieldInfo& field, auto& member) {
     const auto column = at.find(field.name);
     if (column == at.end()) throw StoreError(std::string("store: table ") + table + " has no column " + field.name, 0);
     model::from_column(row.value(column->second), field, member);
@@ -106,8 +106,7 @@ Record read_record(const Statement& row, const std::map<std::string, int>& at, c
 }
 
 model::TrialRecord read_trial(const Statement& row, const std::map<std::string, int>& at) {
-  return read_record<model::TrialRecord>(row, at, "trials",
-                                         [](auto& r, auto&& f) { model::for_each_trial_field(r, f); });
+  return read_record<model::TrialRecord>(row, at, "trials");
 }
 
 // INSERT INTO `table` (every field) VALUES (?, ...).
@@ -121,6 +120,18 @@ std::string insert_sql(const char* table, const model::FieldInfo (&fields)[N]) {
   return std::string("INSERT INTO ") + table + " (" + columns + ") VALUES (" + values + ")";
 }
 
+// Binds every field of `record` (a trial or recording record) in column order from parameter 1, runs the
+// statement and resets it for the next row.
+template <class Record>
+void bind_and_run(Statement& statement, const Record& record, const std::string& what) {
+  int index = 0;
+  model::for_each_column(record, [&](const model::FieldInfo&, const auto& member) {
+    statement.bind(++index, model::to_column(member));
+  });
+  statement.run(what);
+  statement.reset();
+}
+
 // Inserts `rows` into their recording table, each with the given session id.
 template <class Record>
 void insert_recording(const Connection& db, std::int64_t session_id, const std::vector<Record>& rows,
@@ -131,12 +142,7 @@ void insert_recording(const Connection& db, std::int64_t session_id, const std::
   Statement insert = db.prepare(kSql);
   for (Record row : rows) {
     row.session_id = session_id;
-    int index = 0;
-    model::for_each_recording_field(std::as_const(row), [&](const model::FieldInfo&, const auto& member) {
-      insert.bind(++index, model::to_column(member));
-    });
-    insert.run(what);
-    insert.reset();
+    bind_and_run(insert, row, what);
   }
 }
 
@@ -409,12 +415,7 @@ void insert_trial_row(Statement& insert, std::int64_t session_id, const std::str
   row.session_id = session_id;
   row.subject_id = subject_id;
   row.committed_at_unix_us = committed_at_unix_us;
-  int index = 0;
-  model::for_each_trial_field(std::as_const(row), [&](const model::FieldInfo&, const auto& member) {
-    insert.bind(++index, model::to_column(member));
-  });
-  insert.run(what);
-  insert.reset();
+  bind_and_run(insert, row, what);
 }
 
 void save_state(const Connection& db, std::int64_t session_id, std::uint32_t trial_number, const std::string& state_json,
@@ -479,7 +480,7 @@ void Store::for_each_recording(std::int64_t session_id, const std::function<void
   const auto at = column_indices(select);
   const std::string what = std::string("read the ") + Table::kName + " of session " + std::to_string(session_id);
   while (select.step(what)) {
-    visit(read_record<Record>(select, at, Table::kName, [](auto& r, auto&& f) { model::for_each_recording_field(r, f); }));
+    visit(read_record<Record>(select, at, Table::kName));
   }
 }
 

@@ -83,7 +83,6 @@ class SimavrBoard {
   // cycles must increase). Every edge driven is kept in lick_edges_driven().
   void set_lick(uint8_t spout, bool high);
   void schedule_licks(const std::vector<LickDrive>& edges);
-  bool licks_pending() const { return !lick_plan_.empty(); }
   const std::vector<LickDrive>& lick_edges_driven() const { return lick_driven_; }
 
   const std::vector<PinEdge>& output_edges() const { return output_edges_; }
