@@ -28,6 +28,14 @@ void require(bool condition, const char* what) {
   if (!condition) throw std::invalid_argument(std::string("SimMouse: ") + what);
 }
 
+// The next event of a Poisson process at `rate_per_s` after `from_us` (never at from_us itself), drawn from
+// `rng`; UINT64_MAX when the rate is 0.
+uint64_t next_poisson_event_us(double rate_per_s, uint64_t from_us, std::mt19937_64& rng) {
+  if (rate_per_s <= 0.0) return UINT64_MAX;
+  const double wait_s = std::exponential_distribution<double>(rate_per_s)(rng);
+  return from_us + 1 + static_cast<uint64_t>(wait_s * 1e6);
+}
+
 }  // namespace
 
 RandomChooser::RandomChooser(uint64_t seed, double p_right, double p_miss)
@@ -94,12 +102,7 @@ SimMouse::SimMouse(MouseBoard& board, std::unique_ptr<Chooser> chooser, const Mo
 }
 
 void SimMouse::draw_next_spontaneous_lick(uint64_t from_us) {
-  if (config_.spontaneous_lick_rate_per_s <= 0.0) {
-    next_spontaneous_us_ = UINT64_MAX;
-    return;
-  }
-  const double wait_s = std::exponential_distribution<double>(config_.spontaneous_lick_rate_per_s)(lick_rng_);
-  next_spontaneous_us_ = from_us + 1 + static_cast<uint64_t>(wait_s * 1e6);
+  next_spontaneous_us_ = next_poisson_event_us(config_.spontaneous_lick_rate_per_s, from_us, lick_rng_);
 }
 
 void SimMouse::plan_lick(uint8_t spout, uint64_t on_us) {
@@ -256,12 +259,7 @@ void SimMouse::maybe_fidget(uint64_t now_us) {
 }
 
 void SimMouse::draw_next_fidget(uint64_t from_us) {
-  if (config_.fidget_rate_per_s <= 0.0) {
-    next_fidget_us_ = UINT64_MAX;
-    return;
-  }
-  const double wait_s = std::exponential_distribution<double>(config_.fidget_rate_per_s)(rng_);
-  next_fidget_us_ = from_us + 1 + static_cast<uint64_t>(wait_s * 1e6);
+  next_fidget_us_ = next_poisson_event_us(config_.fidget_rate_per_s, from_us, rng_);
 }
 
 }  // namespace rig::sim
