@@ -1,10 +1,12 @@
 #include "monitor_observer.hpp"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <cmath>
 #include <filesystem>
 
 #include "host/analysis/fit_json.hpp"
+#include "host/model/enums.hpp"
 #include "host/model/trial_json.hpp"
 #include "host/monitor/monitor_server.hpp"
 #include "host/monitor/static_files.hpp"
@@ -88,7 +90,9 @@ MonitorObserver::MonitorObserver(const LiveFit& fit, MonitorContext context, Pub
         {"protocol", context_.protocol_name},
         {"totals", totals_json()},
         {"water", water_json()},
-        {"link", link_json()}});
+        {"link", link_json()},
+        {"sync", sync_json()},
+        {"licks_enabled", context_.licks_enabled}});
 }
 
 void MonitorObserver::emit(nlohmann::json event, TrialTiming* timing) {
@@ -106,9 +110,64 @@ void MonitorObserver::on_started(const SessionStartInfo& info) {
         {"session_id", session_id_json()}});
 }
 
+void MonitorObserver::add_recording(const model::RecordingChunk& recording) {
+  for (const model::SyncRecord& edge : recording.sync_edges) {
+    ++sync_.edges;
+    if (sync_.last_index && edge.edge_index > *sync_.last_index + 1) {
+      sync_.lost += static_cast<uint64_t>(edge.edge_index - *sync_.last_index - 1);
+    }
+    sync_.last_index = edge.edge_index;
+    sync_.last_device_us = edge.device_us;
+    newest_device_us_ = std::max(newest_device_us_, edge.device_us);
+    raster_.saw_device_time(edge.device_us);
+  }
+  for (const model::LickRecord& lick : recording.licks) {
+    newest_device_us_ = std::max(newest_device_us_, lick.device_us);
+    raster_.on_lick(lick);
+  }
+}
+
+nlohmann::json MonitorObserver::lick_rows_json(bool all) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (const LickRasterRow& row : raster_.take_complete(all)) {
+    nlohmann::json delivered = nlohmann::json::array(), licks = nlohmann::json::object();
+    for (const auto& [name, valve] : model::kFlavourNames) {
+      const auto v = static_cast<std::size_t>(valve);
+      if (row.delivered[v]) delivered.push_back(name);
+      licks[name] = row.onsets_ms[v];
+    }
+    rows.push_back({{"trial", row.trial_number},
+                    {"aligned_to", row.valve_aligned ? "valve" : "choice"},
+                    {"delivered", std::move(delivered)},
+                    {"licks_ms", std::move(licks)}});
+  }
+  return rows;
+}
+
+nlohmann::json MonitorObserver::sync_json() const {
+  const int64_t silent_after_us = static_cast<int64_t>(context_.sync.max_interval_us) + kSyncSilentSlackUs;
+  nlohmann::json out = {{"enabled", context_.sync.enabled}, {"edges", sync_.edges},     {"lost", sync_.lost},
+                        {"last_edge_device_us", nullptr},   {"since_last_edge_ms", nullptr},
+                        {"silent_after_ms", static_cast<double>(silent_after_us) / 1000.0}};
+  if (sync_.last_device_us) {
+    const int64_t since_us = std::max<int64_t>(0, newest_device_us_ - *sync_.last_device_us);
+    out["last_edge_device_us"] = *sync_.last_device_us;
+    out["since_last_edge_ms"] = static_cast<double>(since_us) / 1000.0;
+    out["state"] = since_us > silent_after_us ? "silent" : "ok";
+  } else {
+    out["state"] = context_.sync.enabled ? "waiting" : "off";
+  }
+  return out;
+}
+
 void MonitorObserver::on_trial(const CompletedTrial& trial) {
   const auto& t = trial.record;
   tally_.add(t);
+  add_recording(trial.recording);
+  for (const auto& device_us : {t.go_cue_device_us, t.choice_device_us, t.valve_open_device_us}) {
+    if (device_us) newest_device_us_ = std::max(newest_device_us_, *device_us);
+  }
+  raster_.on_trial(t);
   block_ = trial.state_after.schedule.block_index;
   high_side_ = side_name(trial.state_after.schedule.high_side);
 
@@ -134,7 +193,9 @@ void MonitorObserver::on_trial(const CompletedTrial& trial) {
         {"fit", std::move(fit)},
         {"index_point", std::move(index_point)},
         {"wheel", std::move(wheel)},
-        {"link", link_json()}},
+        {"link", link_json()},
+        {"sync", sync_json()},
+        {"lick_rows", lick_rows_json(false)}},
        trial.timing.get());
 }
 
@@ -149,12 +210,15 @@ void MonitorObserver::on_fault(const wire::Fault& fault, int64_t t_us) {
 }
 
 void MonitorObserver::on_finished(const SessionEnd& end) {
+  add_recording(end.recording_tail);
   emit({{"type", "finished"},
         {"end",
          {{"reason", end.reason}, {"error", end.error}, {"trials", end.trials}, {"misses", end.misses},
           {"reversals", end.reversals}}},
         {"totals", totals_json()},
-        {"water", water_json()}});
+        {"water", water_json()},
+        {"sync", sync_json()},
+        {"lick_rows", lick_rows_json(true)}});
 }
 
 nlohmann::json MonitorObserver::totals_json() const {
@@ -190,6 +254,11 @@ nlohmann::json MonitorObserver::session_id_json() const {
   return id > 0 ? nlohmann::json(id) : nlohmann::json(nullptr);
 }
 
+void StatusBoard::take_lick_rows(const nlohmann::json& event) {
+  if (!event.contains("lick_rows") || !event["lick_rows"].is_array()) return;
+  for (const auto& row : event["lick_rows"]) push_bounded(lick_rows_, row, kStatusTrialLimit);
+}
+
 std::optional<nlohmann::json> StatusBoard::apply(const nlohmann::json& event) {
   if (!event.is_object()) return std::nullopt;
   const std::string type = event.value("type", "");
@@ -204,16 +273,19 @@ std::optional<nlohmann::json> StatusBoard::apply(const nlohmann::json& event) {
   }
   if (type == "session") {
     session_ = {{"state", "connecting"}, {"session_id", nullptr}, {"device", ""}, {"trials", 0},
-                {"fit", nullptr},        {"last_trial", nullptr}, {"wheel", nullptr}, {"end", nullptr}};
+                {"fit", nullptr},        {"last_trial", nullptr}, {"wheel", nullptr}, {"end", nullptr},
+                {"sync", nullptr}};
     faults_.clear();
     trial_log_.clear();
     indices_.clear();
-    for (const char* key : {"state", "subject", "protocol", "totals", "water", "link"}) take(key);
+    lick_rows_.clear();
+    for (const char* key : {"state", "subject", "protocol", "totals", "water", "link", "sync", "licks_enabled"}) take(key);
   } else if (type == "started") {
     session_["state"] = "running";
     for (const char* key : {"subject", "device", "session_id"}) take(key);
   } else if (type == "trial") {
-    for (const char* key : {"totals", "water", "fit", "wheel", "link"}) take(key);
+    for (const char* key : {"totals", "water", "fit", "wheel", "link", "sync"}) take(key);
+    take_lick_rows(event);
     if (!event.value("session_id", nlohmann::json()).is_null()) session_["session_id"] = event["session_id"];
     session_["trials"] = event["totals"]["trials"];
     session_["last_trial"] = event["trial"];
@@ -234,7 +306,8 @@ std::optional<nlohmann::json> StatusBoard::apply(const nlohmann::json& event) {
     push_bounded(faults_, event["fault"], kStatusFaultLimit);
   } else if (type == "finished") {
     session_["state"] = "finished";
-    for (const char* key : {"end", "totals", "water"}) take(key);
+    for (const char* key : {"end", "totals", "water", "sync"}) take(key);
+    take_lick_rows(event);
   }
   return std::nullopt;
 }
@@ -246,6 +319,7 @@ nlohmann::json StatusBoard::document() const {
   doc["faults"] = nlohmann::json(faults_);
   doc["indices"] = nlohmann::json(indices_);
   doc["trial_log"] = nlohmann::json(trial_log_);
+  doc["lick_rows"] = nlohmann::json(lick_rows_);
   for (const auto& [key, value] : daemon_.items()) {
     if (!value.is_null()) doc[key] = value;
   }

@@ -13,7 +13,9 @@
 #include <boost/asio/thread_pool.hpp>
 #include <string>
 
+#include "firmware/wire/limits.hpp"
 #include "host/monitor/monitor_server.hpp"
+#include "host/session/lick_raster.hpp"
 #include "live_fit.hpp"
 #include "session_runner.hpp"
 
@@ -41,7 +43,14 @@ struct MonitorContext {
   double water_before_session_ul = 0.0;  // what the subject drank earlier today
   std::function<link::LinkStats()> link_stats;  // counters shown with the link state (may be empty)
   std::function<int64_t()> session_id;           // the store's session id, 0 until known (may be empty)
+  task::SyncSettings sync;     // the rig config's sync output (its health is judged against max_interval_us)
+  bool licks_enabled = false;  // the rig config's lick inputs (the lick raster)
 };
+
+// The sync line is called silent when its last reported edge is this much older than the newest device time
+// the session saw, beyond the longest interval between pulses: the firmware reports an edge within
+// wire::kSyncFlushUs, and the host needs a little more to receive it.
+inline constexpr int64_t kSyncSilentSlackUs = 2 * wire::kSyncFlushUs;
 
 // The session as the dashboard sees it: one compact JSON event per session announcement, start, trial, link
 // change, fault and end (schema: docs/rigd.md), handed to `publish` on the io thread. It never serializes:
@@ -64,6 +73,11 @@ class MonitorObserver : public SessionObserver {
   nlohmann::json water_json() const;
   nlohmann::json link_json() const;
   nlohmann::json session_id_json() const;
+  nlohmann::json sync_json() const;
+  // The recording since the previous trial: sync edges counted, licks into the raster.
+  void add_recording(const model::RecordingChunk& recording);
+  // The raster's rows completed by now (all of them with `all`), as the trial and finished events carry them.
+  nlohmann::json lick_rows_json(bool all);
   // `timing`: stamps its published_ns at the hand-off to publish.
   void emit(nlohmann::json event, TrialTiming* timing = nullptr);
 
@@ -75,12 +89,20 @@ class MonitorObserver : public SessionObserver {
   uint32_t block_ = 0;
   std::string high_side_ = "left";
   link::LinkStatus link_;
+
+  LickRaster raster_;
+  struct SyncCount {
+    uint64_t edges = 0;  // edges this run received
+    uint64_t lost = 0;   // gaps in their running index (a device restart starts the index again: not lost)
+    std::optional<int64_t> last_index, last_device_us;
+  } sync_;
+  int64_t newest_device_us_ = 0;  // the newest device time seen (licks, sync edges, the trials' times)
 };
 
 // The status document folded from MonitorObserver's events (and rigd's "daemon" events): {type:"status",
 // state: "connecting"|"running"|"finished" (or rigd's "idle"|"starting"), subject, protocol, session_id,
-// device, trials, totals, water, link, faults[], fit, indices[], trial_log[] (the last kStatusTrialLimit),
-// last_trial, wheel, end, and rigd's daemon, run, last_report}. Bounded in size whatever the session's length.
+// device, trials, totals, water, link, sync, faults[], fit, indices[], trial_log[] (the last kStatusTrialLimit),
+// lick_rows[] (the last kStatusTrialLimit), last_trial, wheel, end, and rigd's daemon, run, last_report}. Bounded in size whatever the session's length.
 // Used on the monitor's thread only.
 class StatusBoard : public monitor::StatusModel {
  public:
@@ -90,9 +112,11 @@ class StatusBoard : public monitor::StatusModel {
   nlohmann::json document() const override;
 
  private:
+  void take_lick_rows(const nlohmann::json& event);
+
   nlohmann::json session_ = nlohmann::json::object();  // the session's fields
   nlohmann::json daemon_ = nlohmann::json::object();   // rigd's fields, over the session's
-  std::deque<nlohmann::json> faults_, trial_log_, indices_;
+  std::deque<nlohmann::json> faults_, trial_log_, indices_, lick_rows_;
 };
 
 // {sessions: [{session_id, subject, protocol, started_at, ended_at, end_reason, interrupted, trials, left,

@@ -86,7 +86,8 @@ SessionHost::SessionHost(boost::asio::io_context& io, SessionPlan plan, Publish 
   if (publish) {
     MonitorContext context{in.subject.id, in.protocol.name, in.subject.daily_water_target_ml * 1000.0,
                            config_.water_before_session_ul, [this] { return device_->rig().link_stats(); },
-                           [this] { return recorder_->session_id(); }};
+                           [this] { return recorder_->session_id(); }, config_.rig_config.sync,
+                           config_.rig_config.licks.enabled};
     monitor_view_ = std::make_unique<MonitorObserver>(*live_, std::move(context), std::move(publish));
   }
 #else

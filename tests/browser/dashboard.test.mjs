@@ -3,10 +3,10 @@
 // Starts rigd on a free port with a simulated rig, opens the dashboard in Debian's headless Chromium (driven by
 // playwright-core; no browser is downloaded) while rigd is idle, starts a session with the `rig start` thin
 // client, waits for live trials over the WebSocket, checks the page against /api/status (subject, index values
-// as the page rounds them, the index and weights-by-lag plots, the link health), saves a screenshot, stops the
-// session with `rig stop`, checks the page's final state against the idle status, and shuts rigd down with
-// SIGTERM. Any page error or console error fails the test. Every wait has a deadline; a watchdog kills
-// everything after RIG_BROWSER_TIMEOUT_S seconds (default 100).
+// as the page rounds them, the index and weights-by-lag plots, the lick raster, the sync line's health, the link
+// health), saves a screenshot, stops the session with `rig stop`, checks the page's final state against the idle
+// status, and shuts rigd down with SIGTERM. Any page error or console error fails the test. Every wait has a
+// deadline; a watchdog kills everything after RIG_BROWSER_TIMEOUT_S seconds (default 100).
 //
 //   node dashboard.test.mjs --rigd PATH --rig PATH --source DIR --out DIR
 //
@@ -36,7 +36,8 @@ const kMaxTrials = 600;     // more than the test waits for; the session is stop
 // no standard errors).
 const kSeed = 7;
 const kViewport = { width: 1400, height: 1000 };
-const kPlots = ["indices-plot", "weights-plot"];
+const kPlots = ["indices-plot", "weights-plot", "lick-raster"];  // each coloured once the session has data
+const kLickRowsShown = 40;  // app.js's kLickRowsShown
 const kMinColouredPixels = 500;  // the series and bands of a plot with data cover thousands
 
 let dir = null;          // the temporary directory: database, token, URL file, rigd's log
@@ -151,6 +152,10 @@ function readPage(page) {
       link: text("link"), linkDetail: text("link-detail"), linkCounters: text("link-counters"),
       indicesPlot: plot("indices-plot"),
       weightsPlot: plot("weights-plot"),
+      lickRaster: (({ rows, licks, lastTrial }) => ({ rows: Number(rows ?? -1), licks: Number(licks ?? -1), lastTrial: Number(lastTrial ?? -1) }))(
+        document.getElementById("lick-raster").dataset),
+      lickDetail: text("lick-detail"),
+      sync: text("sync"), syncEdges: Number(document.getElementById("sync").dataset.edges ?? -1), syncDetail: text("sync-detail"),
     };
   });
 }
@@ -160,7 +165,8 @@ function readPage(page) {
 // on top, and whether early fits are clipped, depends on the data: counting all coloured ink does not.
 function colouredPixels(page, plotId) {
   return page.evaluate((id) => {
-    const canvas = document.getElementById(id).querySelector("canvas");
+    const el = document.getElementById(id);
+    const canvas = el.tagName === "CANVAS" ? el : el.querySelector("canvas");
     const { data } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
     let n = 0;
     for (let i = 0; i < data.length; i += 4) {
@@ -276,12 +282,43 @@ async function main() {
     `the index plot has ${p.indicesPlot.points} points at trial ${p.trials}, /api/status ${indexPoints} up to that trial`);
   expect(p.indicesPlot.series === 6, `the index plot has ${p.indicesPlot.series} of 6 series with data`);
   const ink = {};
-  for (const id of kPlots) {
+  for (const id of ["indices-plot", "weights-plot"]) {
     ink[id] = await colouredPixels(page, id);
     expect(ink[id] >= kMinColouredPixels, `no series drawn in #${id}: ${ink[id]} coloured pixels`);
   }
   log(`plots: ${p.indicesPlot.points} index points, ${p.weightsPlot.points} lags x ${p.weightsPlot.series} series; ` +
-      `coloured pixels ${kPlots.map((id) => `${id} ${ink[id]}`).join(", ")}`);
+      `coloured pixels ${Object.entries(ink).map(([id, n]) => `${id} ${n}`).join(", ")}`);
+
+  // The lick raster and the sync line's health (config/rig.sim.yaml turns both on) against /api/status, read
+  // when both show the same trial (the trial event carries the rows completed by then and the sync health).
+  let recSeen = null;
+  await waitFor("the page and /api/status to show the same trial with lick rows", async () => {
+    const q = await readPage(page);
+    const st = await getStatus(url);
+    if (q.trials !== st.trials || !(st.lick_rows || []).length) return false;
+    recSeen = { page: q, status: st };
+    return true;
+  }, 20000, 20);
+  {
+    const { page: q, status: st } = recSeen;
+    const rows = st.lick_rows.slice(-kLickRowsShown);
+    const inWindow = (ms) => ms >= -1000 && ms <= 3000;
+    const licks = rows.reduce((n, r) => n + r.licks_ms.cherry.filter(inWindow).length + r.licks_ms.grape.filter(inWindow).length, 0);
+    expect(st.licks_enabled === true, `/api/status says licks_enabled ${st.licks_enabled} with config/rig.sim.yaml`);
+    expect(q.lickRaster.rows === rows.length && q.lickRaster.lastTrial === rows[rows.length - 1].trial,
+      `the lick raster draws ${q.lickRaster.rows} rows up to trial ${q.lickRaster.lastTrial}; /api/status has ${rows.length} up to trial ${rows[rows.length - 1].trial}`);
+    expect(q.lickRaster.licks === licks && licks > 0, `the lick raster draws ${q.lickRaster.licks} licks, /api/status's rows hold ${licks}`);
+    expect(st.lick_rows.some((r) => r.aligned_to === "valve" && r.delivered.length > 0), "no lick row is aligned to a valve opening");
+    expect(/^trial \d+: \d+ cherry and \d+ grape licks/.test(q.lickDetail), `the lick detail shows "${q.lickDetail}"`);
+    expect(st.sync && st.sync.state === "ok" && st.sync.edges > 0, `/api/status's sync: ${JSON.stringify(st.sync)}`);
+    expect(q.sync === "sync ok" && q.syncEdges === st.sync.edges,
+      `the sync pill shows "${q.sync}" with ${q.syncEdges} edges; /api/status ${st.sync.state} with ${st.sync.edges}`);
+    expect(q.syncDetail.startsWith(`Sync: ${st.sync.edges} pulses received, ${st.sync.lost} lost; last edge`),
+      `the sync detail shows "${q.syncDetail}"`);
+    const lickInk = await colouredPixels(page, "lick-raster");
+    expect(lickInk >= kMinColouredPixels, `no licks drawn in #lick-raster: ${lickInk} coloured pixels`);
+    log(`lick raster: ${q.lickRaster.rows} rows, ${q.lickRaster.licks} licks (${lickInk} coloured pixels); sync: ${st.sync.edges} edges, ${st.sync.lost} lost`);
+  }
 
   // Link health. A loaded machine can starve the rig long enough for the link to reconnect (at 10x, 60 ms of
   // wall time is the device's silence limit); the page must then show it, and show "ok" again once it is back.
@@ -309,6 +346,9 @@ async function main() {
   }, 10000);
   expect(end.ctrl === shown(idle.fit && idle.fit.controllable_index) && end.dist === shown(idle.fit && idle.fit.distractor_index),
     `after the session the page shows controllable ${end.ctrl}, distractor ${end.dist}; the status ${JSON.stringify(idle.fit && [idle.fit.controllable_index, idle.fit.distractor_index])}`);
+  const lastRow = (idle.lick_rows || []).at(-1);
+  expect(lastRow && end.lickRaster.lastTrial === lastRow.trial,
+    `after the session the lick raster ends at trial ${end.lickRaster.lastTrial}, the status's rows at ${lastRow && lastRow.trial}`);
   log(`stopped after ${idle.trials} trials; page and status agree`);
   checkPage("after the session");
 

@@ -4,14 +4,21 @@
 //
 // Test hooks (read by tests/browser/dashboard.test.mjs; plain data-* attributes, no globals): <body data-trials>
 // is the trial count the page shows; each plot's element (#indices-plot, #weights-plot, #wheel-plot) carries
-// data-points (x values plotted) and data-series (y series with at least one finite value), set by setPlotData.
+// data-points (x values plotted) and data-series (y series with at least one finite value), set by setPlotData;
+// the lick raster (#lick-raster) carries data-rows (rows drawn), data-licks (lick ticks drawn) and data-last-trial
+// (the newest row's trial), set by drawLickRaster; the sync pill (#sync) carries data-edges and data-state.
 "use strict";
 
 const kOutcomeTypes = ["none", "controllable", "distractor", "both"];
 const kTypeColors = { none: "#7d848b", controllable: "#c0304a", distractor: "#6a3fa0", both: "#1f7a4d" };
 const kFlavourColors = { cherry: "#c0304a", grape: "#6a3fa0" };
 
-const state = { trialLog: [], indices: [], lastTrial: 0, fit: null, ws: null };
+const state = { trialLog: [], indices: [], lastTrial: 0, fit: null, ws: null, lickRows: [], licksEnabled: false };
+// The lick raster: its window around the valve opening (as the rig's rows are cut, docs/rigd.md), the rows drawn,
+// and the rows kept (as the status keeps, kStatusTrialLimit).
+const kLickWindowMs = [-1000, 3000];
+const kLickRowsShown = 40;
+const kLickRowsKept = 200;
 const plots = {};
 const $ = (id) => document.getElementById(id);
 const fmt = (v, digits = 2) => (v === null || v === undefined || !Number.isFinite(v) ? "–" : (v >= 0 ? "+" : "") + v.toFixed(digits));
@@ -170,6 +177,83 @@ function drawRaster() {
   }
 }
 
+// Each row: the trial's lick onsets (cherry in the row's upper half, grape in its lower half) in ms from the valve
+// opening, the row shaded by the flavours delivered; a row aligned to the choice (nothing delivered) has a grey
+// mark at zero.
+function drawLickRaster() {
+  const canvas = $("lick-raster");
+  const width = canvas.clientWidth || 440, height = 220;
+  const dpr = window.devicePixelRatio || 1;
+  canvas.width = width * dpr; canvas.height = height * dpr;
+  const g = canvas.getContext("2d");
+  g.scale(dpr, dpr);
+  g.clearRect(0, 0, width, height);
+  const [from, to] = kLickWindowMs;
+  const left = 40, right = 10, top = 6, bottom = 20;
+  const x = (ms) => left + ((ms - from) / (to - from)) * (width - left - right);
+  const rowH = (height - top - bottom) / kLickRowsShown;
+  g.font = "11px system-ui"; g.fillStyle = "#333"; g.textAlign = "center";
+  for (let ms = from; ms <= to; ms += 1000) {
+    g.strokeStyle = ms === 0 ? "#333" : "#e3e6ea";
+    g.beginPath(); g.moveTo(x(ms), top); g.lineTo(x(ms), height - bottom); g.stroke();
+    g.fillText(ms === 0 ? "valve" : (ms / 1000) + " s", x(ms), height - 6);
+  }
+  const rows = state.lickRows.slice(-kLickRowsShown);
+  let licks = 0;
+  rows.forEach((r, i) => {
+    const y = top + i * rowH;
+    r.delivered.forEach((f, k) => {
+      g.fillStyle = kFlavourColors[f] + "22";
+      g.fillRect(left, y + (k * rowH) / r.delivered.length, width - left - right, rowH / r.delivered.length);
+    });
+    if (r.aligned_to === "choice") { g.fillStyle = "#9aa0a6"; g.fillRect(x(0) - 2, y, 4, rowH); }
+    ["cherry", "grape"].forEach((f, half) => {
+      g.strokeStyle = kFlavourColors[f]; g.lineWidth = 1.5;
+      for (const ms of (r.licks_ms && r.licks_ms[f]) || []) {
+        if (ms < from || ms > to) continue;
+        g.beginPath(); g.moveTo(x(ms), y + half * rowH / 2); g.lineTo(x(ms), y + (half + 1) * rowH / 2); g.stroke();
+        ++licks;
+      }
+    });
+  });
+  g.lineWidth = 1; g.textAlign = "right"; g.fillStyle = "#333";
+  if (rows.length) {
+    g.fillText(rows[0].trial, left - 4, top + 9);
+    g.fillText(rows[rows.length - 1].trial, left - 4, top + rows.length * rowH);
+  }
+  canvas.dataset.rows = rows.length;
+  canvas.dataset.licks = licks;
+  canvas.dataset.lastTrial = rows.length ? rows[rows.length - 1].trial : 0;
+  const last = rows[rows.length - 1];
+  $("lick-detail").textContent = !state.licksEnabled ? "Lick sensors off in the rig config (its licks section)."
+    : !last ? "No row yet: the first appears 3 s after the first choice."
+    : `trial ${last.trial}: ${last.licks_ms.cherry.length} cherry and ${last.licks_ms.grape.length} grape licks from 1 s before to 3 s after the ` +
+      (last.aligned_to === "valve" ? `valve opening (${last.delivered.join(" + ")})` : "choice (nothing delivered)");
+}
+
+function addLickRows(rows) {
+  if (!rows) return;
+  state.lickRows.push(...rows);
+  if (state.lickRows.length > kLickRowsKept) state.lickRows.splice(0, state.lickRows.length - kLickRowsKept);
+}
+
+const kSyncStates = { ok: ["sync ok", "ok"], silent: ["sync silent", "bad"], waiting: ["sync waiting", "warn"], off: ["sync off", ""] };
+
+function updateSync(sync) {
+  if (!sync) return;
+  const el = $("sync");
+  const [text, look] = kSyncStates[sync.state] || ["sync " + sync.state, "warn"];
+  el.textContent = text;
+  el.className = "pill " + look;
+  el.dataset.edges = sync.edges;
+  el.dataset.state = sync.state;
+  const seconds = (ms) => (ms / 1000).toFixed(2) + " s";
+  $("sync-detail").textContent = sync.state === "off" ? "Sync: off in the rig config (nothing to align an ephys recording to)."
+    : `Sync: ${sync.edges} pulses received, ${sync.lost} lost; ` +
+      (sync.since_last_edge_ms == null ? "no edge yet." : `last edge ${seconds(sync.since_last_edge_ms)} before the newest device event.`) +
+      (sync.state === "silent" ? ` Silent for more than ${seconds(sync.silent_after_ms)}: check the sync output and its cable.` : "");
+}
+
 function updateTotals(totals, water) {
   if (totals) {
     $("trials").textContent = totals.trials;
@@ -241,6 +325,10 @@ function applyStatus(s) {
   updateFit(s.fit);
   updateIndices();
   updateWheel(s.wheel);
+  state.lickRows = (s.lick_rows || []).slice(-kLickRowsKept);
+  state.licksEnabled = !!s.licks_enabled;
+  updateSync(s.sync);
+  drawLickRaster();
   if (s.last_trial && s.last_trial.trial_number) $("last-outcome").textContent = describeTrial(s.last_trial);
   drawRaster();
   document.body.dataset.trials = s.trials;
@@ -289,6 +377,9 @@ function onEvent(e) {
       if (e.fit) updateFit(e.fit);
       updateIndices();
       updateWheel(e.wheel);
+      updateSync(e.sync);
+      addLickRows(e.lick_rows);
+      drawLickRaster();
       $("last-outcome").textContent = describeTrial(e.trial);
       drawRaster();
       document.body.dataset.trials = e.totals.trials;
@@ -296,7 +387,10 @@ function onEvent(e) {
     }
     case "link": updateLink(e.link); break;
     case "fault": addFault(e.fault); break;
-    case "finished": updateState("finished", e.end); updateTotals(e.totals, e.water); break;
+    case "finished":
+      updateState("finished", e.end); updateTotals(e.totals, e.water); updateSync(e.sync);
+      addLickRows(e.lick_rows); drawLickRaster();
+      break;
   }
 }
 
@@ -322,6 +416,7 @@ window.addEventListener("load", () => {
       p.setSize({ width: plotWidth($(id)), height: p.height });
     }
     drawRaster();
+    drawLickRaster();
   });
   reload().then(connect);
 });

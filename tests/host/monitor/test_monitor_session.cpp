@@ -80,7 +80,8 @@ TEST(MonitorSession, ASessionRunsToItsEndWithAStuckClientAndTheStatusMatchesIt) 
   options.max_queued_messages = 4;
   const auto server = monitor::MonitorServer::start(options, {}, std::make_unique<app::StatusBoard>());
   app::MonitorContext context{config.subject.id, config.protocol.name, 1000.0, 100.0,
-                              [&rig] { return rig.link_stats(); }, [] { return int64_t{42}; }};
+                              [&rig] { return rig.link_stats(); }, [] { return int64_t{42}; },
+                              config.rig_config.sync, config.rig_config.licks.enabled};
   app::MonitorObserver view(live, context, [&server](nlohmann::json event) { server->publish(std::move(event)); });
   auto runner = app::SessionRunner::create(io, rig, config, recorder);
   runner->add_observer(&live);
@@ -137,7 +138,59 @@ TEST(MonitorSession, ASessionRunsToItsEndWithAStuckClientAndTheStatusMatchesIt) 
   EXPECT_LE(status["wheel"]["t_ms"].size(), app::kWheelTracePoints);
   EXPECT_EQ(status["wheel"]["t_ms"].size(), status["wheel"]["position_ticks"].size());
   EXPECT_TRUE(status["link"]["counters"].contains("frames_received"));
+  // config/rig.sim.yaml turns the sync output and the lick inputs on; the virtual MCU's mouse licks.
+  EXPECT_EQ(status["sync"]["state"], "ok") << status["sync"].dump();
+  EXPECT_GT(status["sync"]["edges"].get<int>(), 0);
+  EXPECT_EQ(status["sync"]["lost"], 0);
+  EXPECT_LE(status["sync"]["since_last_edge_ms"].get<double>(), status["sync"]["silent_after_ms"].get<double>());
+  EXPECT_EQ(status["licks_enabled"], true);
+  ASSERT_FALSE(status["lick_rows"].empty());
+  std::size_t licks = 0;
+  int64_t previous = 0;
+  for (const auto& row : status["lick_rows"]) {
+    EXPECT_GT(row["trial"].get<int64_t>(), previous) << "rows in trial order, each once";
+    previous = row["trial"].get<int64_t>();
+    EXPECT_EQ(row["aligned_to"], row["delivered"].empty() ? "choice" : "valve") << row.dump();
+    for (const char* spout : {"cherry", "grape"}) {
+      for (const auto& ms : row["licks_ms"][spout]) {
+        EXPECT_GE(ms.get<int>(), -1000);
+        EXPECT_LE(ms.get<int>(), 3000);
+        ++licks;
+      }
+    }
+  }
+  EXPECT_GT(licks, 0u);
+  const int64_t last_choice = [&] {
+    for (auto it = status["trial_log"].rbegin(); it != status["trial_log"].rend(); ++it) {
+      if (!(*it)["choice"].is_null()) return (*it)["trial_number"].get<int64_t>();
+    }
+    return int64_t{0};
+  }();
+  EXPECT_EQ(previous, last_choice) << "the session's end hands over the rows still open";
   serving_done = true;
+}
+
+TEST(StatusBoard, KeepsTheLastLickRowsAndForgetsThemWithANewSession) {
+  app::StatusBoard board;
+  board.apply({{"type", "session"}, {"state", "connecting"}, {"licks_enabled", true}});
+  for (std::size_t n = 1; n <= app::kStatusTrialLimit + 10; ++n) {
+    board.apply({{"type", "trial"},
+                 {"trial", {{"trial_number", n}}},
+                 {"totals", {{"trials", n}}},
+                 {"sync", {{"state", "ok"}, {"edges", n}}},
+                 {"lick_rows", {{{"trial", n}, {"licks_ms", {{"cherry", {n}}, {"grape", nlohmann::json::array()}}}}}}});
+  }
+  auto doc = board.document();
+  ASSERT_EQ(doc["lick_rows"].size(), app::kStatusTrialLimit);
+  EXPECT_EQ(doc["lick_rows"].front()["trial"], 11);
+  EXPECT_EQ(doc["lick_rows"].back()["trial"], app::kStatusTrialLimit + 10);
+  EXPECT_EQ(doc["sync"]["edges"], app::kStatusTrialLimit + 10);
+  EXPECT_EQ(doc["licks_enabled"], true);
+  board.apply({{"type", "session"}, {"state", "connecting"}, {"licks_enabled", false}});
+  doc = board.document();
+  EXPECT_TRUE(doc["lick_rows"].empty());
+  EXPECT_TRUE(doc["sync"].is_null());
+  EXPECT_EQ(doc["licks_enabled"], false);
 }
 
 TEST(MonitorSession, WheelTracesAreDecimatedToTheLimit) {
