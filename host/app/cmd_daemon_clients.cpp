@@ -14,6 +14,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <optional>
 #include <string>
 
 #include "command_registry.hpp"
@@ -134,13 +135,25 @@ std::string or_dash(const nlohmann::json& v) {
   return v.is_string() ? v.get<std::string>() : v.dump();
 }
 
-int start(const ClientOptions& o, const std::string& subject, const std::string& protocol, int64_t max_trials,
-          uint64_t seed) {
-  nlohmann::json body{{"subject", subject}};
-  if (!protocol.empty()) body["protocol"] = protocol;
-  if (max_trials > 0) body["max_trials"] = max_trials;
-  if (seed > 0) body["seed"] = seed;
+struct StartRequest {
+  std::string subject, protocol;
+  int64_t max_trials = 0;
+  uint64_t seed = 0;
+  std::optional<double> weight_g;
+  std::string override_weight;
+};
+
+int start(const ClientOptions& o, const StartRequest& q) {
+  nlohmann::json body{{"subject", q.subject}};
+  if (!q.protocol.empty()) body["protocol"] = q.protocol;
+  if (q.max_trials > 0) body["max_trials"] = q.max_trials;
+  if (q.seed > 0) body["seed"] = q.seed;
+  if (q.weight_g) body["weight_g"] = *q.weight_g;
+  if (!q.override_weight.empty()) body["override_weight"] = q.override_weight;
   const Reply r = request(o, http::verb::post, "/api/sessions", &body, true);
+  if (r.status == 403 && r.body.value("welfare", false)) {
+    throw WelfareRefusal("rigd refused the session: " + r.body.value("error", std::string()));
+  }
   if (r.status == 400) {
     std::string text = "rigd refused the session: " + r.body.value("error", std::string("bad request"));
     for (const auto& d : r.body.value("diagnostics", nlohmann::json::array())) text += "\n  " + d.get<std::string>();
@@ -227,19 +240,17 @@ const CommandRegistration kStart{
     "start", "Ask rigd to start a session for a subject",
     [](CLI::App& command) {
       auto o = std::make_shared<ClientOptions>();
-      auto subject = std::make_shared<std::string>();
-      auto protocol = std::make_shared<std::string>();
-      auto max_trials = std::make_shared<int64_t>(0);
-      auto seed = std::make_shared<uint64_t>(0);
-      command.add_option("--subject", *subject, "Subject id (from rigd's subjects file)")->required();
-      command.add_option("--protocol", *protocol, "Protocol YAML on rigd's machine (default: the subject's stage)");
-      command.add_option("--max-trials", *max_trials, "End after this many trials")->check(CLI::PositiveNumber);
-      command.add_option("--seed", *seed, "Seed of the session's trial draws (default: rigd's --seed, else random; recorded)")
+      auto q = std::make_shared<StartRequest>();
+      command.add_option("--subject", q->subject, "Subject id (from rigd's subjects file)")->required();
+      command.add_option("--protocol", q->protocol, "Protocol YAML on rigd's machine (default: the subject's stage)");
+      command.add_option("--max-trials", q->max_trials, "End after this many trials")->check(CLI::PositiveNumber);
+      command.add_option("--seed", q->seed, "Seed of the session's trial draws (default: rigd's --seed, else random; recorded)")
           ->check(CLI::PositiveNumber);
+      command.add_option("--weight", q->weight_g, "The subject's weight today, grams (recorded by rigd)");
+      command.add_option("--override-weight", q->override_weight,
+                         "Train a subject under its weight threshold; the reason is stored with the session");
       add_client_options(command, *o, true);
-      return [=] {
-        return run_with_errors("start", [&] { return start(*o, *subject, *protocol, *max_trials, *seed); });
-      };
+      return [=] { return run_with_errors("start", [&] { return start(*o, *q); }); };
     }};
 
 const CommandRegistration kStop{"stop", "Ask rigd to stop the running session cleanly", [](CLI::App& command) {

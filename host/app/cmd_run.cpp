@@ -48,7 +48,19 @@ struct RunOptions {
   std::string token_file;    // control token for POST .../stop (none: control refused)
   bool hold = false;         // keep serving after the session ends, until Ctrl-C
   std::string latency_log;   // hidden, benchmarks: per-trial host-path timing (LatencyLog)
+  std::optional<double> weight_g;  // today's weight (else today's weighing, a question at a terminal, or the
+                                   // simulated body's)
+  std::string override_weight;     // train under the weight threshold, for this stated reason
 };
+
+// The operator's answer to `prompt` on the terminal ("" when stdin ended).
+std::string ask_at_terminal(const std::string& prompt) {
+  std::fprintf(stderr, "%s", prompt.c_str());
+  std::fflush(stderr);
+  std::string line;
+  if (!std::getline(std::cin, line)) return "";
+  return line;
+}
 
 // The live status line: trials, high-side choices, rewards and volume per flavour, block, indices, link.
 class ProgressLine : public SessionObserver {
@@ -157,7 +169,10 @@ class LatencyLog : public SessionObserver {
 
 int run(const RunOptions& o) {
   SessionHostOptions options{o.subject, o.protocol, o.config, o.subjects, o.device, o.speed, o.max_trials,
-                             o.db,      o.resume,   o.seed,   o.crt};
+                             o.db,      o.resume,   o.seed,   o.crt,      false,      {}};
+  options.weight.weight_g = o.weight_g;
+  options.weight.override_reason = o.override_weight;
+  if (::isatty(0)) options.weight.ask = ask_at_terminal;
   const auto notice = [](const std::string& text) { std::fprintf(stderr, "rig: %s\n", text.c_str()); };
   boost::asio::io_context io;
 
@@ -175,6 +190,13 @@ int run(const RunOptions& o) {
     server_options.warn = [](const std::string& text) { std::fprintf(stderr, "rig: dashboard: %s\n", text.c_str()); };
     monitor::ApiHandlers api;
     add_store_views(api, store_readers, plan.db_path);
+    add_welfare_views(api, store_readers, plan.db_path, plan.inputs.rig_path, plan.inputs.subjects_path,
+                      [&io, &running, &server](const std::string& subject, double water_ul, const nlohmann::json& welfare) {
+                        boost::asio::post(io, [&running, &server, subject, water_ul, welfare] {
+                          if (running) running->water_given(subject, water_ul);
+                          if (server) server->publish({{"type", "welfare"}, {"welfare", welfare}});
+                        });
+                      });
     api.start = [](const nlohmann::json&, const monitor::Reply& reply) {
       reply({409, {{"error", "this is `rig run`: it runs its one session; start sessions with rigd"}}});
     };
@@ -264,6 +286,11 @@ const CommandRegistration kRegistration{
       command.add_option("--seed", o->seed, "Seed of the trial draws (default: random, recorded)");
       command.add_option("--crt", o->crt, "Surrogates of the randomization test in the summary (0: none)")
           ->capture_default_str()->check(CLI::NonNegativeNumber);
+      command.add_option("--weight", o->weight_g,
+                         "The subject's weight today, grams (recorded; else today's weighing is used, or asked for "
+                         "at a terminal)");
+      command.add_option("--override-weight", o->override_weight,
+                         "Train a subject under its weight threshold; the reason is stored with the session");
       command.add_flag("--json-summary", o->json_summary, "Print the summary as one JSON object on stdout");
       command.add_flag("--quiet", o->quiet, "No progress line");
       command.add_flag("--serve", o->serve, "Serve the dashboard and API on 127.0.0.1 while the session runs");

@@ -15,6 +15,7 @@
 #include "host/config/atomic_file.hpp"
 #include "host/model/device.hpp"
 #include "host/model/recording.hpp"
+#include "host/model/welfare.hpp"
 #include "host/model/trial_record.hpp"
 
 namespace {
@@ -61,7 +62,9 @@ constexpr Section kSections[] = {{"trials", trials_table},
                                  {"device", device_table},
                                  {"licks", recording_table<model::LickRecord>},
                                  {"sync_edges", recording_table<model::SyncRecord>},
-                                 {"camera_runs", recording_table<model::CameraRecord>}};
+                                 {"camera_runs", recording_table<model::CameraRecord>},
+                                 {"weighings", recording_table<model::Weighing>},
+                                 {"water_given", recording_table<model::WaterGiven>}};
 
 // `text` with every section's generated table in place; an error names a missing marker.
 std::string regenerate(const std::string& text, const std::string& path) {

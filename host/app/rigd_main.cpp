@@ -33,7 +33,7 @@ constexpr int kDefaultCrtSurrogates = 1000;
 // Trials between two progress lines in the log.
 constexpr uint32_t kLogEveryTrials = 50;
 // What a start request (POST /api/sessions) may give; anything else is refused, so a typo is not ignored.
-constexpr const char* kStartFields[] = {"subject", "protocol", "max_trials", "seed"};
+constexpr const char* kStartFields[] = {"subject", "protocol", "max_trials", "seed", "weight_g", "override_weight"};
 
 struct DaemonOptions {
   std::string config;
@@ -119,6 +119,14 @@ class Daemon {
     // The server answers on its own thread; what touches the session is posted to this (the io) thread.
     monitor::ApiHandlers api;
     add_store_views(api, readers_, options_.db);
+    add_welfare_views(api, readers_, options_.db, options_.config, options_.subjects,
+                      [this](const std::string& subject, double water_ul, const nlohmann::json& welfare) {
+                        spdlog::info("recorded {} for {} from the API", water_ul > 0 ? "water" : "a weighing", subject);
+                        boost::asio::post(io_, [this, subject, water_ul, welfare] {
+                          if (host_) host_->water_given(subject, water_ul);
+                          if (server_) server_->publish({{"type", "welfare"}, {"welfare", welfare}});
+                        });
+                      });
     api.start = [this](const nlohmann::json& request, monitor::Reply reply) {
       boost::asio::post(io_, [this, request, reply = std::move(reply)] { start_session(request, reply); });
     };
@@ -187,6 +195,19 @@ class Daemon {
       }
       options.seed = request["seed"].get<uint64_t>();
     }
+    if (request.contains("weight_g")) {
+      if (!request["weight_g"].is_number() || !(request["weight_g"].get<double>() > 0.0)) {
+        return reply({400, {{"error", "\"weight_g\" must be the subject's weight today in grams, a positive number"}}});
+      }
+      options.weight.weight_g = request["weight_g"].get<double>();
+    }
+    if (request.contains("override_weight")) {
+      if (!request["override_weight"].is_string() || request["override_weight"].get<std::string>().empty()) {
+        return reply({400, {{"error", "\"override_weight\" must state why the subject trains under its weight threshold"}}});
+      }
+      options.weight.override_reason = request["override_weight"].get<std::string>();
+    }
+    options.weight.who = "rigd request";
     options.config = options_.config;
     options.subjects = options_.subjects;
     options.device = options_.device;
@@ -206,6 +227,8 @@ class Daemon {
         refusal = {400, {{"error", e.what()}, {"diagnostics", diagnostics}}};
       } catch (const InputError& e) {
         refusal = {400, {{"error", e.what()}}};
+      } catch (const WelfareRefusal& e) {
+        refusal = {403, {{"error", e.what()}, {"welfare", true}}};
       } catch (const std::exception& e) {
         refusal = {500, {{"error", e.what()}}};
       }
@@ -220,7 +243,7 @@ class Daemon {
     preparing_ = false;
     if (!plan) {
       publish_daemon("idle");
-      if (refusal.status == 400) {
+      if (refusal.status == 400 || refusal.status == 403) {
         spdlog::warn("refused a session for {}: {}", subject, refusal.body.value("error", ""));
       } else {
         spdlog::error("could not start a session for {}: {}", subject, refusal.body.value("error", ""));

@@ -37,6 +37,33 @@ void read_agent(MapReader& map, Subject& subject) {
   }
 }
 
+constexpr yaml::NumberRule kWeightG{0.0, 1000.0, true, false, "a weight in grams in (0, 1000]"};
+constexpr yaml::NumberRule kPercent{0.0, 100.0, true, false, "a percentage in (0, 100]"};
+constexpr yaml::NumberRule kUlPerG{0.0, 1000.0, true, false, "microlitres per gram in (0, 1000]"};
+
+void read_welfare(MapReader& map, Subject& subject) {
+  auto welfare = map.mapping("welfare", {"baseline_weight_g", "baseline_weighings", "min_weight_percent",
+                                         "daily_water_target_ul_per_g", "daily_water_min_ml", "daily_water_min_ul_per_g",
+                                         "simulated_weight_g"});
+  if (!welfare) return;
+  WelfareSettings& w = subject.welfare;
+  double value = 0.0;
+  if (welfare->number("baseline_weight_g", value, kWeightG)) w.baseline_weight_g = value;
+  welfare->integer("baseline_weighings", w.baseline_weighings, 1, 30, "a count of weighings in [1, 30]");
+  welfare->number("min_weight_percent", w.min_weight_percent, kPercent);
+  if (welfare->number("daily_water_target_ul_per_g", value, kUlPerG)) w.daily_water_target_ul_per_g = value;
+  if (welfare->number("daily_water_min_ml", value, kWaterMl)) w.daily_water_min_ml = value;
+  if (welfare->number("daily_water_min_ul_per_g", value, kUlPerG)) {
+    if (w.daily_water_min_ml) {
+      map.sink().error(welfare->location("daily_water_min_ul_per_g"),
+                       welfare->path("daily_water_min_ul_per_g") +
+                           ": give the day's minimum once, as daily_water_min_ml or as daily_water_min_ul_per_g");
+    }
+    w.daily_water_min_ul_per_g = value;
+  }
+  welfare->number("simulated_weight_g", w.simulated_weight_g, kWeightG);
+}
+
 SubjectList read_subjects(yaml::Sink& sink, const YAML::Node& document) {
   SubjectList list;
   MapReader root(sink, document, "", {"subjects"});
@@ -44,7 +71,8 @@ SubjectList read_subjects(yaml::Sink& sink, const YAML::Node& document) {
   const auto items = root.list("subjects", Need::kRequired);
   for (std::size_t i = 0; items && i < items->size(); ++i) {
     MapReader map(sink, (*items)[i], "subjects[" + std::to_string(i) + "]",
-                  {"id", "controllable", "stage", "daily_water_target_ml", "daily_water_max_ml", "simulated_agent"});
+                  {"id", "controllable", "stage", "daily_water_target_ml", "daily_water_max_ml", "simulated_agent",
+                   "welfare"});
     if (!map.is_mapping()) continue;
     Subject subject;
     if (map.text("id", subject.id, Need::kRequired) && !ids.insert(subject.id).second) {
@@ -64,6 +92,7 @@ SubjectList read_subjects(yaml::Sink& sink, const YAML::Node& document) {
                      yaml::format_number(*subject.daily_water_max_ml));
     }
     read_agent(map, subject);
+    read_welfare(map, subject);
     list.subjects.push_back(std::move(subject));
   }
   return list;

@@ -22,6 +22,10 @@ inline constexpr Named<wire::TrialOutcome> kOutcomeNames[] = {
     {"aborted", wire::TrialOutcome::kAborted},
     {"no_quiescence", wire::TrialOutcome::kNoQuiescence},
     {"watchdog_abort", wire::TrialOutcome::kWatchdogAbort}};
+// How a subject got water (welfare.def's water_given.kind): a session's rewards, or by hand.
+enum class WaterKind : std::uint8_t { kSession, kTopup, kGel, kFree };
+inline constexpr Named<WaterKind> kWaterKindNames[] = {
+    {"session", WaterKind::kSession}, {"topup", WaterKind::kTopup}, {"gel", WaterKind::kGel}, {"free", WaterKind::kFree}};
 // A device fault bit and what it means for the operator.
 struct FaultText {
   std::uint16_t bit;
@@ -39,6 +43,7 @@ inline const char* side_name(wire::Side side) { return name_of(kSideNames, side)
 // "L" or "R": the store's spelling of a side (the initial of its name, upper case). Pure; thread-safe.
 inline const char* side_code(wire::Side side) { return side == wire::Side::kLeft ? "L" : "R"; }
 inline const char* flavour_name(wire::Valve valve) { return name_of(kFlavourNames, valve); }
+inline const char* water_kind_name(WaterKind kind) { return name_of(kWaterKindNames, kind); }
 // The outcome's name, or "unknown_<n>" for a value the table lacks. Pure; thread-safe.
 inline std::string outcome_name(wire::TrialOutcome outcome) {
   const char* name = name_of(kOutcomeNames, outcome);

@@ -15,62 +15,23 @@
 
 namespace rig::model {
 
-#define RIG_RECORDING_TABLE(Record, table, since, doc) struct Record {
-#define RIG_RECORDING_FIELD(name, type, doc) type name{};
-#define RIG_RECORDING_END(Record)                    \
-  bool operator==(const Record&) const = default;  \
-  }                                                  \
-  ;
-#include "host/model/recording.def"
-#undef RIG_RECORDING_TABLE
-#undef RIG_RECORDING_FIELD
-#undef RIG_RECORDING_END
-
-// A recording table's name, version, meaning and fields (FieldInfo as the trial table's; since_version is the
-// table's), and for_each(record, f): f(const FieldInfo&, member) for every field in column order. Pure;
-// thread-safe.
+// A row table's name, version, meaning and fields (FieldInfo as the trial table's; since_version is the
+// table's), for the recording tables (recording.def) and the welfare tables (welfare.def). Pure; thread-safe.
 template <class Record>
 struct RecordingTable;
 
-#define RIG_RECORDING_TABLE(Record, table_name, since, table_doc)                         \
-  template <>                                                                         \
-  struct RecordingTable<Record> {                                                     \
-    static constexpr const char* kName = #table_name;                                 \
-    static constexpr int kSinceVersion = since;                                       \
-    static constexpr const char* kDoc = table_doc;                                    \
-    static constexpr int kVersion = since;                                            \
-    static constexpr FieldInfo kFields[] = {
-#define RIG_RECORDING_FIELD(name, type, doc) \
-  {#name, detail::Column<type>::kType, detail::Column<type>::kNullable, kVersion, false, doc},
-#define RIG_RECORDING_END(Record) \
-  }                               \
-  ;                               \
-  }                               \
-  ;
-#include "host/model/recording.def"
-#undef RIG_RECORDING_TABLE
-#undef RIG_RECORDING_FIELD
-#undef RIG_RECORDING_END
+#define RIG_ROW_TABLE_DEF "host/model/recording.def"
+#include "host/model/row_tables.inc"
+#undef RIG_ROW_TABLE_DEF
 
-#define RIG_RECORDING_TABLE(Record, table, since, doc) \
-  template <class R, class F>                          \
-  void for_each_field(R& record, F&& f, const Record*) { \
-    std::size_t i = 0;
-#define RIG_RECORDING_FIELD(name, type, doc) f(RecordingTable<std::remove_const_t<R>>::kFields[i++], record.name);
-#define RIG_RECORDING_END(Record) }
-#include "host/model/recording.def"
-#undef RIG_RECORDING_TABLE
-#undef RIG_RECORDING_FIELD
-#undef RIG_RECORDING_END
-
-// Calls f(const FieldInfo&, member) for every field of `record` (a recording record, const or not) in column
+// Calls f(const FieldInfo&, member) for every field of `record` (a row-table record, const or not) in column
 // order. Pure; thread-safe as f is.
 template <class R, class F>
 void for_each_recording_field(R& record, F&& f) {
   for_each_field(record, std::forward<F>(f), static_cast<const std::remove_const_t<R>*>(nullptr));
 }
 
-// The same for any stored record, a trial (trial.def) or a recording row (recording.def): what the store's
+// The same for any stored record, a trial (trial.def) or a row of recording.def or welfare.def: what the store's
 // binder and reader and the exports' row writers go through. Pure; thread-safe as f is.
 template <class R, class F>
 void for_each_column(R& record, F&& f) {

@@ -47,6 +47,7 @@ ColumnValue to_column(const std::string& value) { return value; }
 ColumnValue to_column(wire::Side value) { return std::string(side_code(value)); }
 ColumnValue to_column(wire::Valve value) { return std::string(flavour_name(value)); }
 ColumnValue to_column(wire::TrialOutcome value) { return outcome_name(value); }
+ColumnValue to_column(WaterKind value) { return std::string(water_kind_name(value)); }
 
 void from_column(const ColumnValue& value, const FieldInfo& field, std::int64_t& out) { out = integer(value, field); }
 void from_column(const ColumnValue& value, const FieldInfo& field, std::uint32_t& out) {
@@ -81,6 +82,9 @@ void from_column(const ColumnValue& value, const FieldInfo& field, wire::Side& o
 }
 void from_column(const ColumnValue& value, const FieldInfo& field, wire::Valve& out) {
   out = named(kFlavourNames, value, field);
+}
+void from_column(const ColumnValue& value, const FieldInfo& field, WaterKind& out) {
+  out = named(kWaterKindNames, value, field);
 }
 void from_column(const ColumnValue& value, const FieldInfo& field, wire::TrialOutcome& out) {
   // outcome_name() writes a value the table lacks as "unknown_<n>": read it back as that value.

@@ -90,6 +90,7 @@ ColumnValue to_column(const std::string& value);
 ColumnValue to_column(wire::Side value);
 ColumnValue to_column(wire::Valve value);
 ColumnValue to_column(wire::TrialOutcome value);
+ColumnValue to_column(WaterKind value);
 template <class T>
 ColumnValue to_column(const std::optional<T>& value) {
   return value ? to_column(*value) : ColumnValue{};
@@ -106,6 +107,7 @@ void from_column(const ColumnValue& value, const FieldInfo& field, std::string& 
 void from_column(const ColumnValue& value, const FieldInfo& field, wire::Side& out);
 void from_column(const ColumnValue& value, const FieldInfo& field, wire::Valve& out);
 void from_column(const ColumnValue& value, const FieldInfo& field, wire::TrialOutcome& out);
+void from_column(const ColumnValue& value, const FieldInfo& field, WaterKind& out);
 template <class T>
 void from_column(const ColumnValue& value, const FieldInfo& field, std::optional<T>& out) {
   if (std::holds_alternative<std::monostate>(value)) {

@@ -197,6 +197,8 @@ struct MonitorServer::Impl : std::enable_shared_from_this<MonitorServer::Impl> {
   std::optional<Response> refuse(const Request& req, const std::string& client);
   std::optional<Response> refuse_without_token(const Request& req) const;
   std::optional<Response> api(const Request& req, std::string_view path, std::string_view query, const Reply& reply);
+  // /api/subjects and /api/subjects/{id}[/weighings|/water], as api().
+  std::optional<Response> subjects_api(const Request& req, std::string_view path, const Reply& reply);
   Response static_file(const Request& req) const;
   const std::string& status_text();
 
@@ -591,6 +593,7 @@ std::optional<Response> Impl::api(const Request& req, std::string_view path, std
     handlers.start(body, reply);
     return std::nullopt;
   }
+  if (path == "/api/subjects" || path.starts_with("/api/subjects/")) return subjects_api(req, path, reply);
   if (path == "/api/sessions/current/stop") {
     if (req.method() != http::verb::post) return error_response(head, 405, "use POST");
     if (auto refused = refuse_without_token(req)) return refused;
@@ -616,6 +619,39 @@ std::optional<Response> Impl::api(const Request& req, std::string_view path, std
     return std::nullopt;
   }
   return error_response(head, 404, "no such API endpoint");
+}
+
+std::optional<Response> Impl::subjects_api(const Request& req, std::string_view path, const Reply& reply) {
+  const RequestHead head = head_of(req);
+  constexpr std::string_view kSubjects = "/api/subjects";
+  const auto unavailable = [&] { return error_response(head, 503, "not available on this server"); };
+  if (path == kSubjects) {
+    if (req.method() != http::verb::get) return error_response(head, 405, "use GET");
+    if (!handlers.subjects) return unavailable();
+    handlers.subjects(reply);
+    return std::nullopt;
+  }
+  std::string_view rest = path.substr(kSubjects.size() + 1);
+  const auto slash = rest.find('/');
+  const std::string_view id = rest.substr(0, slash);
+  const std::string_view record = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
+  if (id.empty() || id.size() > 64 || id.find_first_not_of(kSubjectIdChars) != std::string_view::npos) {
+    return error_response(head, 404, "no such subject: an id is 1 to 64 letters, digits, '_', '-' or '.'");
+  }
+  if (record.empty()) {
+    if (req.method() != http::verb::get) return error_response(head, 405, "use GET");
+    if (!handlers.subject) return unavailable();
+    handlers.subject(std::string(id), reply);
+    return std::nullopt;
+  }
+  if (record != "weighings" && record != "water") return error_response(head, 404, "no such API endpoint");
+  if (req.method() != http::verb::post) return error_response(head, 405, "use POST");
+  if (auto refused = refuse_without_token(req)) return refused;
+  if (!handlers.record_welfare) return unavailable();
+  const auto body = nlohmann::json::parse(req.body(), nullptr, false);
+  if (body.is_discarded() || !body.is_object()) return error_response(head, 400, "the body must be a JSON object");
+  handlers.record_welfare(std::string(id), std::string(record), body, reply);
+  return std::nullopt;
 }
 
 std::string json_text(const nlohmann::json& value) {

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace rig::monitor {
@@ -55,7 +56,18 @@ struct ApiHandlers {
   std::function<void(std::int64_t session_id, std::int64_t after_trial, std::int64_t limit, Reply)> session_trials;
   std::function<void(const nlohmann::json& request, Reply)> start;  // POST /api/sessions (token required)
   std::function<void(Reply)> stop;                                  // POST /api/sessions/current/stop (token)
+  // The animal's record: GET /api/subjects (every subject's day), GET /api/subjects/{id} (one), and POST
+  // /api/subjects/{id}/weighings or /api/subjects/{id}/water (token; `record` is "weighings" or "water", `body`
+  // the request's JSON object). `subject` is the id from the path, checked to be kSubjectIdChars only.
+  std::function<void(Reply)> subjects;
+  std::function<void(const std::string& subject, Reply)> subject;
+  std::function<void(const std::string& subject, const std::string& record, const nlohmann::json& body, Reply)>
+      record_welfare;
 };
+
+// The characters a subject id may have in an API path.
+inline constexpr std::string_view kSubjectIdChars =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.";
 
 inline constexpr std::int64_t kMaxTrialPage = 500;
 

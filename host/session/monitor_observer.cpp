@@ -12,6 +12,7 @@
 #include "host/monitor/static_files.hpp"
 #include "host/store/store.hpp"
 #include "run_support.hpp"
+#include "welfare_support.hpp"
 
 namespace rig::app {
 namespace {
@@ -92,7 +93,13 @@ MonitorObserver::MonitorObserver(const LiveFit& fit, MonitorContext context, Pub
         {"water", water_json()},
         {"link", link_json()},
         {"sync", sync_json()},
-        {"licks_enabled", context_.licks_enabled}});
+        {"licks_enabled", context_.licks_enabled},
+        {"welfare", context_.welfare}});
+}
+
+void MonitorObserver::add_water_by_hand(double volume_ul) {
+  context_.water_before_session_ul += volume_ul;
+  emit({{"type", "water"}, {"water", water_json()}});
 }
 
 void MonitorObserver::emit(nlohmann::json event, TrialTiming* timing) {
@@ -231,10 +238,13 @@ nlohmann::json MonitorObserver::totals_json() const {
 
 nlohmann::json MonitorObserver::water_json() const {
   const double session_ul = tally_.volume_ul_by_valve[0] + tally_.volume_ul_by_valve[1];
+  const double today_ul = context_.water_before_session_ul + session_ul;
   return {{"session_ul", session_ul},
           {"before_session_ul", context_.water_before_session_ul},
-          {"today_ul", context_.water_before_session_ul + session_ul},
-          {"daily_target_ul", context_.daily_water_target_ul}};
+          {"today_ul", today_ul},
+          {"daily_target_ul", context_.daily_water_target_ul},
+          {"daily_minimum_ul", context_.daily_water_min_ul},
+          {"owed_ul", std::max(0.0, context_.daily_water_min_ul - today_ul)}};
 }
 
 nlohmann::json MonitorObserver::link_json() const {
@@ -279,7 +289,9 @@ std::optional<nlohmann::json> StatusBoard::apply(const nlohmann::json& event) {
     trial_log_.clear();
     indices_.clear();
     lick_rows_.clear();
-    for (const char* key : {"state", "subject", "protocol", "totals", "water", "link", "sync", "licks_enabled"}) take(key);
+    for (const char* key : {"state", "subject", "protocol", "totals", "water", "link", "sync", "licks_enabled", "welfare"}) {
+      take(key);
+    }
   } else if (type == "started") {
     session_["state"] = "running";
     for (const char* key : {"subject", "device", "session_id"}) take(key);
@@ -300,8 +312,12 @@ std::optional<nlohmann::json> StatusBoard::apply(const nlohmann::json& event) {
         indices_ = std::move(kept);
       }
     }
-  } else if (type == "link") {
-    take("link");
+  } else if (type == "link" || type == "water") {
+    take(type.c_str());
+  } else if (type == "welfare") {
+    // The day of the session's subject, or of anyone while no session has one.
+    const auto subject = event.value("welfare", nlohmann::json::object()).value("subject", std::string());
+    if (!session_.contains("subject") || session_["subject"] == subject) take("welfare");
   } else if (type == "fault") {
     push_bounded(faults_, event["fault"], kStatusFaultLimit);
   } else if (type == "finished") {
@@ -366,6 +382,89 @@ void add_store_views(monitor::ApiHandlers& api, boost::asio::thread_pool& reader
   api.session_trials = [&readers, db_path](int64_t session_id, int64_t after, int64_t limit, monitor::Reply reply) {
     answer_from(readers, std::move(reply),
                 [=] { return session_trials_reply(db_path, session_id, after, limit); });
+  };
+}
+
+namespace {
+
+// The subject `id` of the subjects file, or nullopt (a 404 for the API).
+std::optional<task::Subject> find_subject(const std::string& config, const std::string& subjects, const std::string& id) {
+  const RigFiles files = load_rig_files(config, subjects);
+  const task::Subject* subject = files.subjects.find(id);
+  return subject ? std::optional<task::Subject>(*subject) : std::nullopt;
+}
+
+monitor::ApiReply no_subject(const std::string& id) {
+  return {404, {{"error", "no subject '" + id + "' in this rig's subjects file"}}};
+}
+
+// Records what `body` asks for (a weighing or water) and answers 201 with the subject's day, or 400.
+monitor::ApiReply record_welfare_reply(const std::string& db_path, const task::Subject& subject, const std::string& record,
+                                       const nlohmann::json& body, const WelfareRecorded& recorded) {
+  const auto number = [&](const char* key) -> std::optional<double> {
+    if (!body.contains(key)) return std::nullopt;
+    if (!body[key].is_number()) throw InputError(std::string("\"") + key + "\" must be a number");
+    return body[key].get<double>();
+  };
+  const auto text = [&](const char* key) -> std::string {
+    if (!body.contains(key)) return "";
+    if (!body[key].is_string()) throw InputError(std::string("\"") + key + "\" must be a string");
+    return body[key].get<std::string>();
+  };
+  const std::vector<std::string> allowed =
+      record == "weighings" ? std::vector<std::string>{"weight_g", "baseline", "force", "who"}
+                            : std::vector<std::string>{"volume_ul", "kind", "who"};
+  for (const auto& [key, value] : body.items()) {
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) throw InputError("unknown field \"" + key + "\"");
+  }
+  const std::string who = text("who").empty() ? "dashboard" : text("who");
+  store::Store db = store::Store::open(db_path);
+  double water_ul = 0.0;
+  if (record == "weighings") {
+    const auto weight_g = number("weight_g");
+    if (!weight_g) throw InputError("the request needs \"weight_g\": the weight in grams");
+    if (body.contains("baseline") && !body["baseline"].is_boolean()) throw InputError("\"baseline\" must be true or false");
+    record_weighing(db, subject, *weight_g, body.value("baseline", false), who, text("force"));
+  } else {
+    const auto volume_ul = number("volume_ul");
+    if (!volume_ul) throw InputError("the request needs \"volume_ul\": the water given, in microlitres");
+    record_water(db, subject, *volume_ul, text("kind").empty() ? "topup" : text("kind"), who);
+    water_ul = *volume_ul;
+  }
+  nlohmann::json welfare = welfare_json(read_welfare(db, subject, local_today()));
+  if (recorded) recorded(subject.id, water_ul, welfare);
+  return {201, {{"welfare", std::move(welfare)}}};
+}
+
+}  // namespace
+
+void add_welfare_views(monitor::ApiHandlers& api, boost::asio::thread_pool& readers, const std::string& db_path,
+                       const std::string& config, const std::string& subjects, WelfareRecorded recorded) {
+  const auto status_of = [db_path](const task::Subject& subject) { return welfare_json(welfare_at(db_path, subject)); };
+  api.subjects = [&readers, config, subjects, status_of](monitor::Reply reply) {
+    answer_from(readers, std::move(reply), [=] {
+      nlohmann::json list = nlohmann::json::array();
+      for (const auto& subject : load_rig_files(config, subjects).subjects.subjects) list.push_back(status_of(subject));
+      return monitor::ApiReply{200, {{"subjects", std::move(list)}}};
+    });
+  };
+  api.subject = [&readers, config, subjects, status_of](const std::string& id, monitor::Reply reply) {
+    answer_from(readers, std::move(reply), [=] {
+      const auto subject = find_subject(config, subjects, id);
+      return subject ? monitor::ApiReply{200, status_of(*subject)} : no_subject(id);
+    });
+  };
+  api.record_welfare = [&readers, db_path, config, subjects, recorded](const std::string& id, const std::string& record,
+                                                                       const nlohmann::json& body, monitor::Reply reply) {
+    answer_from(readers, std::move(reply), [=] {
+      const auto subject = find_subject(config, subjects, id);
+      if (!subject) return no_subject(id);
+      try {
+        return record_welfare_reply(db_path, *subject, record, body, recorded);
+      } catch (const InputError& e) {
+        return monitor::ApiReply{400, {{"error", e.what()}}};
+      }
+    });
   };
 }
 

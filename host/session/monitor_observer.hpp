@@ -45,6 +45,8 @@ struct MonitorContext {
   std::function<int64_t()> session_id;           // the store's session id, 0 until known (may be empty)
   task::SyncSettings sync;     // the rig config's sync output (its health is judged against max_interval_us)
   bool licks_enabled = false;  // the rig config's lick inputs (the lick raster)
+  double daily_water_min_ul = 0.0;  // the day's minimum (the top-up owed is what today's water leaves short of it)
+  nlohmann::json welfare = nullptr;  // the subject's day before the session (welfare_json)
 };
 
 // The sync line is called silent when its last reported edge is this much older than the newest device time
@@ -67,6 +69,10 @@ class MonitorObserver : public SessionObserver {
   void on_link(const link::LinkStatus& status) override;
   void on_fault(const wire::Fault& fault, int64_t t_us) override;
   void on_finished(const SessionEnd& end) override;
+
+  // Water given by hand during the session (the API recorded it): counted in today's water from now on, and
+  // published as a "water" event. io thread.
+  void add_water_by_hand(double volume_ul);
 
  private:
   nlohmann::json totals_json() const;
@@ -99,9 +105,10 @@ class MonitorObserver : public SessionObserver {
   int64_t newest_device_us_ = 0;  // the newest device time seen (licks, sync edges, the trials' times)
 };
 
-// The status document folded from MonitorObserver's events (and rigd's "daemon" events): {type:"status",
-// state: "connecting"|"running"|"finished" (or rigd's "idle"|"starting"), subject, protocol, session_id,
-// device, trials, totals, water, link, sync, faults[], fit, indices[], trial_log[] (the last kStatusTrialLimit),
+// The status document folded from MonitorObserver's events (and rigd's "daemon" events, and "welfare" events
+// after a weighing or water was recorded): {type:"status", state: "connecting"|"running"|"finished" (or rigd's
+// "idle"|"starting"), subject, protocol, session_id, device, trials, totals, water, welfare (the subject's day),
+// link, sync, faults[], fit, indices[], trial_log[] (the last kStatusTrialLimit),
 // lick_rows[] (the last kStatusTrialLimit), last_trial, wheel, end, and rigd's daemon, run, last_report}. Bounded in size whatever the session's length.
 // Used on the monitor's thread only.
 class StatusBoard : public monitor::StatusModel {
@@ -134,6 +141,20 @@ monitor::ApiReply session_trials_reply(const std::string& db_path, int64_t sessi
 // Each read runs on `readers`, never on the session's or the server's thread; an error answers 500 with its
 // message. `readers` must outlive the server.
 void add_store_views(monitor::ApiHandlers& api, boost::asio::thread_pool& readers, const std::string& db_path);
+
+// Called after the API recorded a weighing or water (a reader thread): the subject, the water volume given (0 for
+// a weighing) and the subject's welfare JSON now (welfare_json).
+using WelfareRecorded = std::function<void(const std::string& subject, double water_ul, const nlohmann::json& welfare)>;
+
+// Sets the API's welfare views and records: GET /api/subjects ({subjects: [welfare_json...]}), GET
+// /api/subjects/{id} (welfare_json; 404 for a subject the subjects file lacks), POST /api/subjects/{id}/weighings
+// ({weight_g, baseline?, force?: REASON, who?}) and POST /api/subjects/{id}/water ({volume_ul, kind?: topup|gel|free,
+// who?}), each answering 201 {welfare} or 400 {error} with nothing stored. The subjects come from the rig
+// config `config` and the subjects file `subjects` (as `rig run` finds them), read at each request; the records
+// from the store at `db_path`. Each runs on `readers`; `recorded` (may be empty) follows every record. `readers`
+// must outlive the server.
+void add_welfare_views(monitor::ApiHandlers& api, boost::asio::thread_pool& readers, const std::string& db_path,
+                       const std::string& config, const std::string& subjects, WelfareRecorded recorded);
 
 // A trial's wheel trace, flattened and decimated to at most `max_points` points:
 // {t_ms: [...], position_ticks: [...]} with times from the first sample. Pure.

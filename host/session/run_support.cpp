@@ -71,6 +71,17 @@ std::string default_rig_config_path() {
   return std::string(RIG_SOURCE_DIR) + "/config/rig.sim.yaml";
 }
 
+const task::Subject& subject_in(const task::SubjectList& list, const std::string& subjects_path,
+                                const std::string& subject_id) {
+  const task::Subject* subject = list.find(subject_id);
+  if (!subject) {
+    std::string known;
+    for (const auto& s : list.subjects) known += (known.empty() ? "" : ", ") + s.id;
+    throw InputError(subjects_path + ": no subject '" + subject_id + "' (known: " + known + ")");
+  }
+  return *subject;
+}
+
 RigFiles load_rig_files(const std::string& config, const std::string& subjects) {
   RigFiles files;
   auto rig = load_rig_config_checked(config.empty() ? default_rig_config_path() : config);
@@ -131,14 +142,7 @@ RunInputs load_run_inputs(const std::string& config, const std::string& subjects
   in.rig_text = std::move(files.rig_text);
   in.rig = std::move(files.rig);
   in.subjects_path = std::move(files.subjects_path);
-  const task::SubjectList& list = files.subjects;
-  const task::Subject* subject = list.find(subject_id);
-  if (!subject) {
-    std::string known;
-    for (const auto& s : list.subjects) known += (known.empty() ? "" : ", ") + s.id;
-    throw InputError(in.subjects_path + ": no subject '" + subject_id + "' (known: " + known + ")");
-  }
-  in.subject = *subject;
+  in.subject = subject_in(files.subjects, in.subjects_path, subject_id);
   auto loaded = load_protocol_checked(
       protocol_path.empty() ? task::resolve_relative(in.subjects_path, in.subject.stage) : protocol_path, in.rig);
   in.protocol_path = std::move(loaded.path);
@@ -277,6 +281,18 @@ void print_report(const nlohmann::json& r) {
   std::printf("  rewards: cherry %d (%.1f uL), grape %d (%.1f uL)\n", r["rewards"]["cherry"].get<int>(),
               r["volume_ul"]["cherry"].get<double>(), r["rewards"]["grape"].get<int>(),
               r["volume_ul"]["grape"].get<double>());
+  if (r.contains("water") && r["water"].is_object()) {
+    const auto& w = r["water"];
+    std::printf("  water: %.0f uL earned; %.0f uL today of a minimum of %.0f uL (target %.0f uL)", w["session_ul"].get<double>(),
+                w["today_ul"].get<double>(), w["minimum_ul"].get<double>(), w["target_ul"].get<double>());
+    if (const double owed = w["topup_owed_ul"].get<double>(); owed > 0.0) {
+      std::printf(": give a top-up of %.0f uL and record it (rig water %s %.0f)\n", std::ceil(owed),
+                  r["subject"].get<std::string>().c_str(), std::ceil(owed));
+    } else {
+      std::printf(": no top-up owed\n");
+    }
+    if (!w.value("note", std::string()).empty()) std::printf("  (water %s)\n", w["note"].get<std::string>().c_str());
+  }
   std::printf("  controllable index %s%s\n", index(r["controllable_index"]).c_str(), pvalue("controllable_p").c_str());
   std::printf("  distractor index   %s%s\n", index(r["distractor_index"]).c_str(), pvalue("distractor_p").c_str());
   std::printf("  (fit pooled over %d trials of this subject)\n", r["fit_trials"].get<int>());
@@ -298,6 +314,9 @@ int run_with_errors(const std::string& command, const std::function<int()>& body
     std::fprintf(stderr, "rig %s: %s\n", command.c_str(), e.what());
     for (const auto& d : e.diagnostics()) std::fprintf(stderr, "  %s\n", task::format_diagnostic(d).c_str());
     return 2;
+  } catch (const WelfareRefusal& e) {
+    std::fprintf(stderr, "rig %s: %s\n", command.c_str(), e.what());
+    return kExitWelfareRefused;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "rig %s: %s\n", command.c_str(), e.what());
     return 1;

@@ -27,6 +27,13 @@ class InputError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A session refused for the animal's sake (under its weight threshold without a stated reason): exit code 3.
+class WelfareRefusal : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+inline constexpr int kExitWelfareRefused = 3;
+
 struct RunInputs {
   std::string rig_path, rig_text;
   std::string subjects_path;
@@ -74,6 +81,11 @@ struct RigFiles {
 // beside the rig config). Reads the files; thread-safe. Throws InputError with every FILE:LINE:COL diagnostic.
 RigFiles load_rig_files(const std::string& config, const std::string& subjects);
 
+// The subject `subject_id` of `list` (read from `subjects_path`). Pure. Throws InputError naming the file and
+// the subjects it knows.
+const task::Subject& subject_in(const task::SubjectList& list, const std::string& subjects_path,
+                                const std::string& subject_id);
+
 // The directories from which a request (rigd's API) may name a protocol, made absolute and with symlinks
 // resolved: the rig config's files.protocol_dirs (relative to the rig config), or when it names none, the
 // directories of the subjects' stage protocols. Missing directories are left out. Reads the file system;
@@ -114,7 +126,7 @@ nlohmann::json session_report(const SessionEnd& end, const std::vector<analysis:
 void print_report(const nlohmann::json& report);
 
 // Runs `body`, turning exceptions into a message on stderr and an exit code: InputError and
-// task::ConfigError -> 2, anything else -> 1.
+// task::ConfigError -> 2, WelfareRefusal -> 3, anything else -> 1.
 int run_with_errors(const std::string& command, const std::function<int()>& body);
 
 }  // namespace rig::app

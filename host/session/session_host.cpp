@@ -10,6 +10,34 @@
 #include "host/task/engine_state.hpp"
 
 namespace rig::app {
+namespace {
+
+// The day's water after the session, read back from the store (the session's trials are all committed by
+// now): what the mouse earned and the top-up still owed to reach its minimum. When the store cannot be read,
+// the day before the session plus this run's rewards (a resumed session's earlier trials are then counted
+// twice; the message says so).
+nlohmann::json water_after_session(const std::string& db_path, const task::Subject& subject,
+                                   const task::WelfareStatus& before, const SessionEnd& end) {
+  const double earned_ul = end.volume_ul_by_valve[0] + end.volume_ul_by_valve[1];
+  task::WelfareStatus after = before;
+  std::string note;
+  try {
+    const store::Store db = store::Store::open(db_path, store::OpenOptions::reading());
+    after = read_welfare(db, subject, local_today());
+  } catch (const std::exception& e) {
+    after.session_today_ul += earned_ul;
+    after.owed_ul = std::max(0.0, after.minimum_ul - after.total_today_ul());
+    note = std::string("estimated: the store could not be read (") + e.what() + ")";
+  }
+  return {{"session_ul", earned_ul},
+          {"today_ul", after.total_today_ul()},
+          {"target_ul", after.target_ul},
+          {"minimum_ul", after.minimum_ul},
+          {"topup_owed_ul", after.owed_ul},
+          {"note", note}};
+}
+
+}  // namespace
 
 SessionPlan SessionHost::prepare(const SessionHostOptions& options, const Notice& notice) {
   SessionPlan plan;
@@ -38,7 +66,7 @@ SessionPlan SessionHost::prepare(const SessionHostOptions& options, const Notice
   config.seed = options.seed ? options.seed
                              : std::random_device{}() | (static_cast<uint64_t>(std::random_device{}()) << 32);
   plan.recording = RecordingContext{in.protocol_path, in.protocol_text, in.rig_path, in.rig_text, in.rig, in.subject,
-                                    "", RIG_HOST_VERSION, std::nullopt};
+                                    "", RIG_HOST_VERSION, std::nullopt, ""};
   if (options.resume) {
     const auto last = db.latest_session(in.subject.id);
     if (!last) throw InputError("no session of " + in.subject.id + " to resume in " + plan.db_path);
@@ -53,8 +81,6 @@ SessionPlan SessionHost::prepare(const SessionHostOptions& options, const Notice
     plan.recording.resume_session_id = last->session_id;
     notice("resuming session " + std::to_string(last->session_id) + " after trial " +
            std::to_string(point.last_trial_number));
-  } else {
-    config.water_before_session_ul = db.water_today_ul(in.subject.id, today());
   }
   plan.history = subject_history(db, in.subject.id);
 
@@ -65,12 +91,23 @@ SessionPlan SessionHost::prepare(const SessionHostOptions& options, const Notice
                                                          in.subject.controllable, config.seed ^ 0x9E3779B97F4A7C15ull);
   }
   plan.device.simavr_program = sibling_program("rig-simavr");
+
+  WeightSource weight = options.weight;
+  weight.simulated_body = plan.device.kind != DeviceChoice::kSerial && in.subject.simulated_agent.has_value();
+  WeightCheck check = check_weight_before_session(db, in.subject, weight);
+  if (check.status.under_threshold) {
+    notice("warning: " + in.subject.id + " is under its weight threshold; training anyway: " + weight.override_reason);
+  }
+  plan.recording.weight_check_json = check.detail.dump();
+  plan.welfare = std::move(check.status);
+  // Water by hand today counts towards the daily maximum too.
+  if (!options.resume) config.water_before_session_ul = plan.welfare.total_today_ul();
   return plan;
 }
 
 SessionHost::SessionHost(boost::asio::io_context& io, SessionPlan plan, Publish publish)
     : io_(io), options_(std::move(plan.options)), inputs_(std::move(plan.inputs)), db_path_(std::move(plan.db_path)),
-      config_(std::move(plan.config)) {
+      config_(std::move(plan.config)), welfare_(std::move(plan.welfare)) {
   const RunInputs& in = inputs_;
   RecordingContext recording = std::move(plan.recording);
   device_ = make_device(io, std::move(plan.device));
@@ -84,10 +121,10 @@ SessionHost::SessionHost(boost::asio::io_context& io, SessionPlan plan, Publish 
 
 #if defined(RIG_HAVE_MONITOR)
   if (publish) {
-    MonitorContext context{in.subject.id, in.protocol.name, in.subject.daily_water_target_ml * 1000.0,
+    MonitorContext context{in.subject.id, in.protocol.name, welfare_.target_ul,
                            config_.water_before_session_ul, [this] { return device_->rig().link_stats(); },
                            [this] { return recorder_->session_id(); }, config_.rig_config.sync,
-                           config_.rig_config.licks.enabled};
+                           config_.rig_config.licks.enabled, welfare_.minimum_ul, welfare_json(welfare_)};
     monitor_view_ = std::make_unique<MonitorObserver>(*live_, std::move(context), std::move(publish));
   }
 #else
@@ -114,6 +151,7 @@ void SessionHost::start(Done done) {
       live_->wait_idle();
       nlohmann::json report = session_report(end, live_->trials(), options_.crt, config_.seed,
                                              inputs_.subject.id, session_id, recorder_->path());
+      report["water"] = water_after_session(db_path_, inputs_.subject, welfare_, end);
       boost::asio::post(io_, [alive, end, done, report = std::move(report)] {
         if (alive.lock()) done(end, report);
       });

@@ -17,6 +17,7 @@
 #include "run_support.hpp"
 #include "session_runner.hpp"
 #include "store_recorder.hpp"
+#include "welfare_support.hpp"
 #if defined(RIG_HAVE_MONITOR)
 #include "monitor_observer.hpp"
 #endif
@@ -37,6 +38,7 @@ struct SessionHostOptions {
   uint64_t seed = 0;       // trial draws; 0: random (recorded)
   int crt = 1000;          // randomization-test surrogates in the report (0: none)
   bool confine_protocol = false;  // `protocol` came in a request: it must be in the rig's protocol directories
+  WeightSource weight;            // today's weight (check_weight_before_session)
 };
 
 // What a session needs from the files and the database, read before the session is set up on the io thread.
@@ -49,6 +51,7 @@ struct SessionPlan {
   RecordingContext recording;
   std::vector<analysis::TrialRecord> history;  // the subject's earlier trials (the live fit starts from them)
   DeviceRequest device;                        // what make_device() sets up (the simulated mouse included)
+  task::WelfareStatus welfare;                 // the subject's day before the session, today's weight settled
 };
 
 class SessionHost {
@@ -63,8 +66,10 @@ class SessionHost {
   using Done = std::function<void(const SessionEnd& end, const nlohmann::json& report)>;
 
   // Loads and checks the inputs (the simulated mouse's too), opens the store (marking interrupted sessions),
-  // prepares a resume and reads the subject's history. Blocks for the file and database reads; any thread (`notice` is called on it).
-  // Throws InputError or task::ConfigError for bad input (FILE:LINE:COL diagnostics), store errors, std::runtime_error for a bad
+  // prepares a resume, reads the subject's history and settles today's weight (check_weight_before_session:
+  // a weighing may be recorded). Blocks for the file and database reads (and an operator's answer); any thread
+  // (`notice` is called on it). Throws InputError or task::ConfigError for bad input (FILE:LINE:COL
+  // diagnostics), WelfareRefusal under the weight threshold, store errors, std::runtime_error for a bad
   // simulated agent.
   static SessionPlan prepare(const SessionHostOptions& options, const Notice& notice);
   // Sets up the device, the recorder, the live fit and the dashboard's view for a prepared session; the
@@ -84,6 +89,17 @@ class SessionHost {
   // Ends the session cleanly (the trial in flight aborted and recorded as such); no-op once it ended.
   // io thread.
   void request_stop(const std::string& reason) { runner_->request_stop(reason); }
+
+  // Water given by hand to `subject` while the session runs (the API recorded it): the dashboard counts it in
+  // today's water when `subject` is the session's. io thread.
+  void water_given(const std::string& subject, double volume_ul) {
+#if defined(RIG_HAVE_MONITOR)
+    if (monitor_view_ && subject == inputs_.subject.id && volume_ul > 0.0) monitor_view_->add_water_by_hand(volume_ul);
+#else
+    (void)subject;
+    (void)volume_ul;
+#endif
+  }
 
   // True from start() until the session ended. io thread.
   bool running() const { return runner_->running(); }
@@ -109,6 +125,7 @@ class SessionHost {
   std::unique_ptr<MonitorObserver> monitor_view_;
 #endif
   std::shared_ptr<SessionRunner> runner_;
+  task::WelfareStatus welfare_;  // before the session
   std::thread reporter_;
   // Expires with the host, so a report posted after the host is gone is dropped.
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);

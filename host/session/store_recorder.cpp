@@ -104,6 +104,7 @@ void StoreRecorder::begin(const SessionStartInfo& info, std::function<void(std::
         start.initial_state_json = task::engine_state_to_json(info.initial_state);
         id = store.begin_session(start);
       }
+      if (!ctx.weight_check_json.empty()) store.log_event(id, "weight_check", 0, ctx.weight_check_json);
     } catch (const std::exception& e) {
       error = e.what();
     }

@@ -35,6 +35,7 @@ struct RecordingContext {
   std::string device_kind;    // sim | simavr | serial
   std::string host_version;
   std::optional<int64_t> resume_session_id;  // continue this session's row instead of starting a new one
+  std::string weight_check_json;  // stored as the session's `weight_check` event when it begins (may be empty)
 };
 
 class StoreRecorder final : public SessionRecorder {

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "host/model/recording.hpp"
+#include "host/model/welfare.hpp"
 #include "host/model/trial_record.hpp"
 
 namespace rig::store {
@@ -11,7 +12,8 @@ namespace {
 
 // The released migrations, frozen as they shipped: never edit one (docs/data-format.md, "Migration policy").
 // A trial field added later is not written here: its line in host/model/trial.def names its version, and
-// with_trial_columns() adds it; nor are the recording tables (host/model/recording.def, with_recording_tables()).
+// with_trial_columns() adds it; nor are the recording and welfare tables (host/model/recording.def and
+// welfare.def, with_recording_tables()).
 std::vector<Migration> written_migrations() {
   return {
       {1, R"sql(
@@ -156,8 +158,9 @@ std::vector<Migration> with_trial_columns(std::vector<Migration> migrations) {
   return migrations;
 }
 
-// Migration `table`'s version creates it: CREATE TABLE with its recording.def columns (every one NOT NULL)
-// and an index by session.
+// Migration `table`'s version creates it: CREATE TABLE with its columns from recording.def or welfare.def
+// and an index on its first column (the session or the subject whose rows are read together), named
+// TABLE_by_FIRST (without the column's "_id").
 template <class Record>
 void add_recording_table(std::vector<Migration>& migrations) {
   using Table = model::RecordingTable<Record>;
@@ -165,7 +168,9 @@ void add_recording_table(std::vector<Migration>& migrations) {
   for (const auto& field : Table::kFields) {
     sql += std::string("  ") + model::column_definition(field) + (&field == std::end(Table::kFields) - 1 ? "\n" : ",\n");
   }
-  sql += ");\nCREATE INDEX " + std::string(Table::kName) + "_by_session ON " + Table::kName + " (session_id);\n";
+  const std::string first = Table::kFields[0].name;
+  const std::string owner = first.size() > 3 && first.ends_with("_id") ? first.substr(0, first.size() - 3) : first;
+  sql += ");\nCREATE INDEX " + std::string(Table::kName) + "_by_" + owner + " ON " + Table::kName + " (" + first + ");\n";
   auto at = std::find_if(migrations.begin(), migrations.end(),
                          [&](const Migration& m) { return m.version == Table::kSinceVersion; });
   if (at == migrations.end()) at = migrations.insert(migrations.end(), Migration{Table::kSinceVersion, ""});
@@ -176,6 +181,8 @@ std::vector<Migration> with_recording_tables(std::vector<Migration> migrations) 
   add_recording_table<model::LickRecord>(migrations);
   add_recording_table<model::SyncRecord>(migrations);
   add_recording_table<model::CameraRecord>(migrations);
+  add_recording_table<model::Weighing>(migrations);
+  add_recording_table<model::WaterGiven>(migrations);
   std::sort(migrations.begin(), migrations.end(), [](const Migration& a, const Migration& b) { return a.version < b.version; });
   return migrations;
 }

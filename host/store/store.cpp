@@ -185,6 +185,28 @@ void insert_recording_chunk(const Connection& db, std::int64_t session_id, const
   update_trial_licks(db, session_id, chunk.trial_licks, what);
 }
 
+// The session's water_given row (its trials' rewards, dated `at_unix_us`), replacing the one an earlier end of
+// the same session wrote (a resumed session ends again).
+void record_session_water(const Connection& db, std::int64_t session_id, std::int64_t at_unix_us, const std::string& what) {
+  model::WaterGiven row;
+  row.kind = model::WaterKind::kSession;
+  row.session_id = session_id;
+  row.given_at_unix_us = at_unix_us;
+  row.who = "rig";
+  auto total = db.prepare(
+      "SELECT s.subject_id, COALESCE(SUM(t.delivered_cherry_ul + t.delivered_grape_ul), 0) FROM sessions s "
+      "LEFT JOIN trials t ON t.session_id = s.session_id WHERE s.session_id = ? GROUP BY s.session_id");
+  total.bind(1, session_id);
+  if (!total.step(what)) return;
+  row.subject_id = total.text(0);
+  row.volume_ul = total.real(1);
+  using Table = model::RecordingTable<model::WaterGiven>;
+  db.prepare(std::string("DELETE FROM ") + Table::kName + " WHERE session_id = ?").bind(1, session_id).run(what);
+  static const std::string kInsert = insert_sql(Table::kName, Table::kFields);
+  Statement insert = db.prepare(kInsert);
+  bind_and_run(insert, row, what);
+}
+
 }  // namespace
 
 struct Store::Impl {
@@ -360,6 +382,7 @@ void Store::end_session(std::int64_t session_id, const std::string& reason, cons
       .bind(5, session_id)
       .run(what);
   if (db.changes() != 1) throw StoreError("store " + path() + ": " + what + ": no such running session", 0);
+  record_session_water(db, session_id, now_us, what);
   transaction.commit();
 }
 
@@ -382,6 +405,7 @@ std::vector<std::int64_t> Store::mark_interrupted_sessions() {
         .bind(3, kInterruptedReason)
         .bind(4, session_id)
         .run(what);
+    record_session_water(db, session_id, last_us, what);
     ids.push_back(session_id);
   }
   transaction.commit();
@@ -700,6 +724,48 @@ double Store::water_today_ul(const std::string& subject_id, std::chrono::year_mo
   select.step("sum today's water of " + subject_id);
   return select.real(0);
 }
+
+std::map<std::chrono::sys_days, double> Store::session_water_by_day(const std::string& subject_id,
+                                                                  std::chrono::sys_days first,
+                                                                  std::chrono::sys_days last) const {
+  std::map<std::chrono::sys_days, double> by_day;
+  for (auto day = first; day <= last; day += std::chrono::days(1)) {
+    by_day[day] = water_today_ul(subject_id, std::chrono::year_month_day(day));
+  }
+  return by_day;
+}
+
+template <class Record>
+void Store::add_welfare(const Record& row) {
+  using Table = model::RecordingTable<Record>;
+  auto& db = impl_->connection;
+  const std::string what = std::string("add to ") + Table::kName + " of " + row.subject_id;
+  Transaction transaction(db, what);
+  static const std::string kInsert = insert_sql(Table::kName, Table::kFields);
+  Statement insert = db.prepare(kInsert);
+  bind_and_run(insert, row, what);
+  transaction.commit();
+}
+
+template <class Record>
+std::vector<Record> Store::welfare_rows(const std::string& subject_id) const {
+  using Table = model::RecordingTable<Record>;
+  // Rows are read in the order of their second column, the time they were taken (welfare.def).
+  const std::string by = std::string(Table::kFields[0].name);
+  auto select = impl_->connection.prepare(std::string("SELECT * FROM ") + Table::kName + " WHERE ?1 = '' OR " + by +
+                                          " = ?1 ORDER BY " + Table::kFields[1].name + ", rowid");
+  select.bind(1, subject_id);
+  const auto at = column_indices(select);
+  const std::string what = std::string("read the ") + Table::kName + (subject_id.empty() ? "" : " of " + subject_id);
+  std::vector<Record> rows;
+  while (select.step(what)) rows.push_back(read_record<Record>(select, at, Table::kName));
+  return rows;
+}
+
+template void Store::add_welfare<model::Weighing>(const model::Weighing&);
+template void Store::add_welfare<model::WaterGiven>(const model::WaterGiven&);
+template std::vector<model::Weighing> Store::welfare_rows<model::Weighing>(const std::string&) const;
+template std::vector<model::WaterGiven> Store::welfare_rows<model::WaterGiven>(const std::string&) const;
 
 std::string Store::integrity_check() const {
   auto check = impl_->connection.prepare("PRAGMA integrity_check");

@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,6 +30,7 @@
 #include "host/model/device.hpp"
 #include "host/model/recording.hpp"
 #include "host/model/trial_record.hpp"
+#include "host/model/welfare.hpp"
 #include "host/store/store_error.hpp"
 #include "host/task/engine.hpp"
 #include "host/task/rig_config.hpp"
@@ -36,7 +38,7 @@
 
 namespace rig::store {
 
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 inline constexpr int kBusyTimeoutMs = 5000;
 inline constexpr const char* kInterruptedReason = "interrupted (host stopped without ending the session)";
 
@@ -169,10 +171,12 @@ class Store {
   // Records a new session (and upserts its subject) and returns its id. Throws StoreError.
   std::int64_t begin_session(const SessionStart& start);
   // Ends a running session: end time (the clock), reason (e.g. a StopReason name or "operator stop"), and the
-  // summary JSON (any JSON text). Throws StoreError when the session does not exist or has already ended.
+  // summary JSON (any JSON text); in the same transaction, the session's `session` row of water_given (its
+  // trials' rewards; a resumed session's row is replaced). Throws StoreError when the session does not exist or
+  // has already ended.
   void end_session(std::int64_t session_id, const std::string& reason, const std::string& summary_json);
   // Ends every session without an end as interrupted (kInterruptedReason), dated at its last committed trial
-  // (or its start), and returns their ids. Call only from the process that runs the rig, before it starts a
+  // (or its start), with its water_given row as end_session writes it, and returns their ids. Call only from the process that runs the rig, before it starts a
   // session. Throws StoreError.
   std::vector<std::int64_t> mark_interrupted_sessions();
 
@@ -247,13 +251,30 @@ class Store {
   // time zone (midnight to midnight). Throws StoreError.
   double water_today_ul(const std::string& subject_id, std::chrono::year_month_day local_date) const;
 
+  // The rewards of the subject's trials per local day, for each day from `first` to `last` (water_today_ul of
+  // each). Throws StoreError.
+  std::map<std::chrono::sys_days, double> session_water_by_day(const std::string& subject_id, std::chrono::sys_days first,
+                                                               std::chrono::sys_days last) const;
+
+  // Appends a welfare row (model::Weighing or model::WaterGiven, host/model/welfare.def) in one transaction; durable
+  // when it returns. Throws StoreError (nothing written).
+  template <class Record>
+  void add_welfare(const Record& row);
+  // A subject's welfare rows (every subject's when `subject_id` is empty) in time order. Throws StoreError, or
+  // std::invalid_argument naming the field of a malformed row.
+  template <class Record>
+  std::vector<Record> welfare_rows(const std::string& subject_id = {}) const;
+
   // PRAGMA integrity_check: "ok", or SQLite's list of problems. Throws StoreError.
   std::string integrity_check() const;
+
+  // The store's clock (OpenOptions::clock_unix_us, else the system clock), microseconds since the Unix epoch:
+  // the time rows are stamped with. Thread-safe as the clock is.
+  std::int64_t now_unix_us() const;
 
  private:
   struct Impl;
   explicit Store(std::unique_ptr<Impl> impl);
-  std::int64_t now_unix_us() const;
   friend Connection& connection_of(const Store& store);
   std::unique_ptr<Impl> impl_;
 };

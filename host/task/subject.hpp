@@ -2,6 +2,7 @@
 // training stage and water budget.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,6 +26,19 @@ struct AgentSpec {
 // A subjects file that leaves out daily_water_max_ml gets this times daily_water_target_ml (docs/config.md).
 inline constexpr double kDefaultDailyWaterMaxFactor = 1.5;
 
+// A subject's welfare rules (the subjects file's `welfare` mapping, docs/config.md).
+struct WelfareSettings {
+  std::optional<double> baseline_weight_g;  // stated; else the last `rig weigh --baseline`; else the mean of the
+  std::int64_t baseline_weighings = 3;      // first this many weighings
+  double min_weight_percent = 80.0;         // a session does not start below this % of the baseline
+  std::optional<double> daily_water_target_ul_per_g;  // the day's target per gram of baseline (over the
+                                                      // subject's daily_water_target_ml once a baseline is known)
+  std::optional<double> daily_water_min_ml;           // the day's minimum; absent: daily_water_min_ul_per_g
+  double daily_water_min_ul_per_g = 40.0;             //   per gram of baseline (the target before a baseline)
+  double simulated_weight_g = 25.0;  // a simulated subject's body on the simulated rig (docs/config.md)
+  bool operator==(const WelfareSettings&) const = default;
+};
+
 struct Subject {
   std::string id;
   wire::Valve controllable = wire::Valve::kCherry;  // the other flavour is the distractor
@@ -33,6 +47,7 @@ struct Subject {
   std::optional<double> daily_water_max_ml;         // sessions stop before today's water would pass it
                                                     // (a subjects file always sets it: kDefaultDailyWaterMaxFactor)
   std::optional<AgentSpec> simulated_agent;
+  WelfareSettings welfare;
 
   wire::Valve distractor() const {
     return controllable == wire::Valve::kCherry ? wire::Valve::kGrape : wire::Valve::kCherry;

@@ -217,7 +217,7 @@ def cpu_rss_window(samples, rows, skip_s=0.0):
 
 
 def mode_latency(args, workdir):
-    trials = 200 if args.quick else args.trials
+    trials = 100 if args.quick else args.trials
     run = RigRun(args, workdir, "sim", args.speed, "protocol.yaml", max_trials=trials)
     result = run.run_for(0, 0.5, until_exit=True)
     out = {"mode": "latency", "command": run.command, "speed": args.speed, "device": "sim (in-process virtual MCU)"}

@@ -4,7 +4,7 @@
 // playwright-core; no browser is downloaded) while rigd is idle, starts a session with the `rig start` thin
 // client, waits for live trials over the WebSocket, checks the page against /api/status (subject, index values
 // as the page rounds them, the index and weights-by-lag plots, the lick raster, the sync line's health, the link
-// health), saves a screenshot, stops the session with `rig stop`, checks the page's final state against the idle
+// health, a weight recorded through the welfare panel before the session), saves a screenshot, stops the session with `rig stop`, checks the page's final state against the idle
 // status, and shuts rigd down with SIGTERM. Any page error or console error fails the test. Every wait has a
 // deadline; a watchdog kills everything after RIG_BROWSER_TIMEOUT_S seconds (default 100).
 //
@@ -35,6 +35,7 @@ const kMaxTrials = 600;     // more than the test waits for; the session is stop
 // the same on every run (a random seed once gave a mouse that chose one side 98 % of the time and a fit with
 // no standard errors).
 const kSeed = 7;
+const kWeightG = 24.6;  // recorded through the welfare panel before the session
 const kViewport = { width: 1400, height: 1000 };
 const kPlots = ["indices-plot", "weights-plot", "lick-raster"];  // each coloured once the session has data
 const kLickRowsShown = 40;  // app.js's kLickRowsShown
@@ -221,6 +222,25 @@ async function main() {
     expect(n < kMinColouredPixels, `#${id} has ${n} coloured pixels before any data`);
   }
 
+  // The welfare panel while rigd is idle: record today's weight through the dashboard (the session then starts
+  // with it). Without the token nothing is sent; with it the weighing is stored and the panel shows it.
+  await waitFor("the welfare panel to list the subjects", () =>
+    page.evaluate((id) => [...document.getElementById("welfare-subject").options].some((o) => o.value === id), kSubject), 10000);
+  await page.selectOption("#welfare-subject", kSubject);
+  await waitFor(`the welfare panel to show ${kSubject}`, () =>
+    page.evaluate(() => document.getElementById("welfare-weight").textContent.trim() === "not weighed today"), 10000);
+  await page.fill("#weight-g", String(kWeightG));
+  await page.click("#record-weight");
+  const refusedText = await page.textContent("#welfare-result");
+  expect(refusedText.includes("control token"), `recording without a token shows "${refusedText}"`);
+  await page.fill("#token", "browser-test-token");
+  await page.click("#record-weight");
+  await waitFor("the weighing on the welfare panel", () =>
+    page.evaluate((g) => document.getElementById("welfare-weight").dataset.weight === String(g), kWeightG), 10000);
+  const recorded = await (await fetch(url + "/api/subjects/" + kSubject, { signal: AbortSignal.timeout(5000) })).json();
+  expect(recorded.weight_today_g === kWeightG, `GET /api/subjects/${kSubject} has weight_today_g ${recorded.weight_today_g}, recorded ${kWeightG}`);
+  log(`weight ${kWeightG} g recorded through the dashboard: ${await page.textContent("#welfare-weight")}`);
+
   const started = await rigClient(url, "start", "--subject", kSubject, "--protocol", join(args.source, "protocols/distractor.yaml"),
     "--max-trials", String(kMaxTrials), "--seed", String(kSeed), "--token-file", tokenFile);
   log(`rig start: ${started.trim().split("\n")[0]}`);
@@ -304,6 +324,8 @@ async function main() {
     const rows = st.lick_rows.slice(-kLickRowsShown);
     const inWindow = (ms) => ms >= -1000 && ms <= 3000;
     const licks = rows.reduce((n, r) => n + r.licks_ms.cherry.filter(inWindow).length + r.licks_ms.grape.filter(inWindow).length, 0);
+    expect(st.welfare && st.welfare.weight_today_g === kWeightG,
+      `/api/status's welfare shows ${st.welfare && st.welfare.weight_today_g} g, recorded ${kWeightG} g through the dashboard`);
     expect(st.licks_enabled === true, `/api/status says licks_enabled ${st.licks_enabled} with config/rig.sim.yaml`);
     expect(q.lickRaster.rows === rows.length && q.lickRaster.lastTrial === rows[rows.length - 1].trial,
       `the lick raster draws ${q.lickRaster.rows} rows up to trial ${q.lickRaster.lastTrial}; /api/status has ${rows.length} up to trial ${rows[rows.length - 1].trial}`);

@@ -1,12 +1,13 @@
 // The rig's dashboard: loads /api/status, then follows the WebSocket /ws (one JSON event per message:
-// status | session | started | trial | link | fault | finished). When events were dropped (a slow tab), the trial
-// numbers show a gap and the page reloads the whole state from /api/status.
+// status | session | started | trial | link | water | welfare | fault | finished). When events were dropped (a
+// slow tab), the trial numbers show a gap and the page reloads the whole state from /api/status.
 //
 // Test hooks (read by tests/browser/dashboard.test.mjs; plain data-* attributes, no globals): <body data-trials>
 // is the trial count the page shows; each plot's element (#indices-plot, #weights-plot, #wheel-plot) carries
 // data-points (x values plotted) and data-series (y series with at least one finite value), set by setPlotData;
 // the lick raster (#lick-raster) carries data-rows (rows drawn), data-licks (lick ticks drawn) and data-last-trial
-// (the newest row's trial), set by drawLickRaster; the sync pill (#sync) carries data-edges and data-state.
+// (the newest row's trial), set by drawLickRaster; the sync pill (#sync) carries data-edges and data-state; the
+// welfare panel's weight (#welfare-weight) carries data-weight (today's weight in grams, "" when unweighed).
 "use strict";
 
 const kOutcomeTypes = ["none", "controllable", "distractor", "both"];
@@ -275,6 +276,84 @@ function updateTotals(totals, water) {
     const bar = $("water-bar");
     bar.style.width = Math.min(100, 100 * fraction).toFixed(1) + "%";
     bar.classList.toggle("over", fraction > 1);
+    $("water-minimum").textContent = water.daily_minimum_ul != null ? water.daily_minimum_ul.toFixed(0) : "–";
+    $("water-owed").textContent = water.owed_ul != null ? Math.ceil(water.owed_ul) : "–";
+    state.water = water.owed_ul != null ? water : null;
+    renderWelfareWater();
+  }
+}
+
+// The welfare panel: the subject chosen in its list (the session's subject by default), its weight against its
+// baseline and threshold, its water against its minimum; the form records a weighing or water with the token.
+function updateWelfare(w) {
+  if (!w) return;
+  state.welfare = w;
+  const select = $("welfare-subject");
+  if (![...select.options].some((o) => o.value === w.subject)) select.add(new Option(w.subject, w.subject));
+  select.value = w.subject;
+  const g = (v) => (v == null ? "–" : v.toFixed(1) + " g");
+  const weight = $("welfare-weight");
+  weight.textContent = w.weight_today_g == null ? "not weighed today" :
+    `${g(w.weight_today_g)} today` + (w.baseline ? `, ${Math.round(w.percent_of_baseline)}% of baseline ${g(w.baseline.weight_g)}` : "") +
+    ` (threshold ${w.min_weight_percent}%)` + (w.under_threshold ? ": UNDER THRESHOLD, must not train" : "");
+  weight.classList.toggle("bad", !!w.under_threshold);
+  weight.dataset.weight = w.weight_today_g ?? "";
+  renderWelfareWater();
+}
+
+// The panel's water line. For the session's subject the session's live water (trial events) is newer than the
+// panel's last read of the record.
+function renderWelfareWater() {
+  const w = state.welfare;
+  if (!w) return;
+  const live = state.water && w.subject === $("subject").textContent ? state.water : null;
+  const water = w.water;
+  const today = live ? live.today_ul : water.total_today_ul;
+  const owed = live ? live.owed_ul : water.owed_ul;
+  $("welfare-water").textContent = `water today ${today.toFixed(0)} µL` +
+    (live ? ` (this session ${live.session_ul.toFixed(0)})` : ` (sessions ${water.session_today_ul.toFixed(0)}, by hand ${water.by_hand_today_ul.toFixed(0)})`) +
+    ` of a minimum of ${water.minimum_ul.toFixed(0)} µL; top-up owed ${Math.ceil(owed)} µL`;
+}
+
+async function loadWelfare(subject) {
+  try {
+    const res = await fetch("api/subjects/" + encodeURIComponent(subject), { cache: "no-store" });
+    if (res.ok) updateWelfare(await res.json());
+  } catch (e) { /* the server is away */ }
+}
+
+async function loadSubjects() {
+  try {
+    const res = await fetch("api/subjects", { cache: "no-store" });
+    if (!res.ok) return;
+    const list = (await res.json()).subjects || [];
+    const select = $("welfare-subject");
+    for (const w of list) if (![...select.options].some((o) => o.value === w.subject)) select.add(new Option(w.subject, w.subject));
+    if (!state.welfare && list.length) updateWelfare(list[0]);
+  } catch (e) { /* the server is away */ }
+}
+
+async function recordWelfare(record) {
+  const result = $("welfare-result");
+  const say = (text, bad) => { result.textContent = text; result.classList.toggle("bad", bad); };
+  const subject = $("welfare-subject").value;
+  const token = $("token").value.trim();
+  if (!subject) return say("no subject chosen", true);
+  if (!token) return say("enter the rig's control token to record", true);
+  const body = record === "weighings" ? { weight_g: Number($("weight-g").value) }
+    : { volume_ul: Number($("water-ul").value), kind: $("water-kind").value };
+  try {
+    const res = await fetch(`api/subjects/${encodeURIComponent(subject)}/${record}`, {
+      method: "POST", cache: "no-store",
+      headers: { "Content-Type": "application/json", Authorization: "Bearer " + token },
+      body: JSON.stringify(body),
+    });
+    const answer = await res.json().catch(() => ({}));
+    if (!res.ok) return say(`not recorded: ${answer.error || "HTTP " + res.status}`, true);
+    updateWelfare(answer.welfare);
+    say(record === "weighings" ? `recorded ${body.weight_g} g for ${subject}` : `recorded ${body.volume_ul} µL (${body.kind}) for ${subject}`, false);
+  } catch (e) {
+    say("not recorded: the rig did not answer", true);
   }
 }
 
@@ -325,6 +404,7 @@ function applyStatus(s) {
   updateFit(s.fit);
   updateIndices();
   updateWheel(s.wheel);
+  updateWelfare(s.welfare);
   state.lickRows = (s.lick_rows || []).slice(-kLickRowsKept);
   state.licksEnabled = !!s.licks_enabled;
   updateSync(s.sync);
@@ -386,9 +466,12 @@ function onEvent(e) {
       break;
     }
     case "link": updateLink(e.link); break;
+    case "water": updateTotals(null, e.water); break;
+    case "welfare": if (e.welfare && e.welfare.subject === $("welfare-subject").value) updateWelfare(e.welfare); break;
     case "fault": addFault(e.fault); break;
     case "finished":
       updateState("finished", e.end); updateTotals(e.totals, e.water); updateSync(e.sync);
+      if (state.welfare) loadWelfare(state.welfare.subject);
       addLickRows(e.lick_rows); drawLickRaster();
       break;
   }
@@ -418,5 +501,8 @@ window.addEventListener("load", () => {
     drawRaster();
     drawLickRaster();
   });
-  reload().then(connect);
+  $("welfare-subject").addEventListener("change", (e) => loadWelfare(e.target.value));
+  $("record-weight").addEventListener("click", () => recordWelfare("weighings"));
+  $("record-water").addEventListener("click", () => recordWelfare("water"));
+  reload().then(loadSubjects).then(connect);
 });

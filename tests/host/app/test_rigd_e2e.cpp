@@ -12,6 +12,7 @@
 #include <future>
 #include <sstream>
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <spawn.h>
 #include <string>
@@ -167,4 +168,55 @@ TEST(RigdClients, SayClearlyWhenNoRigdAnswers) {
   const Command c = run(std::string(RIG_BINARY) + " status --url " + url);
   EXPECT_EQ(c.exit_code, 1);
   EXPECT_NE(c.output.find("no rigd answering at " + url), std::string::npos) << c.output;
+}
+
+// Issue 17 through rigd: weighings and water recorded through the API (token needed, bad bodies refused with
+// nothing stored), a subject under its threshold refused (403, `rig start` exits 3) until a reason is given,
+// which is stored with the session.
+TEST_F(Rigd, WelfareIsRecordedThroughTheApiAndASubjectUnderThresholdStartsOnlyWithAReason) {
+  const std::map<std::string, std::string> auth{{"Authorization", "Bearer s3cret-token"}};
+  const auto post = [&](const std::string& path, const std::string& body) {
+    return http_request(port_, http::verb::post, path, body, auth);
+  };
+  EXPECT_EQ(http_request(port_, http::verb::post, "/api/subjects/SAVVY/weighings", R"({"weight_g":25})").status, 401u);
+  EXPECT_EQ(post("/api/subjects/NOBODY/weighings", R"({"weight_g":25})").status, 404u);
+  for (const std::string bad : {R"({"weight_g":0})", R"({"weight_g":"25"})", R"({})", R"({"weight_g":25,"grams":1})"}) {
+    const auto r = post("/api/subjects/SAVVY/weighings", bad);
+    EXPECT_EQ(r.status, 400u) << bad << " " << r.body;
+  }
+  EXPECT_EQ(post("/api/subjects/SAVVY/water", R"({"volume_ul":300,"kind":"session"})").status, 400u);
+  auto day = nlohmann::json::parse(http_get(port_, "/api/subjects/SAVVY").body);
+  EXPECT_TRUE(day["weight_today_g"].is_null()) << "nothing stored by the refused requests";
+
+  auto r = post("/api/subjects/SAVVY/weighings", R"({"weight_g":25,"baseline":true})");
+  ASSERT_EQ(r.status, 201u) << r.body;
+  r = post("/api/subjects/SAVVY/weighings", R"({"weight_g":19})");
+  ASSERT_EQ(r.status, 201u) << r.body;
+  EXPECT_EQ(nlohmann::json::parse(r.body)["welfare"]["under_threshold"], true);
+  r = post("/api/subjects/SAVVY/water", R"({"volume_ul":150,"kind":"gel"})");
+  ASSERT_EQ(r.status, 201u) << r.body;
+  EXPECT_EQ(nlohmann::json::parse(r.body)["welfare"]["water"]["by_hand_today_ul"], 150.0);
+  const auto listed = nlohmann::json::parse(http_get(port_, "/api/subjects").body)["subjects"];
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0]["subject"], "SAVVY");
+
+  r = post("/api/sessions", R"({"subject":"SAVVY","max_trials":5})");
+  EXPECT_EQ(r.status, 403u) << r.body;
+  EXPECT_NE(r.body.find("under its threshold"), std::string::npos) << r.body;
+  const Command refused = rig_control("start --subject SAVVY --max-trials 5");
+  EXPECT_EQ(refused.exit_code, 3) << refused.output;
+  EXPECT_EQ(status()["state"], "idle");
+
+  const Command started = rig_control("start --subject SAVVY --max-trials 5 --override-weight \"vet: fine to train\"");
+  ASSERT_EQ(started.exit_code, 0) << started.output;
+  wait_status(idle_after_a_session);
+  const auto sessions = stored_sessions("SAVVY");
+  ASSERT_EQ(sessions.size(), 1u);
+  auto store = rig::store::Store::open(db_, rig::store::OpenOptions::reading());
+  bool stored = false;
+  for (const auto& e : store.events(sessions[0].session_id)) {
+    if (e.kind == "weight_check") stored = nlohmann::json::parse(e.detail_json)["override_reason"] == "vet: fine to train";
+  }
+  EXPECT_TRUE(stored) << "the override's reason is stored with the session";
+  EXPECT_EQ(terminate_rigd(), 0);
 }

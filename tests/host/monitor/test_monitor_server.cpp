@@ -403,6 +403,38 @@ TEST_F(MonitorServerTest, TrialPagesCheckTheirParametersBeforeTheHandler) {
   EXPECT_EQ(calls[1], (std::array<std::int64_t, 3>{3, 120, 10}));
 }
 
+TEST_F(MonitorServerTest, SubjectViewsNeedNoTokenAndRecordsNeedItWithAValidIdAndAJsonBody) {
+  std::vector<std::string> seen;
+  ApiHandlers h;
+  h.subjects = [&](const Reply& reply) {
+    seen.push_back("list");
+    reply({200, {{"subjects", nlohmann::json::array()}}});
+  };
+  h.subject = [&](const std::string& id, const Reply& reply) {
+    seen.push_back("get " + id);
+    reply({200, {{"subject", id}}});
+  };
+  h.record_welfare = [&](const std::string& id, const std::string& record, const nlohmann::json& body, const Reply& reply) {
+    seen.push_back(record + " " + id + " " + body.dump());
+    reply({201, {{"welfare", {{"subject", id}}}}});
+  };
+  start(h);
+  const std::string weighing = R"({"weight_g":24.5})";
+  EXPECT_EQ(http_get(port(), "/api/subjects").status, 200u);
+  EXPECT_EQ(http_get(port(), "/api/subjects/M-012.b_1").status, 200u);
+  EXPECT_EQ(http_get(port(), "/api/subjects/M%2F12").status, 404u) << "only letters, digits, '_', '-', '.'";
+  EXPECT_EQ(http_get(port(), "/api/subjects/" + std::string(65, 'a')).status, 404u);
+  EXPECT_EQ(http_get(port(), "/api/subjects/M1/feedings").status, 404u);
+  EXPECT_EQ(http_get(port(), "/api/subjects/M1/weighings").status, 405u);
+  EXPECT_EQ(http_request(port(), http::verb::post, "/api/subjects/M1/weighings", weighing).status, 401u);
+  EXPECT_EQ(http_request(port(), http::verb::post, "/api/subjects/M1/water", weighing, {{"Authorization", "Bearer wrong"}}).status, 403u);
+  EXPECT_EQ(http_request(port(), http::verb::post, "/api/subjects/M1/weighings", "[1]", kAuth).status, 400u);
+  EXPECT_EQ(http_request(port(), http::verb::post, "/api/subjects/M1/weighings", weighing, kAuth).status, 201u);
+  EXPECT_EQ(http_request(port(), http::verb::post, "/api/subjects/M1/water", R"({"volume_ul":300})", kAuth).status, 201u);
+  EXPECT_EQ(seen, (std::vector<std::string>{"list", "get M-012.b_1", "weighings M1 " + weighing,
+                                            R"(water M1 {"volume_ul":300})"}));
+}
+
 TEST_F(MonitorServerTest, AHandlerThatThrowsAnswers500AndTheServerGoesOn) {
   ApiHandlers h;
   h.sessions = [](const Reply&) { throw std::runtime_error("store unreadable"); };

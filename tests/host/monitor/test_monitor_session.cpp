@@ -81,7 +81,7 @@ TEST(MonitorSession, ASessionRunsToItsEndWithAStuckClientAndTheStatusMatchesIt) 
   const auto server = monitor::MonitorServer::start(options, {}, std::make_unique<app::StatusBoard>());
   app::MonitorContext context{config.subject.id, config.protocol.name, 1000.0, 100.0,
                               [&rig] { return rig.link_stats(); }, [] { return int64_t{42}; },
-                              config.rig_config.sync, config.rig_config.licks.enabled};
+                              config.rig_config.sync, config.rig_config.licks.enabled, 800.0, nullptr};
   app::MonitorObserver view(live, context, [&server](nlohmann::json event) { server->publish(std::move(event)); });
   auto runner = app::SessionRunner::create(io, rig, config, recorder);
   runner->add_observer(&live);
@@ -130,6 +130,8 @@ TEST(MonitorSession, ASessionRunsToItsEndWithAStuckClientAndTheStatusMatchesIt) 
   EXPECT_EQ(status["totals"]["trials"], trials);
   EXPECT_EQ(status["end"]["reason"], end.reason);
   EXPECT_EQ(status["water"]["daily_target_ul"], 1000.0);
+  EXPECT_EQ(status["water"]["daily_minimum_ul"], 800.0);
+  EXPECT_DOUBLE_EQ(status["water"]["owed_ul"].get<double>(), std::max(0.0, 800.0 - status["water"]["today_ul"].get<double>()));
   EXPECT_DOUBLE_EQ(status["water"]["today_ul"].get<double>(),
                    100.0 + status["water"]["session_ul"].get<double>());
   EXPECT_FALSE(status["fit"].is_null());

@@ -46,8 +46,9 @@ TEST(Store, OpenCreatesDirectoriesAndAppliesEveryMigration) {
 }
 
 // Every table's columns (name, type, NOT NULL, default, primary key) and every index, in the layout of
-// schema_v3.txt: version 2's tables as dumped from a database the store made before the trial record was
-// generated from host/model/trial.def, and version 3's recording tables (host/model/recording.def).
+// schema_v4.txt: version 2's tables as dumped from a database the store made before the trial record was
+// generated from host/model/trial.def, version 3's recording tables (host/model/recording.def) and version 4's
+// welfare tables (host/model/welfare.def).
 std::string schema_dump(const Store& store) {
   std::ostringstream out;
   auto tables = connection_of(store).prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
@@ -76,8 +77,8 @@ std::string schema_dump(const Store& store) {
 TEST(Store, SchemaIsUnchangedByTheFieldTable) {
   TempDir dir;
   auto store = Store::open(dir.file("rig.sqlite"));
-  std::ifstream golden(RIG_STORE_TEST_DIR "/schema_v3.txt");
-  ASSERT_TRUE(golden) << "cannot read schema_v3.txt";
+  std::ifstream golden(RIG_STORE_TEST_DIR "/schema_v4.txt");
+  ASSERT_TRUE(golden) << "cannot read schema_v4.txt";
   std::stringstream expected;
   expected << golden.rdbuf();
   EXPECT_EQ(schema_dump(store), expected.str());
@@ -115,8 +116,8 @@ TEST(Store, AVersionOneDatabaseIsMigratedWithItsTrialsReadableAfterwards) {
   const auto path = dir.file("rig.sqlite");
   const auto session_id = testing::store_unended_session(path, 3);
   {
-    // Back to what schema version 1 left: its two trial indices, no recording tables, no later trial columns,
-    // no version 2 or 3 row.
+    // Back to what schema version 1 left: its two trial indices, no recording or welfare tables, no later trial
+    // columns, no version 2, 3 or 4 row.
     auto store = Store::open(path);
     std::string later_columns;
     for (const auto& field : model::kTrialFields) {
@@ -125,7 +126,8 @@ TEST(Store, AVersionOneDatabaseIsMigratedWithItsTrialsReadableAfterwards) {
     connection_of(store).exec(
         "CREATE INDEX trials_by_subject ON trials (subject_id, session_id, trial_number);"
         "CREATE INDEX trials_by_subject_time ON trials (subject_id, committed_at_unix_us);"
-        "DROP TABLE licks; DROP TABLE sync_edges; DROP TABLE camera_runs;" +
+        "DROP TABLE licks; DROP TABLE sync_edges; DROP TABLE camera_runs; DROP TABLE weighings; "
+        "DROP TABLE water_given;" +
             later_columns + "DELETE FROM schema_version WHERE version >= 2",
         "test");
   }

@@ -1,0 +1,207 @@
+#include "host/session/welfare_support.hpp"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <ctime>
+
+#include "host/session/run_support.hpp"
+
+namespace rig::app {
+
+std::chrono::sys_days local_day_of(std::int64_t unix_us) {
+  const auto seconds = static_cast<std::time_t>(unix_us >= 0 ? unix_us / 1'000'000 : (unix_us - 999'999) / 1'000'000);
+  std::tm local{};
+  localtime_r(&seconds, &local);
+  return std::chrono::sys_days(std::chrono::year_month_day{std::chrono::year{local.tm_year + 1900},
+                                                           std::chrono::month{static_cast<unsigned>(local.tm_mon + 1)},
+                                                           std::chrono::day{static_cast<unsigned>(local.tm_mday)}});
+}
+
+std::chrono::sys_days local_today() { return std::chrono::sys_days(today()); }
+
+task::WelfareStatus read_welfare(const store::Store& db, const task::Subject& subject, std::chrono::sys_days today) {
+  const auto first = today - std::chrono::days(task::kWelfareHistoryDays - 1);
+  return task::welfare_status(subject, db.welfare_rows<model::Weighing>(subject.id),
+                              db.welfare_rows<model::WaterGiven>(subject.id),
+                              db.session_water_by_day(subject.id, first, today), today, local_day_of);
+}
+
+namespace {
+
+nlohmann::json optional_json(const std::optional<double>& value) {
+  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+}
+
+}  // namespace
+
+std::vector<std::string> welfare_flags(const task::WelfareStatus& s) {
+  std::vector<std::string> flags;
+  if (s.under_threshold) flags.push_back("under threshold");
+  if (!s.weighed_today()) flags.push_back("unweighed today");
+  if (s.owed_ul > 0.0) flags.push_back("owed " + std::to_string(static_cast<long>(std::ceil(s.owed_ul))) + " uL");
+  return flags;
+}
+
+nlohmann::json welfare_json(const task::WelfareStatus& s) {
+  nlohmann::json days = nlohmann::json::array();
+  for (const auto& d : s.days) {
+    days.push_back({{"day", task::day_text(d.day)},
+                    {"weight_g", optional_json(d.weight_g)},
+                    {"session_ul", d.session_ul},
+                    {"by_hand_ul", d.by_hand_ul}});
+  }
+  nlohmann::json baseline = nullptr;
+  if (s.baseline) {
+    baseline = {{"weight_g", s.baseline->weight_g}, {"source", s.baseline->source}, {"provisional", s.baseline->provisional}};
+  }
+  return {{"subject", s.subject_id},
+          {"baseline", std::move(baseline)},
+          {"weight_today_g", optional_json(s.weight_today_g)},
+          {"percent_of_baseline", optional_json(s.percent_of_baseline)},
+          {"min_weight_percent", s.min_weight_percent},
+          {"under_threshold", s.under_threshold},
+          {"weighed_today", s.weighed_today()},
+          {"water",
+           {{"target_ul", s.target_ul},
+            {"minimum_ul", s.minimum_ul},
+            {"session_today_ul", s.session_today_ul},
+            {"by_hand_today_ul", s.by_hand_today_ul},
+            {"total_today_ul", s.total_today_ul()},
+            {"owed_ul", s.owed_ul}}},
+          {"days", std::move(days)},
+          {"flags", welfare_flags(s)}};
+}
+
+std::string login_name() {
+  if (const char* user = std::getenv("USER"); user && *user) return user;
+  if (const passwd* entry = getpwuid(geteuid()); entry && entry->pw_name) return entry->pw_name;
+  return "unknown";
+}
+
+model::Weighing record_weighing(store::Store& db, const task::Subject& subject, double weight_g, bool baseline,
+                                const std::string& who, const std::string& force_reason) {
+  const auto weighings = db.welfare_rows<model::Weighing>(subject.id);
+  const std::optional<double> last = weighings.empty() ? std::nullopt : std::optional<double>(weighings.back().weight_g);
+  if (const auto problem = task::weight_problem(weight_g, last, !force_reason.empty())) {
+    throw InputError(subject.id + ": " + *problem + "; nothing recorded");
+  }
+  model::Weighing row;
+  row.subject_id = subject.id;
+  row.weighed_at_unix_us = db.now_unix_us();
+  row.weight_g = weight_g;
+  row.baseline = baseline;
+  row.who = who.empty() ? login_name() : who;
+  row.note = force_reason;
+  db.upsert_subject(subject);
+  db.add_welfare(row);
+  return row;
+}
+
+model::WaterGiven record_water(store::Store& db, const task::Subject& subject, double volume_ul, const std::string& kind,
+                               const std::string& who) {
+  if (!std::isfinite(volume_ul) || volume_ul <= 0.0 || volume_ul > 5000.0) {
+    throw InputError(subject.id + ": water given at once is a volume in (0, 5000] uL (the unit is microlitres); nothing recorded");
+  }
+  const model::WaterKind* parsed = model::value_of(model::kWaterKindNames, kind);
+  if (!parsed || *parsed == model::WaterKind::kSession) {
+    throw InputError(subject.id + ": the kind of water given by hand is topup, gel or free, not '" + kind + "'");
+  }
+  model::WaterGiven row;
+  row.subject_id = subject.id;
+  row.given_at_unix_us = db.now_unix_us();
+  row.volume_ul = volume_ul;
+  row.kind = *parsed;
+  row.who = who.empty() ? login_name() : who;
+  db.upsert_subject(subject);
+  db.add_welfare(row);
+  return row;
+}
+
+task::WelfareStatus welfare_at(const std::string& db_path, const task::Subject& subject) {
+  std::error_code ec;
+  if (!std::filesystem::exists(db_path, ec)) {
+    return task::welfare_status(subject, {}, {}, {}, local_today(), local_day_of);
+  }
+  const store::Store db = store::Store::open(db_path, store::OpenOptions::reading());
+  return read_welfare(db, subject, local_today());
+}
+
+namespace {
+
+// The operator's answer, asked until it is a weight that can be recorded; nullopt when the input ended.
+std::optional<double> ask_weight(const WeightSource& source, const task::Subject& subject, std::optional<double> last) {
+  char last_text[48] = "";
+  if (last) std::snprintf(last_text, sizeof last_text, " (last: %.1f g)", *last);
+  std::string prompt = "Weight of " + subject.id + " today, in grams" + last_text + ": ";
+  for (;;) {
+    const std::string answer = source.ask(prompt);
+    if (answer.empty()) return std::nullopt;
+    char* end = nullptr;
+    const double grams = std::strtod(answer.c_str(), &end);
+    while (end && *end == ' ') ++end;
+    const bool number = end != answer.c_str() && end && *end == '\0';
+    const auto problem = number ? task::weight_problem(grams, last, false) : std::optional<std::string>("not a number");
+    if (!problem) return grams;
+    prompt = "  " + *problem + ". Weight in grams: ";
+  }
+}
+
+}  // namespace
+
+WeightCheck check_weight_before_session(store::Store& db, const task::Subject& subject, const WeightSource& source) {
+  const auto today = local_today();
+  const std::string who = source.who.empty() ? login_name() : source.who;
+  auto status = read_welfare(db, subject, today);
+  std::string how;
+  if (source.weight_g) {
+    record_weighing(db, subject, *source.weight_g, false, who);
+    how = "given at the start";
+  } else if (status.weighed_today()) {
+    how = "weighed earlier today";
+  } else {
+    const auto weighings = db.welfare_rows<model::Weighing>(subject.id);
+    const std::optional<double> last =
+        weighings.empty() ? std::nullopt : std::optional<double>(weighings.back().weight_g);
+    // A simulated subject on the simulated rig needs nobody at the terminal (README command (a), the tests).
+    std::optional<double> answer;
+    if (!source.simulated_body && source.ask) answer = ask_weight(source, subject, last);
+    if (source.simulated_body) {
+      record_weighing(db, subject, task::simulated_body_weight_g(subject, today), false, "simulated body");
+      how = "the simulated body's";
+    } else if (answer) {
+      record_weighing(db, subject, *answer, false, who);
+      how = "entered at the start";
+    } else {
+      throw InputError(subject.id + " has not been weighed today: weigh it and give the weight with --weight GRAMS "
+                       "(or `rig weigh " + subject.id + " GRAMS` first)");
+    }
+  }
+  if (how != "weighed earlier today") status = read_welfare(db, subject, today);
+
+  nlohmann::json detail = {{"weight_g", *status.weight_today_g},
+                           {"source", how},
+                           {"baseline_g", status.baseline ? nlohmann::json(status.baseline->weight_g) : nlohmann::json(nullptr)},
+                           {"baseline_source", status.baseline ? nlohmann::json(status.baseline->source) : nlohmann::json(nullptr)},
+                           {"percent_of_baseline", optional_json(status.percent_of_baseline)},
+                           {"min_weight_percent", status.min_weight_percent},
+                           {"under_threshold", status.under_threshold},
+                           {"override_reason", source.override_reason.empty() ? nlohmann::json(nullptr)
+                                                                              : nlohmann::json(source.override_reason)}};
+  if (status.under_threshold && source.override_reason.empty()) {
+    char text[400];
+    std::snprintf(text, sizeof text,
+                  "%s weighs %.1f g today, %.0f%% of its baseline %.1f g (%s): under its threshold of %.0f%%. It must "
+                  "not train today. To run anyway, state why: --override-weight \"REASON\" (stored with the session)",
+                  subject.id.c_str(), *status.weight_today_g, *status.percent_of_baseline, status.baseline->weight_g,
+                  status.baseline->source.c_str(), status.min_weight_percent);
+    throw WelfareRefusal(text);
+  }
+  return {std::move(detail), std::move(status)};
+}
+
+}  // namespace rig::app
