@@ -178,6 +178,19 @@ int run(const RunOptions& o) {
 
   SessionPlan plan = SessionHost::prepare(options, notice);
   plan.config.time_trials = !o.latency_log.empty();
+  // The session's alerts: on the terminal, stored with the session, on the dashboard, and to the webhook.
+  // Declared before the server: destroyed after it (the server's last events may name an alert).
+  std::function<void(const model::Alert&)> publish_alert;
+  AlertSink alerts(plan.inputs.rig.id, plan.inputs.rig.alerts,
+                   AlertOutlets{[](const model::Alert& a) {
+                                  std::fprintf(stderr, "rig: ALERT (%s): %s\n", model::alert_kind_name(a.kind),
+                                               model::alert_line(a).c_str());
+                                },
+                                {},
+                                [&publish_alert](const model::Alert& a) {
+                                  if (publish_alert) publish_alert(a);
+                                },
+                                [](const std::string& text) { std::fprintf(stderr, "rig: alerts: %s\n", text.c_str()); }});
 #if defined(RIG_HAVE_MONITOR)
   // Declared before the server: joined after it, so no handler posts to a pool that is gone.
   boost::asio::thread_pool store_readers(1);
@@ -218,15 +231,18 @@ int run(const RunOptions& o) {
     }
     std::fprintf(stderr, "rig: dashboard at %s\n", server->url().c_str());
     publish = [dashboard = server.get()](nlohmann::json event) { dashboard->publish(std::move(event)); };
+    publish_alert = [dashboard = server.get()](const model::Alert& a) {
+      dashboard->publish({{"type", "alert"}, {"alert", model::alert_json(a)}});
+    };
   }
-  SessionHost host(io, std::move(plan), std::move(publish));
+  SessionHost host(io, std::move(plan), std::move(publish), &alerts);
   running = &host;
   const auto stop_serving = [&] {
     if (server) server->stop();
   };
 #else
   if (o.serve) throw InputError("--serve: this rig was built without the monitor (host/monitor)");
-  SessionHost host(io, std::move(plan));
+  SessionHost host(io, std::move(plan), {}, &alerts);
   const auto stop_serving = [] {};
 #endif
   ProgressLine progress(host.live_fit(), !o.quiet && !o.json_summary);

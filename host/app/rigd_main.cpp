@@ -3,6 +3,7 @@
 // Logs go to stderr, one line per event, without colours unless stderr is a terminal (journald-friendly).
 #include <CLI/CLI.hpp>
 
+#include <boost/asio/system_timer.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -111,6 +112,7 @@ class Daemon {
     // Sessions read the files again when they start (edits are picked up); this catches a bad file at boot.
     const RigFiles files = load_rig_files(options_.config, options_.subjects);
     spdlog::info("rig config {} ({} subjects in {})", files.rig_path, files.subjects.subjects.size(), files.subjects_path);
+    start_alerts(files.rig);
     const auto [address, port] = parse_listen(options_.listen);
     monitor::ServerOptions server_options = dashboard_server_options(address, port, options_.token_file);
     server_options.host_names = options_.host_names;
@@ -253,7 +255,8 @@ class Daemon {
     if (shutting_down_) return reply({503, {{"error", "rigd is shutting down"}}});
     try {
       host_ = std::make_unique<SessionHost>(io_, std::move(*plan),
-                                            [this](nlohmann::json event) { server_->publish(std::move(event)); });
+                                            [this](nlohmann::json event) { server_->publish(std::move(event)); },
+                                            alerts_.get());
     } catch (const std::exception& e) {
       spdlog::error("could not start a session for {}: {}", subject, e.what());
       publish_daemon("idle");
@@ -292,7 +295,58 @@ class Daemon {
     });
   }
 
+  // The alert sink (the journal, the store, the dashboard, the webhook) and the daily welfare check.
+  void start_alerts(const task::RigConfig& rig) {
+    AlertOutlets outlets;
+    outlets.log = [](const model::Alert& a) { spdlog::warn("ALERT ({}): {}", model::alert_kind_name(a.kind), model::alert_line(a)); };
+    outlets.store = [this](const model::Alert& a) {
+      boost::asio::post(readers_, [db = options_.db, a] {
+        try {
+          store::Store::open(db).log_event(a.session_id, "alert", a.raised_at_unix_us, model::alert_json(a).dump());
+        } catch (const std::exception& e) {
+          spdlog::error("could not store an alert: {}", e.what());
+        }
+      });
+    };
+    outlets.publish = [this](const model::Alert& a) {
+      if (server_) server_->publish({{"type", "alert"}, {"alert", model::alert_json(a)}});
+    };
+    outlets.warn = [](const std::string& text) { spdlog::warn("alerts: {}", text); };
+    alerts_ = std::make_unique<AlertSink>(rig.id, rig.alerts, std::move(outlets));
+    if (rig.alerts.welfare_check_minute) schedule_welfare_check(*rig.alerts.welfare_check_minute);
+    if (!rig.alerts.webhook_url.empty()) spdlog::info("alerts go to {}", WebhookUrl::parse(rig.alerts.webhook_url).host);
+  }
+
+  // At `minute_of_day` (local time) every day: an alert for each subject under its threshold or owed water.
+  void schedule_welfare_check(int minute_of_day) {
+    welfare_timer_.expires_at(next_local_minute(minute_of_day));
+    welfare_timer_.async_wait([this, minute_of_day](const boost::system::error_code& ec) {
+      if (ec || shutting_down_) return;
+      boost::asio::post(readers_, [this] { check_welfare(); });
+      schedule_welfare_check(minute_of_day);
+    });
+  }
+
+  // Reader thread: every subject's day, and an alert for each that needs someone.
+  void check_welfare() {
+    try {
+      for (const auto& subject : load_rig_files(options_.config, options_.subjects).subjects.subjects) {
+        const auto day = welfare_at(options_.db, subject);
+        for (const auto& draft : welfare_alerts(day)) {
+          model::Alert alert;
+          alert.kind = draft.kind;
+          alert.text = draft.text;
+          alert.subject_id = subject.id;
+          alerts_->raise(std::move(alert));
+        }
+      }
+    } catch (const std::exception& e) {
+      spdlog::error("the daily welfare check failed: {}", e.what());
+    }
+  }
+
   void close() {
+    welfare_timer_.cancel();
     server_->stop();
     spdlog::info("stopped serving; bye");
     if (on_closed_) on_closed_();
@@ -316,6 +370,8 @@ class Daemon {
   // Store reads for the API (session lists, trial pages), off the io and server threads. Before the server:
   // destroyed after it, so no handler posts to a pool that is gone.
   boost::asio::thread_pool readers_{1};
+  std::unique_ptr<AlertSink> alerts_;  // before the server and the session: outlives both
+  boost::asio::system_timer welfare_timer_{io_};
   std::unique_ptr<monitor::MonitorServer> server_;
   std::unique_ptr<SessionHost> host_;
   SessionLog log_;

@@ -1,5 +1,6 @@
 #include "host/config/rig_config_file.hpp"
 
+#include <cstdio>
 #include <cmath>
 #include <limits>
 
@@ -152,10 +153,39 @@ void read_recording(yaml::Sink& sink, MapReader& root, RigConfig& config) {
   }
 }
 
+void read_alerts(yaml::Sink& sink, MapReader& root, RigConfig& config) {
+  auto alerts = root.mapping("alerts", {"webhook_url", "device_lost_s", "disengaged_trials", "idle_minutes",
+                                        "overrun_minutes", "welfare_check_at"});
+  if (!alerts) return;
+  auto& a = config.alerts;
+  if (alerts->text("webhook_url", a.webhook_url) && !a.webhook_url.starts_with("http://") &&
+      !a.webhook_url.starts_with("https://")) {
+    sink.error(alerts->location("webhook_url"),
+               alerts->path("webhook_url") + ": expected an http:// or https:// URL, got '" + a.webhook_url + "'");
+  }
+  alerts->number("device_lost_s", a.device_lost_s, {0.5, 3600.0, false, false, "seconds in [0.5, 3600]"});
+  alerts->integer("disengaged_trials", a.disengaged_trials, 2, 10000, "a number of trials in [2, 10000]");
+  alerts->number("idle_minutes", a.idle_minutes, {0.1, 1440.0, false, false, "minutes in [0.1, 1440]"});
+  alerts->number("overrun_minutes", a.overrun_minutes, {0.0, 1440.0, false, false, "minutes in [0, 1440]"});
+  std::string at;
+  if (alerts->text("welfare_check_at", at)) {
+    int hours = -1, minutes = -1;
+    char extra = 0;
+    if (std::sscanf(at.c_str(), "%d:%d%c", &hours, &minutes, &extra) == 2 && hours >= 0 && hours < 24 && minutes >= 0 &&
+        minutes < 60 && at.size() == 5) {
+      a.welfare_check_minute = hours * 60 + minutes;
+    } else {
+      sink.error(alerts->location("welfare_check_at"),
+                 alerts->path("welfare_check_at") + ": expected a local time \"HH:MM\" (e.g. \"17:00\"), got '" + at + "'");
+    }
+  }
+}
+
 RigConfig read_rig_config(yaml::Sink& sink, const YAML::Node& document) {
   RigConfig config;
   MapReader root(sink, document, "",
-                 {"rig", "device", "wheel", "cues", "valves", "calibration_max_age_days", "files", "sync", "camera", "licks"});
+                 {"rig", "device", "wheel", "cues", "valves", "calibration_max_age_days", "files", "sync", "camera", "licks",
+                  "alerts"});
   if (auto rig = root.mapping("rig", {"id"}, Need::kRequired)) rig->text("id", config.id, Need::kRequired);
   auto& policy = config.device_policy;
   if (auto device = root.mapping("device", {"kind", "port", "heartbeat_timeout_ms", "max_open_us", "max_open_us_per_s"},
@@ -230,6 +260,7 @@ RigConfig read_rig_config(yaml::Sink& sink, const YAML::Node& document) {
     read_limit(*files, "max_file_bytes", config.max_file_bytes, 1024, std::int64_t{1} << 30, "bytes");
   }
   read_recording(sink, root, config);
+  read_alerts(sink, root, config);
   return config;
 }
 

@@ -26,6 +26,16 @@ inline constexpr Named<wire::TrialOutcome> kOutcomeNames[] = {
 enum class WaterKind : std::uint8_t { kSession, kTopup, kGel, kFree };
 inline constexpr Named<WaterKind> kWaterKindNames[] = {
     {"session", WaterKind::kSession}, {"topup", WaterKind::kTopup}, {"gel", WaterKind::kGel}, {"free", WaterKind::kFree}};
+// What an alert is about (docs/operator-guide.md, "Alerts").
+enum class AlertKind : std::uint8_t {
+  kSessionFailed, kFault, kDeviceLost, kDisengaged, kIdle, kOverrun, kUnderThreshold, kWaterOwed, kTest
+};
+inline constexpr Named<AlertKind> kAlertKindNames[] = {
+    {"session_failed", AlertKind::kSessionFailed}, {"fault", AlertKind::kFault},
+    {"device_lost", AlertKind::kDeviceLost},       {"disengaged", AlertKind::kDisengaged},
+    {"idle", AlertKind::kIdle},                    {"overrun", AlertKind::kOverrun},
+    {"under_threshold", AlertKind::kUnderThreshold}, {"water_owed", AlertKind::kWaterOwed},
+    {"test", AlertKind::kTest}};
 // A device fault bit and what it means for the operator.
 struct FaultText {
   std::uint16_t bit;
@@ -44,6 +54,7 @@ inline const char* side_name(wire::Side side) { return name_of(kSideNames, side)
 inline const char* side_code(wire::Side side) { return side == wire::Side::kLeft ? "L" : "R"; }
 inline const char* flavour_name(wire::Valve valve) { return name_of(kFlavourNames, valve); }
 inline const char* water_kind_name(WaterKind kind) { return name_of(kWaterKindNames, kind); }
+inline const char* alert_kind_name(AlertKind kind) { return name_of(kAlertKindNames, kind); }
 // The outcome's name, or "unknown_<n>" for a value the table lacks. Pure; thread-safe.
 inline std::string outcome_name(wire::TrialOutcome outcome) {
   const char* name = name_of(kOutcomeNames, outcome);

@@ -30,6 +30,7 @@ inline constexpr std::size_t kStatusTrialLimit = 200;
 // spans the whole session at a coarser step.
 inline constexpr std::size_t kStatusIndexLimit = 500;
 inline constexpr std::size_t kStatusFaultLimit = 50;
+inline constexpr std::size_t kStatusAlertLimit = 20;  // the newest alerts (the dashboard's banner), across sessions
 
 // The dashboard server's options for `rig run --serve` and rigd: `address`:`port`, the installed dashboard
 // files, and the control token read from `token_file` ("": none, control is refused). Reads the file;
@@ -109,7 +110,8 @@ class MonitorObserver : public SessionObserver {
 // after a weighing or water was recorded): {type:"status", state: "connecting"|"running"|"finished" (or rigd's
 // "idle"|"starting"), subject, protocol, session_id, device, trials, totals, water, welfare (the subject's day),
 // link, sync, faults[], fit, indices[], trial_log[] (the last kStatusTrialLimit),
-// lick_rows[] (the last kStatusTrialLimit), last_trial, wheel, end, and rigd's daemon, run, last_report}. Bounded in size whatever the session's length.
+// lick_rows[] (the last kStatusTrialLimit), alerts[] (the newest kStatusAlertLimit, kept across sessions),
+// last_trial, wheel, end, and rigd's daemon, run, last_report}. Bounded in size whatever the session's length.
 // Used on the monitor's thread only.
 class StatusBoard : public monitor::StatusModel {
  public:
@@ -123,7 +125,7 @@ class StatusBoard : public monitor::StatusModel {
 
   nlohmann::json session_ = nlohmann::json::object();  // the session's fields
   nlohmann::json daemon_ = nlohmann::json::object();   // rigd's fields, over the session's
-  std::deque<nlohmann::json> faults_, trial_log_, indices_, lick_rows_;
+  std::deque<nlohmann::json> faults_, trial_log_, indices_, lick_rows_, alerts_;
 };
 
 // {sessions: [{session_id, subject, protocol, started_at, ended_at, end_reason, interrupted, trials, left,

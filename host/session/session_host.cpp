@@ -105,7 +105,7 @@ SessionPlan SessionHost::prepare(const SessionHostOptions& options, const Notice
   return plan;
 }
 
-SessionHost::SessionHost(boost::asio::io_context& io, SessionPlan plan, Publish publish)
+SessionHost::SessionHost(boost::asio::io_context& io, SessionPlan plan, Publish publish, AlertSink* alerts)
     : io_(io), options_(std::move(plan.options)), inputs_(std::move(plan.inputs)), db_path_(std::move(plan.db_path)),
       config_(std::move(plan.config)), welfare_(std::move(plan.welfare)) {
   const RunInputs& in = inputs_;
@@ -118,6 +118,13 @@ SessionHost::SessionHost(boost::asio::io_context& io, SessionPlan plan, Publish 
   live_ = std::make_unique<LiveFit>(std::move(plan.history), fit_session_id);
   runner_ = SessionRunner::create(io, device_->rig(), config_, *recorder_);
   runner_->add_observer(live_.get());
+  if (alerts) {
+    alert_view_ = std::make_unique<AlertObserver>(
+        io, *alerts, in.rig.alerts, in.protocol.limits.max_minutes, in.subject.id,
+        [this] { return recorder_->session_id(); },
+        [this](const model::Alert& alert) { recorder_->event("alert", alert.raised_at_unix_us, model::alert_json(alert).dump()); });
+    runner_->add_observer(alert_view_.get());
+  }
 
 #if defined(RIG_HAVE_MONITOR)
   if (publish) {

@@ -12,6 +12,7 @@
 #include <string>
 #include <thread>
 
+#include "alerts.hpp"
 #include "device_factory.hpp"
 #include "live_fit.hpp"
 #include "run_support.hpp"
@@ -75,7 +76,8 @@ class SessionHost {
   // Sets up the device, the recorder, the live fit and the dashboard's view for a prepared session; the
   // session itself starts with start(). Call on the io context's thread (or before it runs). Throws
   // std::runtime_error when the device cannot be set up.
-  SessionHost(boost::asio::io_context& io, SessionPlan plan, Publish publish = {});
+  // `alerts` (may be null; must outlive the host): where the session's alerts go (AlertObserver).
+  SessionHost(boost::asio::io_context& io, SessionPlan plan, Publish publish = {}, AlertSink* alerts = nullptr);
   // Waits for a report still being computed. Destroy it on the io thread, never from inside its own Done.
   ~SessionHost();
   SessionHost(const SessionHost&) = delete;
@@ -124,6 +126,7 @@ class SessionHost {
 #if defined(RIG_HAVE_MONITOR)
   std::unique_ptr<MonitorObserver> monitor_view_;
 #endif
+  std::unique_ptr<AlertObserver> alert_view_;
   std::shared_ptr<SessionRunner> runner_;
   task::WelfareStatus welfare_;  // before the session
   std::thread reporter_;

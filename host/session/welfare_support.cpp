@@ -24,6 +24,23 @@ std::chrono::sys_days local_day_of(std::int64_t unix_us) {
 
 std::chrono::sys_days local_today() { return std::chrono::sys_days(today()); }
 
+std::chrono::system_clock::time_point next_local_minute(int minute_of_day) {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm at{};
+  localtime_r(&now, &at);
+  at.tm_hour = minute_of_day / 60;
+  at.tm_min = minute_of_day % 60;
+  at.tm_sec = 0;
+  at.tm_isdst = -1;
+  std::time_t when = std::mktime(&at);
+  if (when <= now) {
+    ++at.tm_mday;  // mktime normalizes the day and finds the right offset across a DST change
+    at.tm_isdst = -1;
+    when = std::mktime(&at);
+  }
+  return std::chrono::system_clock::from_time_t(when);
+}
+
 task::WelfareStatus read_welfare(const store::Store& db, const task::Subject& subject, std::chrono::sys_days today) {
   const auto first = today - std::chrono::days(task::kWelfareHistoryDays - 1);
   return task::welfare_status(subject, db.welfare_rows<model::Weighing>(subject.id),

@@ -19,6 +19,9 @@ namespace rig::app {
 // the clock, for today); thread-safe.
 std::chrono::sys_days local_day_of(std::int64_t unix_us);
 std::chrono::sys_days local_today();
+// The next time the host's local clock shows `minute_of_day` (0..1439), after now. Reads the clock and the time
+// zone; thread-safe.
+std::chrono::system_clock::time_point next_local_minute(int minute_of_day);
 
 // The subject's welfare day as of `today` from `db`. Reads the database; throws store::StoreError.
 task::WelfareStatus read_welfare(const store::Store& db, const task::Subject& subject, std::chrono::sys_days today);

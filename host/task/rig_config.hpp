@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,17 @@ struct LickSettings {
   bool operator==(const LickSettings&) const = default;
 };
 
+// YAML `alerts:` (docs/config.md): when the rig speaks up, and where it posts.
+struct AlertSettings {
+  std::string webhook_url;          // http:// or https://; empty: alerts are logged, stored and shown only
+  double device_lost_s = 10.0;      // the device away for longer than this
+  std::int64_t disengaged_trials = 20;  // this many trials in a row without a choice
+  double idle_minutes = 5.0;        // no trial completed for this long
+  double overrun_minutes = 15.0;    // a session still running this long past its protocol's max_minutes
+  std::optional<int> welfare_check_minute;  // rigd: minute of the local day ("HH:MM") of the daily welfare check
+  bool operator==(const AlertSettings&) const = default;
+};
+
 struct RigConfig {
   std::string id;
   DeviceKind device_kind = DeviceKind::kSim;
@@ -73,6 +85,7 @@ struct RigConfig {
   SyncSettings sync;
   CameraSettings camera;
   LickSettings licks;
+  AlertSettings alerts;
   // YAML `files:`. Directories (relative to this file) from which rigd's API may name a protocol; empty: the
   // directories of the subjects' stage protocols.
   std::vector<std::string> protocol_dirs;

@@ -1,5 +1,5 @@
-// The rig's dashboard: loads /api/status, then follows the WebSocket /ws (one JSON event per message:
-// status | session | started | trial | link | water | welfare | fault | finished). When events were dropped (a
+// The rig's dashboard: loads /api/status, then follows the WebSocket /ws (one JSON event per message: status |
+// session | started | trial | link | water | welfare | alert | fault | finished). When events were dropped (a
 // slow tab), the trial numbers show a gap and the page reloads the whole state from /api/status.
 //
 // Test hooks (read by tests/browser/dashboard.test.mjs; plain data-* attributes, no globals): <body data-trials>
@@ -7,7 +7,8 @@
 // data-points (x values plotted) and data-series (y series with at least one finite value), set by setPlotData;
 // the lick raster (#lick-raster) carries data-rows (rows drawn), data-licks (lick ticks drawn) and data-last-trial
 // (the newest row's trial), set by drawLickRaster; the sync pill (#sync) carries data-edges and data-state; the
-// welfare panel's weight (#welfare-weight) carries data-weight (today's weight in grams, "" when unweighed).
+// welfare panel's weight (#welfare-weight) carries data-weight (today's weight in grams, "" when unweighed); the
+// alert banner (#alert-banner) carries data-count (alerts shown and not dismissed).
 "use strict";
 
 const kOutcomeTypes = ["none", "controllable", "distractor", "both"];
@@ -368,6 +369,21 @@ function updateLink(link) {
     `resent ${c.retransmitted}, reconnects ${c.reconnects}, device restarts ${c.device_resets}, failed commands ${c.commands_failed}` : "";
 }
 
+// The alert banner: the newest alert not yet dismissed (alerts: newest last), with how many more there are.
+// Dismissing hides the alerts up to the newest one shown; a later alert shows the banner again.
+function showAlerts(alerts) {
+  state.alerts = alerts;
+  const fresh = alerts.filter((a) => a.raised_at_unix_us > (state.alertsSeenUs || 0));
+  const banner = $("alert-banner");
+  banner.dataset.count = fresh.length;
+  banner.hidden = fresh.length === 0;
+  if (!fresh.length) return;
+  const newest = fresh[fresh.length - 1];
+  const when = new Date(newest.raised_at_unix_us / 1000).toLocaleTimeString();
+  $("alert-text").textContent = `${when} ${newest.subject ? newest.subject + ": " : ""}${newest.text}`;
+  $("alert-more").textContent = fresh.length > 1 ? `(+${fresh.length - 1} earlier)` : "";
+}
+
 function addFault(fault) {
   const list = $("faults");
   if (list.querySelector(".muted")) list.innerHTML = "";
@@ -405,6 +421,7 @@ function applyStatus(s) {
   updateIndices();
   updateWheel(s.wheel);
   updateWelfare(s.welfare);
+  showAlerts(s.alerts || []);
   state.lickRows = (s.lick_rows || []).slice(-kLickRowsKept);
   state.licksEnabled = !!s.licks_enabled;
   updateSync(s.sync);
@@ -467,6 +484,7 @@ function onEvent(e) {
     }
     case "link": updateLink(e.link); break;
     case "water": updateTotals(null, e.water); break;
+    case "alert": showAlerts([...(state.alerts || []), e.alert].slice(-20)); break;
     case "welfare": if (e.welfare && e.welfare.subject === $("welfare-subject").value) updateWelfare(e.welfare); break;
     case "fault": addFault(e.fault); break;
     case "finished":
@@ -502,6 +520,11 @@ window.addEventListener("load", () => {
     drawLickRaster();
   });
   $("welfare-subject").addEventListener("change", (e) => loadWelfare(e.target.value));
+  $("alert-dismiss").addEventListener("click", () => {
+    const alerts = state.alerts || [];
+    state.alertsSeenUs = alerts.length ? alerts[alerts.length - 1].raised_at_unix_us : 0;
+    showAlerts(alerts);
+  });
   $("record-weight").addEventListener("click", () => recordWelfare("weighings"));
   $("record-water").addEventListener("click", () => recordWelfare("water"));
   reload().then(loadSubjects).then(connect);

@@ -5,10 +5,8 @@
 
 #include <chrono>
 #include <csignal>
-#include <fcntl.h>
 #include <filesystem>
 #include <random>
-#include <spawn.h>
 #include <string>
 #include <sys/wait.h>
 #include <thread>
@@ -17,8 +15,7 @@
 
 #include "host/store/store.hpp"
 #include "program_test_support.hpp"
-
-extern char** environ;
+#include "support/child_process.hpp"
 
 namespace {
 
@@ -29,16 +26,7 @@ pid_t start_rig(const std::string& db, bool resume, int max_trials) {
                                    "--subject", "SAVVY", "--device", "sim", "--speed", "50", "--max-trials",
                                    std::to_string(max_trials), "--seed", "5", "--crt", "0", "--quiet", "--db", db};
   if (resume) argv.push_back("--resume");
-  std::vector<char*> args;
-  for (auto& a : argv) args.push_back(a.data());
-  args.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  pid_t pid = -1;
-  posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  return pid;
+  return rig::testing::spawn_process(argv);
 }
 
 // How many trials the session has committed (0 before the database or the session exists): a cheap look while
@@ -54,11 +42,7 @@ size_t committed_trials(const std::string& db) {
   }
 }
 
-int wait_exit(pid_t pid) {
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
-}
+using rig::testing::wait_exit;
 
 std::vector<rig::store::StoredTrial> session_trials(const std::string& db) {
   auto store = rig::store::Store::open(db, rig::store::OpenOptions::reading());
