@@ -114,16 +114,20 @@ WebhookSender::~WebhookSender() {
 }
 
 void WebhookSender::send(nlohmann::json body, Done done) {
+  Done dropped_done;
   {
     const std::lock_guard lock(mutex_);
     if (stopping_) return;
     if (queue_.size() >= options_.max_queued) {
+      dropped_done = std::move(queue_.front().done);
       queue_.pop_front();
       ++dropped_;
     }
     queue_.push_back({body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), std::move(done)});
   }
   wake_.notify_all();
+  // Nobody waits forever for a message that will never be sent.
+  if (dropped_done) dropped_done(false, "dropped: more than " + std::to_string(options_.max_queued) + " alerts were waiting");
 }
 
 std::uint64_t WebhookSender::dropped() const {

@@ -36,7 +36,7 @@ struct WebhookUrl {
 class WebhookSender {
  public:
   // How one message ended: delivered (a 2xx answer), or why not after the last try. Called on the sender's
-  // thread.
+  // thread; for a message dropped from a full queue, on the thread of the send() that dropped it.
   using Done = std::function<void(bool delivered, const std::string& detail)>;
   // A failure worth telling once: called (sender's thread) when a message could not be delivered, and not
   // again until a message is delivered.
