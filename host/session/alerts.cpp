@@ -59,9 +59,7 @@ AlertObserver::~AlertObserver() {
   tick_.cancel();
 }
 
-std::int64_t AlertObserver::now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+std::int64_t AlertObserver::now_us() { return steady_now_ns() / 1000; }
 
 void AlertObserver::raise(const std::vector<AlertDraft>& drafts) {
   for (const AlertDraft& d : drafts) {

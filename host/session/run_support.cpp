@@ -2,6 +2,7 @@
 #include "host/config/rig_config_file.hpp"
 #include "host/config/protocol_file.hpp"
 #include "run_support.hpp"
+#include "welfare_support.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -195,13 +196,9 @@ std::string sibling_program(const std::string& name) {
 }
 
 std::chrono::year_month_day today() {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  std::tm local{};
-  localtime_r(&t, &local);
-  return std::chrono::year_month_day{std::chrono::year{local.tm_year + 1900},
-                                     std::chrono::month{static_cast<unsigned>(local.tm_mon + 1)},
-                                     std::chrono::day{static_cast<unsigned>(local.tm_mday)}};
+  const auto now_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::chrono::year_month_day(local_day_of(now_us));
 }
 
 analysis::TrialRecord to_analysis_record(const store::SubjectTrial& t) {

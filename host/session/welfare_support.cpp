@@ -100,11 +100,19 @@ std::string login_name() {
   return "unknown";
 }
 
+namespace {
+
+// The subject's last weighing ever, grams (nullopt: never weighed).
+std::optional<double> last_weight_g(const store::Store& db, const task::Subject& subject) {
+  const auto weighings = db.welfare_rows<model::Weighing>(subject.id);
+  return weighings.empty() ? std::nullopt : std::optional<double>(weighings.back().weight_g);
+}
+
+}  // namespace
+
 model::Weighing record_weighing(store::Store& db, const task::Subject& subject, double weight_g, bool baseline,
                                 const std::string& who, const std::string& force_reason) {
-  const auto weighings = db.welfare_rows<model::Weighing>(subject.id);
-  const std::optional<double> last = weighings.empty() ? std::nullopt : std::optional<double>(weighings.back().weight_g);
-  if (const auto problem = task::weight_problem(weight_g, last, !force_reason.empty())) {
+  if (const auto problem = task::weight_problem(weight_g, last_weight_g(db, subject), !force_reason.empty())) {
     throw InputError(subject.id + ": " + *problem + "; nothing recorded");
   }
   model::Weighing row;
@@ -174,31 +182,28 @@ WeightCheck check_weight_before_session(store::Store& db, const task::Subject& s
   const auto today = local_today();
   const std::string who = source.who.empty() ? login_name() : source.who;
   auto status = read_welfare(db, subject, today);
+  const bool weighed_before = !source.weight_g && status.weighed_today();
   std::string how;
   if (source.weight_g) {
     record_weighing(db, subject, *source.weight_g, false, who);
     how = "given at the start";
-  } else if (status.weighed_today()) {
+  } else if (weighed_before) {
     how = "weighed earlier today";
-  } else {
-    const auto weighings = db.welfare_rows<model::Weighing>(subject.id);
-    const std::optional<double> last =
-        weighings.empty() ? std::nullopt : std::optional<double>(weighings.back().weight_g);
+  } else if (source.simulated_body) {
     // A simulated subject on the simulated rig needs nobody at the terminal (README command (a), the tests).
-    std::optional<double> answer;
-    if (!source.simulated_body && source.ask) answer = ask_weight(source, subject, last);
-    if (source.simulated_body) {
-      record_weighing(db, subject, task::simulated_body_weight_g(subject, today), false, "simulated body");
-      how = "the simulated body's";
-    } else if (answer) {
-      record_weighing(db, subject, *answer, false, who);
-      how = "entered at the start";
-    } else {
+    record_weighing(db, subject, task::simulated_body_weight_g(subject, today), false, "simulated body");
+    how = "the simulated body's";
+  } else {
+    const std::optional<double> answer = source.ask ? ask_weight(source, subject, last_weight_g(db, subject)) : std::nullopt;
+    if (!answer) {
       throw InputError(subject.id + " has not been weighed today: weigh it and give the weight with --weight GRAMS "
                        "(or `rig weigh " + subject.id + " GRAMS` first)");
     }
+    record_weighing(db, subject, *answer, false, who);
+    how = "entered at the start";
   }
-  if (how != "weighed earlier today") status = read_welfare(db, subject, today);
+  // Every way but an earlier weighing today recorded one: the day is read again with it.
+  if (!weighed_before) status = read_welfare(db, subject, today);
 
   nlohmann::json detail = {{"weight_g", *status.weight_today_g},
                            {"source", how},
