@@ -20,6 +20,8 @@
 #include <unistd.h>
 
 #include "host/config/atomic_file.hpp"
+#include "host/lab/lab_pusher.hpp"
+#include "host/lab/pg.hpp"
 #include "command_registry.hpp"
 #include "host/monitor/monitor_server.hpp"
 #include "host/task/diagnostics.hpp"
@@ -114,6 +116,7 @@ class Daemon {
     spdlog::info("rig config {} ({} subjects in {})", files.rig_path, files.subjects.subjects.size(), files.subjects_path);
     start_alerts(files.rig);
     const auto [address, port] = parse_listen(options_.listen);
+    check_lab(files.rig);
     monitor::ServerOptions server_options = dashboard_server_options(address, port, options_.token_file);
     server_options.host_names = options_.host_names;
     server_options.warn = [](const std::string& text) { spdlog::warn("dashboard: {}", text); };
@@ -137,6 +140,7 @@ class Daemon {
     };
     server_ = monitor::MonitorServer::start(server_options, api, std::make_unique<StatusBoard>());
     publish_daemon("idle");
+    start_lab(files.rig);
     spdlog::info("listening on {}", server_->url());
     if (!options_.url_file.empty()) config::write_file_atomically(options_.url_file, server_->url() + "\n");
   }
@@ -287,6 +291,7 @@ class Daemon {
     spdlog::info("session {} recorded in {}: {}", report.value("session_id", nlohmann::json()).dump(), host_->db_path(),
                  end.reason);
     last_report_ = report;
+    if (lab_) lab_->push_soon();  // the session's end and water row reach the lab without waiting an interval
     // Not from inside the host's own callback: the host goes once this handler has returned.
     boost::asio::post(io_, [this] {
       host_.reset();
@@ -315,6 +320,42 @@ class Daemon {
     alerts_ = std::make_unique<AlertSink>(rig.id, rig.alerts, std::move(outlets));
     if (rig.alerts.welfare_check_minute) schedule_welfare_check(*rig.alerts.welfare_check_minute);
     if (!rig.alerts.webhook_url.empty()) spdlog::info("alerts go to {}", WebhookUrl::parse(rig.alerts.webhook_url).host);
+  }
+
+  // A `lab:` section's URL, refused before anything starts when it carries a password or does not parse.
+  void check_lab(const task::RigConfig& rig) {
+    if (rig.lab.url.empty()) return;
+    try {
+      lab::check_conninfo(rig.lab.url);
+    } catch (const lab::LabInputError& e) {
+      throw InputError(rig.source_file + ": lab.url: " + e.what());
+    }
+  }
+
+  // The background push to the lab database (docs/lab.md), with a `lab:` section: its state goes to the status
+  // and the dashboard after every attempt, and into the log when it changes.
+  void start_lab(const task::RigConfig& rig) {
+    if (rig.lab.url.empty()) return;
+    lab::LabPusherOptions options;
+    options.db_path = options_.db;
+    options.conninfo = rig.lab.url;
+    options.rig_id = rig.id;
+    options.interval = std::chrono::milliseconds(static_cast<std::int64_t>(rig.lab.push_interval_s * 1000.0));
+    options.on_state = [this, said = std::string()](const lab::LabPushState& state) mutable {
+      if (state.state != said) {
+        if (state.state == "ok") {
+          spdlog::info("lab {}: pushing (backlog {})", state.server, state.backlog_entries);
+        } else {
+          spdlog::warn("lab {}: {} ({} rows waiting): {}", state.server, state.state, state.backlog_entries, state.last_error);
+        }
+        said = state.state;
+      }
+      boost::asio::post(io_, [this, json = lab::lab_push_state_json(state)] {
+        if (server_) server_->publish({{"type", "lab"}, {"lab", json}});
+      });
+    };
+    lab_ = std::make_unique<lab::LabPusher>(std::move(options));
+    spdlog::info("pushing to the lab database every {} s", rig.lab.push_interval_s);
   }
 
   // At `minute_of_day` (local time) every day: an alert for each subject under its threshold or owed water.
@@ -346,6 +387,7 @@ class Daemon {
   }
 
   void close() {
+    lab_.reset();  // joins the pusher: nothing posts to the server after this
     welfare_timer_.cancel();
     server_->stop();
     spdlog::info("stopped serving; bye");
@@ -373,6 +415,7 @@ class Daemon {
   std::unique_ptr<AlertSink> alerts_;  // before the server and the session: outlives both
   boost::asio::system_timer welfare_timer_{io_};
   std::unique_ptr<monitor::MonitorServer> server_;
+  std::unique_ptr<lab::LabPusher> lab_;  // after the server: stopped first (close(), or destruction)
   std::unique_ptr<SessionHost> host_;
   SessionLog log_;
   int64_t runs_ = 0;

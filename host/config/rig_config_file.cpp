@@ -181,11 +181,18 @@ void read_alerts(yaml::Sink& sink, MapReader& root, RigConfig& config) {
   }
 }
 
+void read_lab(MapReader& root, RigConfig& config) {
+  auto lab = root.mapping("lab", {"url", "push_interval_s"});
+  if (!lab) return;
+  lab->text("url", config.lab.url, Need::kRequired);
+  lab->number("push_interval_s", config.lab.push_interval_s, {0.2, 3600.0, false, false, "seconds in [0.2, 3600]"});
+}
+
 RigConfig read_rig_config(yaml::Sink& sink, const YAML::Node& document) {
   RigConfig config;
   MapReader root(sink, document, "",
                  {"rig", "device", "wheel", "cues", "valves", "calibration_max_age_days", "files", "sync", "camera", "licks",
-                  "alerts"});
+                  "alerts", "lab"});
   if (auto rig = root.mapping("rig", {"id"}, Need::kRequired)) rig->text("id", config.id, Need::kRequired);
   auto& policy = config.device_policy;
   if (auto device = root.mapping("device", {"kind", "port", "heartbeat_timeout_ms", "max_open_us", "max_open_us_per_s"},
@@ -261,6 +268,7 @@ RigConfig read_rig_config(yaml::Sink& sink, const YAML::Node& document) {
   }
   read_recording(sink, root, config);
   read_alerts(sink, root, config);
+  read_lab(root, config);
   return config;
 }
 

@@ -318,6 +318,8 @@ std::optional<nlohmann::json> StatusBoard::apply(const nlohmann::json& event) {
     // The day of the session's subject, or of anyone while no session has one.
     const auto subject = event.value("welfare", nlohmann::json::object()).value("subject", std::string());
     if (!session_.contains("subject") || session_["subject"] == subject) take("welfare");
+  } else if (type == "lab") {
+    lab_ = event["lab"];
   } else if (type == "alert") {
     push_bounded(alerts_, event["alert"], kStatusAlertLimit);
   } else if (type == "fault") {
@@ -339,6 +341,7 @@ nlohmann::json StatusBoard::document() const {
   doc["trial_log"] = nlohmann::json(trial_log_);
   doc["lick_rows"] = nlohmann::json(lick_rows_);
   doc["alerts"] = nlohmann::json(alerts_);
+  if (!lab_.is_null()) doc["lab"] = lab_;
   for (const auto& [key, value] : daemon_.items()) {
     if (!value.is_null()) doc[key] = value;
   }

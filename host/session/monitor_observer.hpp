@@ -111,7 +111,8 @@ class MonitorObserver : public SessionObserver {
 // "idle"|"starting"), subject, protocol, session_id, device, trials, totals, water, welfare (the subject's day),
 // link, sync, faults[], fit, indices[], trial_log[] (the last kStatusTrialLimit),
 // lick_rows[] (the last kStatusTrialLimit), alerts[] (the newest kStatusAlertLimit, kept across sessions),
-// last_trial, wheel, end, and rigd's daemon, run, last_report}. Bounded in size whatever the session's length.
+// last_trial, wheel, end, and rigd's daemon, run, last_report, and lab (rigd's push to the lab database: a "lab"
+// event's {server, state, backlog_entries, oldest_waiting_s, last_push_unix_us, rows_pushed, last_error})}. Bounded in size whatever the session's length.
 // Used on the monitor's thread only.
 class StatusBoard : public monitor::StatusModel {
  public:
@@ -125,6 +126,7 @@ class StatusBoard : public monitor::StatusModel {
 
   nlohmann::json session_ = nlohmann::json::object();  // the session's fields
   nlohmann::json daemon_ = nlohmann::json::object();   // rigd's fields, over the session's
+  nlohmann::json lab_;                                  // rigd's push to the lab (a "lab" event), null without one
   std::deque<nlohmann::json> faults_, trial_log_, indices_, lick_rows_, alerts_;
 };
 

@@ -1,11 +1,15 @@
 #include "host/store/schema.hpp"
 
 #include <algorithm>
+#include <map>
+#include <set>
 #include <stdexcept>
 
 #include "host/model/recording.hpp"
 #include "host/model/welfare.hpp"
 #include "host/model/trial_record.hpp"
+#include "host/store/outbox.hpp"
+#include "host/store/sqlite.hpp"
 
 namespace rig::store {
 namespace {
@@ -136,6 +140,23 @@ CREATE INDEX events_by_session ON events (session_id, event_id);
 DROP INDEX trials_by_subject;
 DROP INDEX trials_by_subject_time;
 )sql"},
+      // The lab (issue 18): a session's uuid (its identity in the lab database and in exports), the store's own
+      // uuid and the rig it was pushed as, and the outbox. The outbox's triggers are generated
+      // (with_outbox_triggers). seq is a plain row id: an acknowledgement deletes up to the batch's last seq,
+      // and every entry written since has a larger one.
+      {5, "ALTER TABLE sessions ADD COLUMN session_uuid TEXT;\n"
+          "UPDATE sessions SET session_uuid = " RIG_SQL_UUID4 ";\n"
+          "CREATE UNIQUE INDEX sessions_by_uuid ON sessions (session_uuid);\n"
+          "CREATE TABLE lab_sync_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);\n"
+          "INSERT INTO lab_sync_state (key, value) VALUES ('store_uuid', " RIG_SQL_UUID4 ");\n"
+          R"sql(CREATE TABLE outbox (
+  seq INTEGER PRIMARY KEY,
+  table_name TEXT NOT NULL,
+  row_key TEXT NOT NULL,
+  deleted INTEGER NOT NULL,
+  queued_at_unix_us INTEGER NOT NULL
+);
+)sql"},
   };
 }
 
@@ -187,11 +208,106 @@ std::vector<Migration> with_recording_tables(std::vector<Migration> migrations) 
   return migrations;
 }
 
+// The tables of the store that the lab does not receive.
+bool is_synced(const std::string& table) {
+  static const std::set<std::string> kPrivate = {"schema_version", "session_states", "outbox", "lab_sync_state"};
+  return !kPrivate.contains(table) && !table.starts_with("sqlite_");
+}
+
+SqlType declared_type(const std::string& declared) {
+  if (declared == "INTEGER") return SqlType::kInteger;
+  if (declared == "REAL") return SqlType::kReal;
+  if (declared == "BLOB") return SqlType::kBlob;
+  return SqlType::kText;
+}
+
+// The synced tables of a database migrated to `version` by `migrations`, as SQLite describes them.
+std::vector<SyncedTable> describe_tables(const std::vector<Migration>& migrations, int version) {
+  Connection db(":memory:", false);
+  for (const auto& migration : migrations) {
+    if (migration.version <= version) db.exec(migration.sql, "describe schema version " + std::to_string(version));
+  }
+  std::vector<SyncedTable> tables;
+  auto names = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY rowid");
+  while (names.step("list tables")) {
+    SyncedTable table{names.text(0), {}, {}};
+    if (!is_synced(table.name)) continue;
+    std::map<std::int64_t, std::string> key_by_position;
+    auto info = db.prepare("SELECT name, type, \"notnull\", pk FROM pragma_table_info(?) ORDER BY cid");
+    info.bind(1, table.name);
+    while (info.step("describe " + table.name)) {
+      table.columns.push_back({info.text(0), declared_type(info.text(1)), info.int64(2) != 0});
+      if (info.int64(3) > 0) key_by_position[info.int64(3)] = info.text(0);
+    }
+    for (const auto& [position, column] : key_by_position) table.key.push_back(column);
+    tables.push_back(std::move(table));
+  }
+  return tables;
+}
+
+// json_array(the row's key) for a trigger on `table` (`row` is NEW or OLD).
+std::string key_expression(const SyncedTable& table, const char* row) {
+  std::string columns;
+  for (const auto& column : table.key) columns += (columns.empty() ? "" : ", ") + std::string(row) + "." + column;
+  return "json_array(" + (table.key.empty() ? std::string(row) + ".rowid" : columns) + ")";
+}
+
+constexpr const char* kNowUnixUs = "CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)";
+
+}  // namespace
+
+std::string enqueue_all_sql(const SyncedTable& table) {
+  std::string order;
+  for (const auto& column : table.key) order += (order.empty() ? "" : ", ") + column;
+  return "INSERT INTO outbox (table_name, row_key, deleted, queued_at_unix_us) SELECT '" + table.name + "', " +
+         key_expression(table, table.name.c_str()) + ", 0, " + kNowUnixUs + " FROM " + table.name + " ORDER BY " +
+         (order.empty() ? std::string("rowid") : order) + ";\n";
+}
+
+namespace {
+
+// For each version from kOutboxVersion on, the outbox's triggers on every synced table that version adds (at
+// kOutboxVersion: all of them), and an entry for each row such a table already holds (an older database's
+// history reaches the lab too).
+std::vector<Migration> with_outbox_triggers(std::vector<Migration> migrations) {
+  std::set<std::string> tracked;
+  for (auto& migration : migrations) {
+    if (migration.version < kOutboxVersion) continue;
+    std::string sql;
+    for (const auto& table : describe_tables(migrations, migration.version)) {
+      if (!tracked.insert(table.name).second) continue;
+      const std::string& t = table.name;
+      const std::string entry = "INSERT INTO outbox (table_name, row_key, deleted, queued_at_unix_us) VALUES ('" + t + "', ";
+      sql += "CREATE TRIGGER outbox_" + t + "_insert AFTER INSERT ON " + t + " BEGIN " + entry +
+             key_expression(table, "NEW") + ", 0, " + kNowUnixUs + "); END;\n";
+      sql += "CREATE TRIGGER outbox_" + t + "_update AFTER UPDATE ON " + t + " BEGIN " + entry +
+             key_expression(table, "NEW") + ", 0, " + kNowUnixUs + "); END;\n";
+      sql += "CREATE TRIGGER outbox_" + t + "_delete AFTER DELETE ON " + t + " BEGIN " + entry +
+             key_expression(table, "OLD") + ", 1, " + kNowUnixUs + "); END;\n";
+      sql += enqueue_all_sql(table);
+    }
+    migration.sql += sql;
+  }
+  return migrations;
+}
+
+std::vector<Migration> table_migrations() { return with_recording_tables(with_trial_columns(written_migrations())); }
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
-  static const std::vector<Migration> kMigrations = with_recording_tables(with_trial_columns(written_migrations()));
+  static const std::vector<Migration> kMigrations = with_outbox_triggers(table_migrations());
   return kMigrations;
+}
+
+const std::vector<SyncedTable>& synced_tables(int version) {
+  static const std::map<int, std::vector<SyncedTable>> kByVersion = [] {
+    std::map<int, std::vector<SyncedTable>> by_version;
+    const auto tables = table_migrations();
+    for (int v = kOutboxVersion; v <= tables.back().version; ++v) by_version[v] = describe_tables(tables, v);
+    return by_version;
+  }();
+  return kByVersion.at(version);
 }
 
 }  // namespace rig::store

@@ -58,7 +58,7 @@ std::int64_t local_midnight_unix_us(std::chrono::year_month_day date) {
 }
 
 constexpr const char* kSessionColumns =
-    "s.session_id, s.subject_id, s.protocol_path, s.protocol_sha256, s.rng_seed, s.started_at_utc, "
+    "s.session_id, s.session_uuid, s.subject_id, s.protocol_path, s.protocol_sha256, s.rng_seed, s.started_at_utc, "
     "s.started_at_unix_us, s.ended_at_utc, s.end_reason, s.interrupted, s.resume_count, "
     "(SELECT COUNT(*) FROM trials t WHERE t.session_id = s.session_id), "
     "(SELECT COUNT(*) FROM trials t WHERE t.session_id = s.session_id AND t.choice = 'L'), "
@@ -68,21 +68,23 @@ constexpr const char* kSessionColumns =
 
 SessionInfo read_session(const Statement& row) {
   SessionInfo info;
-  info.session_id = row.int64(0);
-  info.subject_id = row.text(1);
-  info.protocol_path = row.text(2);
-  info.protocol_sha256 = row.text(3);
-  info.rng_seed = std::stoull(row.text(4));
-  info.started_at_utc = row.text(5);
-  info.started_at_unix_us = row.int64(6);
-  info.ended_at_utc = row.optional_text(7);
-  info.end_reason = row.optional_text(8);
-  info.interrupted = row.int64(9) != 0;
-  info.resume_count = row.int64(10);
-  info.trial_count = row.int64(11);
-  info.left_choices = row.int64(12);
-  info.right_choices = row.int64(13);
-  info.high_side_choices = row.int64(14);
+  int column = 0;
+  info.session_id = row.int64(column++);
+  info.session_uuid = row.text(column++);
+  info.subject_id = row.text(column++);
+  info.protocol_path = row.text(column++);
+  info.protocol_sha256 = row.text(column++);
+  info.rng_seed = std::stoull(row.text(column++));
+  info.started_at_utc = row.text(column++);
+  info.started_at_unix_us = row.int64(column++);
+  info.ended_at_utc = row.optional_text(column++);
+  info.end_reason = row.optional_text(column++);
+  info.interrupted = row.int64(column++) != 0;
+  info.resume_count = row.int64(column++);
+  info.trial_count = row.int64(column++);
+  info.left_choices = row.int64(column++);
+  info.right_choices = row.int64(column++);
+  info.high_side_choices = row.int64(column++);
   return info;
 }
 
@@ -339,8 +341,8 @@ std::int64_t Store::begin_session(const SessionStart& start) {
   db.prepare(
         "INSERT INTO sessions (subject_id, controllable_flavour, protocol_path, protocol_text, protocol_sha256, "
         "rig_config_path, rig_config_text, valve_calibration_json, device_kind, firmware_build_id, hardware_json, "
-        "host_version, rng_seed, started_at_utc, started_at_unix_us, initial_state_json) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        "host_version, rng_seed, started_at_utc, started_at_unix_us, initial_state_json, session_uuid) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, " RIG_SQL_UUID4 ")")
       .bind(1, start.subject.id)
       .bind(2, task::flavour_name(start.subject.controllable))
       .bind(3, start.protocol_path)

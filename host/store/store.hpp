@@ -31,6 +31,7 @@
 #include "host/model/recording.hpp"
 #include "host/model/trial_record.hpp"
 #include "host/model/welfare.hpp"
+#include "host/store/outbox.hpp"
 #include "host/store/store_error.hpp"
 #include "host/task/engine.hpp"
 #include "host/task/rig_config.hpp"
@@ -38,7 +39,7 @@
 
 namespace rig::store {
 
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 inline constexpr int kBusyTimeoutMs = 5000;
 inline constexpr const char* kInterruptedReason = "interrupted (host stopped without ending the session)";
 
@@ -82,6 +83,7 @@ struct SessionStart {
 // A session as the store knows it.
 struct SessionInfo {
   std::int64_t session_id = 0;
+  std::string session_uuid;  // the session's identity outside this database (the lab, exports); random (v4)
   std::string subject_id;
   std::string protocol_path;
   std::string protocol_sha256;
@@ -264,6 +266,25 @@ class Store {
   // std::invalid_argument naming the field of a malformed row.
   template <class Record>
   std::vector<Record> welfare_rows(const std::string& subject_id = {}) const;
+
+  // The outbox (outbox.hpp): up to `max_entries` of its oldest entries, each changed row once with its values as
+  // they are now (a row deleted since is left out; its own entry deletes it). Reads only. Throws StoreError.
+  OutboxBatch outbox_batch(std::size_t max_entries) const;
+  // Removes the outbox's entries up to `last_seq` (a batch the lab has committed), in one transaction. Throws
+  // StoreError.
+  void outbox_acknowledge(std::int64_t last_seq);
+  // Queues every row of every synced table again, in one transaction (`rig sync --all`: a lab restored from an
+  // older backup, or emptied). Returns the entries queued. Throws StoreError.
+  std::int64_t outbox_enqueue_all();
+  // The entries waiting and the oldest one's time. Throws StoreError.
+  OutboxBacklog outbox_backlog() const;
+  // This database's own uuid (made when it reached schema 5; it tells the lab one rig's store from another's).
+  // Throws StoreError.
+  std::string store_uuid() const;
+  // The rig id the database was pushed to the lab as, or nullopt before its first push. Throws StoreError.
+  std::optional<std::string> lab_rig_id() const;
+  // Records the rig id of the first push (kept for every later one). Throws StoreError.
+  void set_lab_rig_id(const std::string& rig_id);
 
   // PRAGMA integrity_check: "ok", or SQLite's list of problems. Throws StoreError.
   std::string integrity_check() const;

@@ -72,6 +72,13 @@ struct AlertSettings {
   bool operator==(const AlertSettings&) const = default;
 };
 
+// YAML `lab:` (docs/lab.md): the lab database rigd pushes the rig's records to.
+struct LabSettings {
+  std::string url;               // a libpq URL or connection string (no password); empty: no lab
+  double push_interval_s = 1.0;  // rigd pushes what is new this often
+  bool operator==(const LabSettings&) const = default;
+};
+
 struct RigConfig {
   std::string id;
   DeviceKind device_kind = DeviceKind::kSim;
@@ -86,6 +93,7 @@ struct RigConfig {
   CameraSettings camera;
   LickSettings licks;
   AlertSettings alerts;
+  LabSettings lab;
   // YAML `files:`. Directories (relative to this file) from which rigd's API may name a protocol; empty: the
   // directories of the subjects' stage protocols.
   std::vector<std::string> protocol_dirs;

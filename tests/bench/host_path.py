@@ -9,6 +9,10 @@
   host_path.py status-load [--minutes 3]               issue 20: a real-time session alone, then with 100 clients
                                                        polling /api/status and 200 WebSocket clients: trial
                                                        timing (go cue -> valve, ITI), faults, link, side by side
+  host_path.py alerts-hang [--minutes 3]               issue 17: a real-time session with a mouse that misses,
+                                                       without alerts, then raising an alert every second miss
+                                                       to a webhook that accepts and never answers: trial
+                                                       timing side by side
   add --quick to any mode for a run of a few seconds (the smoke check)
 
 Every run uses `rig run ... --serve --port 0 --latency-log FILE` with the benchmark subject and protocol copies
@@ -122,7 +126,7 @@ def db_health(db_path):
 class RigRun:
     """`rig run` in the background with the benchmark inputs, sampled from /proc."""
 
-    def __init__(self, args, workdir, device, speed, protocol, max_trials=1000000):
+    def __init__(self, args, workdir, device, speed, protocol, max_trials=1000000, config=None):
         self.log = os.path.join(workdir, "latency.log")
         self.db = os.path.join(workdir, "bench.sqlite")
         self.stderr_path = os.path.join(workdir, "rig.stderr")
@@ -130,7 +134,11 @@ class RigRun:
                "--subjects", os.path.join(HERE, "host_path", "subjects.yaml"),
                "--protocol", os.path.join(HERE, "host_path", protocol), "--device", device,
                "--speed", str(speed), "--max-trials", str(max_trials), "--db", self.db, "--seed", "9",
-               "--crt", "0", "--serve", "--port", "0", "--quiet", "--json-summary", "--latency-log", self.log]
+               "--crt", "0", "--serve", "--port", "0", "--quiet", "--json-summary", "--latency-log", self.log,
+               # today's weight (issue 17): the benchmark subject has no simulated body on a device over a pty
+               "--weight", "25"]
+        if config:
+            cmd += ["--config", config]
         self.command = " ".join(cmd)
         self.stderr = open(self.stderr_path, "w")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self.stderr, text=True)
@@ -227,12 +235,12 @@ def mode_latency(args, workdir):
     return out, result
 
 
-def start_vmcu(args, workdir):
-    """`rig-vmcu` at speed 1 in its own process (the seeded random mouse, no misses); returns the process, its
-    command line and once it has published it, its pty."""
+def start_vmcu(args, workdir, p_miss=0.0):
+    """`rig-vmcu` at speed 1 in its own process (the seeded random mouse, missing a trial with probability
+    `p_miss`); returns the process, its command line and once it has published it, its pty."""
     pty_file = os.path.join(workdir, "vmcu.pty")
     cmd = [os.path.join(args.build, "host", "rig-vmcu"), "--speed", "1", "--pty-file", pty_file,
-           "--mouse", "random", "--p-miss", "0", "--seed", "9"]
+           "--mouse", "random", "--p-miss", str(p_miss), "--seed", "9"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 10
     while not os.path.exists(pty_file) and time.monotonic() < deadline:
@@ -396,54 +404,123 @@ def trial_timing(db_path):
     return {"trials": len(rows), "go_cue_to_valve": stats_ms(cue_to_valve), "choice_to_next_armed": stats_ms(gaps)}
 
 
+def realtime_phase(args, phase_dir, minutes, p_miss=0.0, config=None, load=None):
+    """One real-time session in `phase_dir` (rig-vmcu at speed 1, the real-time protocol): `load(port)` (optional)
+    starts what runs beside it and returns an object whose finish() gives its figures. Returns the phase's figures
+    and the run's result."""
+    os.makedirs(phase_dir)
+    vmcu, _, pty = start_vmcu(args, phase_dir, p_miss)
+    beside = None
+    try:
+        run = RigRun(args, phase_dir, "serial:" + pty, 1, "protocol-realtime.yaml", config=config)
+        if load and run.port:
+            beside = load(run.port)
+        result = run.run_for(minutes * 60, 1.0)
+    finally:
+        beside_result = beside.finish() if beside else None
+        vmcu.send_signal(signal.SIGINT)
+        vmcu.communicate(timeout=30)
+    facts = session_facts(result, run.db)
+    phase = {"command": run.command, "timing": trial_timing(run.db), "latency": latency_summary(result["rows"]),
+             "faults": facts.get("faults", []), "events": facts.get("events", {}), "link": facts.get("link"),
+             "outcomes": facts.get("outcomes", {}), "exit_code": result["exit_code"],
+             "process": cpu_rss_window(run.samples, result["rows"])}
+    if beside_result:
+        phase["beside"] = beside_result
+    if result["exit_code"] != 0:
+        phase["stderr_tail"] = result["stderr_tail"]
+    return phase, result
+
+
 def mode_status_load(args, workdir):
     minutes = 0.25 if args.quick else args.minutes
     out = {"mode": "status-load", "minutes_each": minutes, "pollers": 100, "websockets": 200}
     for phase, loaded in (("alone", False), ("loaded", True)):
-        phase_dir = os.path.join(workdir, phase)
-        os.makedirs(phase_dir)
-        vmcu, _, pty = start_vmcu(args, phase_dir)
-        load = None
+        out[phase], result = realtime_phase(args, os.path.join(workdir, phase), minutes,
+                                            load=(lambda port: DashboardLoad(port, 100, 200)) if loaded else None)
+        if "beside" in out[phase]:
+            out[phase]["dashboard_load"] = out[phase].pop("beside")
+    return out, result
+
+
+class HangingReceiver:
+    """A webhook receiver on 127.0.0.1 that accepts every connection, reads what comes and never answers."""
+
+    def __init__(self):
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.2)
+        self.port = self.listener.getsockname()[1]
+        self.connections, self.bytes = [], 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except socket.timeout:
+                pass
+            else:
+                conn.setblocking(False)
+                self.connections.append(conn)
+            for conn in self.connections:
+                try:
+                    self.bytes += len(conn.recv(1 << 16))
+                except (BlockingIOError, OSError):
+                    pass
+
+    def finish(self):
+        self.stop.set()
+        self.thread.join(5)
+        for conn in self.connections:
+            conn.close()
+        self.listener.close()
+        return {"connections_accepted": len(self.connections), "bytes_received": self.bytes}
+
+
+def mode_alerts_hang(args, workdir):
+    minutes = 0.25 if args.quick else args.minutes
+    p_miss = 0.3
+    out = {"mode": "alerts-hang", "minutes_each": minutes, "p_miss": p_miss}
+    with open(os.path.join(ROOT, "config", "rig.sim.yaml")) as f:
+        rig_yaml = f.read()
+    for phase, hanging in (("no_alerts", False), ("hanging_webhook", True)):
+        receiver = HangingReceiver() if hanging else None
+        config = os.path.join(workdir, phase + ".yaml")
+        with open(config, "w") as f:
+            f.write(rig_yaml)
+            if receiver:
+                # Two misses in a row are an alert: about one alert in ten trials at p_miss 0.3.
+                f.write(f"\nalerts:\n  webhook_url: http://127.0.0.1:{receiver.port}/hook\n"
+                        "  disengaged_trials: 2\n")
         try:
-            run = RigRun(args, phase_dir, "serial:" + pty, 1, "protocol-realtime.yaml")
-            if loaded and run.port:
-                load = DashboardLoad(run.port, 100, 200)
-            result = run.run_for(minutes * 60, 1.0)
+            out[phase], result = realtime_phase(args, os.path.join(workdir, phase), minutes, p_miss, config)
         finally:
-            load_result = load.finish() if load else None
-            vmcu.send_signal(signal.SIGINT)
-            vmcu.communicate(timeout=30)
-        facts = session_facts(result, run.db)
-        out[phase] = {"command": run.command, "timing": trial_timing(run.db), "latency": latency_summary(result["rows"]),
-                      "faults": facts.get("faults", []), "events": facts.get("events", {}), "link": facts.get("link"),
-                      "exit_code": result["exit_code"], "process": cpu_rss_window(run.samples, result["rows"])}
-        if load_result:
-            out[phase]["dashboard_load"] = load_result
-        if result["exit_code"] != 0:
-            out[phase]["stderr_tail"] = result["stderr_tail"]
-        out["_result"] = result
-    return out, out.pop("_result")
+            if receiver:
+                out.setdefault(phase, {})["receiver"] = receiver.finish()
+    return out, result
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("mode", choices=["latency", "realtime", "soak", "status-load"])
+    p.add_argument("mode", choices=["latency", "realtime", "soak", "status-load", "alerts-hang"])
     p.add_argument("--build", default=os.path.join(ROOT, "build", "release"), help="build directory (Release)")
     p.add_argument("--speed", type=float, default=None)
     p.add_argument("--trials", type=int, default=10000, help="latency: trials")
-    p.add_argument("--minutes", type=float, default=None, help="realtime (15), status-load (3 each): wall minutes")
+    p.add_argument("--minutes", type=float, default=None, help="realtime (15), status-load and alerts-hang (3 each): wall minutes")
     p.add_argument("--hours", type=float, default=8, help="soak: simulated hours")
     p.add_argument("--quick", action="store_true", help="a few seconds (smoke check)")
     p.add_argument("--keep", action="store_true", help="keep the work directory (database, logs)")
     p.add_argument("--series", action="store_true", help="soak: include every sample in the output")
     args = p.parse_args()
     if args.speed is None:
-        args.speed = {"latency": 50.0, "soak": 200.0, "realtime": 1.0, "status-load": 1.0}[args.mode]
+        args.speed = {"latency": 50.0, "soak": 200.0, "realtime": 1.0, "status-load": 1.0, "alerts-hang": 1.0}[args.mode]
     if args.minutes is None:
-        args.minutes = 3.0 if args.mode == "status-load" else 15.0
+        args.minutes = 3.0 if args.mode in ("status-load", "alerts-hang") else 15.0
     workdir = tempfile.mkdtemp(prefix="rig-bench-host-")
     out, result = {"latency": mode_latency, "realtime": mode_realtime, "soak": mode_soak,
-                   "status-load": mode_status_load}[args.mode](args, workdir)
+                   "status-load": mode_status_load, "alerts-hang": mode_alerts_hang}[args.mode](args, workdir)
     out["date"] = time.strftime("%Y-%m-%d")
     if args.mode == "soak" and not args.series:
         out["series"] = out["series"][:: max(1, len(out["series"]) // 12)]
@@ -451,7 +528,8 @@ def main():
         out["workdir"] = workdir
     else:
         subprocess.run(["rm", "-rf", workdir])
-    latency = out["loaded"]["latency"] if args.mode == "status-load" else out["latency"]
+    latency = {"status-load": lambda: out["loaded"]["latency"], "alerts-hang": lambda: out["hanging_webhook"]["latency"]}.get(
+        args.mode, lambda: out["latency"])()
     ok = result["exit_code"] == 0 and latency["commit_t1_minus_t0"]["n"] > 0
     if args.mode == "soak":
         ok = ok and out["leak_sanitizer"] == "clean"

@@ -15,15 +15,16 @@ extern char** environ;
 
 namespace rig::testing {
 
-// Starts argv[0] with `argv`: stdin from /dev/null, stdout to `output` (created or truncated), stderr there too
-// when `with_stderr` (else the test's). Returns the pid, or -1 when it could not start.
-inline pid_t spawn_process(std::vector<std::string> argv, const std::string& output = "/dev/null", bool with_stderr = false) {
+// Starts argv[0] with `argv`: stdin from `input` (a file, or a terminal's path), stdout to `output` (created or
+// truncated), stderr there too when `with_stderr` (else the test's). Returns the pid, or -1 when it could not start.
+inline pid_t spawn_process(std::vector<std::string> argv, const std::string& output = "/dev/null", bool with_stderr = false,
+                           const std::string& input = "/dev/null") {
   std::vector<char*> args;
   for (auto& a : argv) args.push_back(a.data());
   args.push_back(nullptr);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 0, input.c_str(), input == "/dev/null" ? O_RDONLY : O_RDWR, 0);
   posix_spawn_file_actions_addopen(&actions, 1, output.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (with_stderr) posix_spawn_file_actions_adddup2(&actions, 1, 2);
   pid_t pid = -1;
@@ -41,8 +42,9 @@ inline int wait_exit(pid_t pid) {
 
 class ChildProcess {
  public:
-  ChildProcess(std::vector<std::string> argv, const std::string& output, bool with_stderr = true)
-      : pid_(spawn_process(std::move(argv), output, with_stderr)) {}
+  ChildProcess(std::vector<std::string> argv, const std::string& output, bool with_stderr = true,
+               const std::string& input = "/dev/null")
+      : pid_(spawn_process(std::move(argv), output, with_stderr, input)) {}
   ~ChildProcess() {
     if (pid_ > 0) {
       ::kill(pid_, SIGKILL);

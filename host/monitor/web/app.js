@@ -256,6 +256,22 @@ function updateSync(sync) {
       (sync.state === "silent" ? ` Silent for more than ${seconds(sync.silent_after_ms)}: check the sync output and its cable.` : "");
 }
 
+// The push to the lab database (rigd with a `lab:` section): hidden without one. The pill carries data-state and
+// data-backlog (outbox entries waiting).
+function updateLab(lab) {
+  const el = $("lab");
+  if (!lab) { el.hidden = true; return; }
+  el.hidden = false;
+  const waiting = lab.backlog_entries === 0 ? "up to date"
+    : `${lab.backlog_entries} waiting` + (lab.oldest_waiting_s == null ? "" : `, oldest ${Math.round(lab.oldest_waiting_s)} s`);
+  const look = { ok: "ok", starting: "", unreachable: "bad", failing: "bad" }[lab.state] ?? "warn";
+  el.textContent = lab.state === "ok" ? `lab ${waiting}` : `lab ${lab.state} (${waiting})`;
+  el.className = "pill " + look;
+  el.title = (lab.server || "") + (lab.last_error ? "\n" + lab.last_error : "");
+  el.dataset.state = lab.state;
+  el.dataset.backlog = lab.backlog_entries;
+}
+
 function updateTotals(totals, water) {
   if (totals) {
     $("trials").textContent = totals.trials;
@@ -425,6 +441,7 @@ function applyStatus(s) {
   state.lickRows = (s.lick_rows || []).slice(-kLickRowsKept);
   state.licksEnabled = !!s.licks_enabled;
   updateSync(s.sync);
+  updateLab(s.lab);
   drawLickRaster();
   if (s.last_trial && s.last_trial.trial_number) $("last-outcome").textContent = describeTrial(s.last_trial);
   drawRaster();
@@ -483,6 +500,7 @@ function onEvent(e) {
       break;
     }
     case "link": updateLink(e.link); break;
+    case "lab": updateLab(e.lab); break;
     case "water": updateTotals(null, e.water); break;
     case "alert": showAlerts([...(state.alerts || []), e.alert].slice(-20)); break;
     case "welfare": if (e.welfare && e.welfare.subject === $("welfare-subject").value) updateWelfare(e.welfare); break;

@@ -6,8 +6,14 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include <fcntl.h>
+#include <stdlib.h>
+
+#include <fstream>
+
 #include "host/store/store.hpp"
 #include "program_test_support.hpp"
+#include "support/child_process.hpp"
 #include "support/run_command.hpp"
 
 namespace {
@@ -35,6 +41,20 @@ class WelfareCli : public ::testing::Test {
     const Command c = rig("subject " + id + " --json");
     EXPECT_EQ(c.exit_code, 0) << c.output;
     return nlohmann::json::parse(c.output);
+  }
+
+  // The detail of the weight_check event of the subject's only session (null, with a failure, when there is none).
+  nlohmann::json weight_check(const std::string& subject) const {
+    const auto db = rig::store::Store::open(db_, rig::store::OpenOptions::reading());
+    const auto sessions = db.sessions(subject);
+    EXPECT_EQ(sessions.size(), 1u);
+    for (const auto& session : sessions) {
+      for (const auto& e : db.events(session.session_id)) {
+        if (e.kind == "weight_check") return nlohmann::json::parse(e.detail_json);
+      }
+    }
+    ADD_FAILURE() << "no weight_check event for " << subject;
+    return nullptr;
   }
 
   std::filesystem::path dir_;
@@ -89,19 +109,10 @@ TEST_F(WelfareCli, ASubjectUnderItsThresholdDoesNotTrainWithoutAStoredReason) {
 
   c = run_session(" --override-weight \"vet approved: recovering from surgery\"");
   ASSERT_EQ(c.exit_code, 0) << c.output;
-  const auto db = rig::store::Store::open(db_, rig::store::OpenOptions::reading());
-  const auto sessions = db.sessions("SAVVY");
-  ASSERT_EQ(sessions.size(), 1u);
-  bool stored = false;
-  for (const auto& e : db.events(sessions[0].session_id)) {
-    if (e.kind != "weight_check") continue;
-    const auto detail = nlohmann::json::parse(e.detail_json);
-    EXPECT_EQ(detail["override_reason"], "vet approved: recovering from surgery");
-    EXPECT_EQ(detail["under_threshold"], true);
-    EXPECT_EQ(detail["weight_g"], 19.5);
-    stored = true;
-  }
-  EXPECT_TRUE(stored) << "the session's weight_check event";
+  const auto detail = weight_check("SAVVY");
+  EXPECT_EQ(detail["override_reason"], "vet approved: recovering from surgery");
+  EXPECT_EQ(detail["under_threshold"], true);
+  EXPECT_EQ(detail["weight_g"], 19.5);
 }
 
 TEST_F(WelfareCli, ASimulatedSubjectIsWeighedByItsBodyAndTheSummarySaysTheTopUpOwed) {
@@ -131,6 +142,37 @@ TEST_F(WelfareCli, ASimulatedSubjectIsWeighedByItsBodyAndTheSummarySaysTheTopUpO
   EXPECT_EQ(listing.exit_code, 0);
   EXPECT_NE(listing.output.find("NAIVE"), std::string::npos);
   EXPECT_NE(listing.output.find("unweighed today"), std::string::npos) << listing.output;
+}
+
+// At a terminal, `rig run` asks for today's weight of a subject that is not simulated, asks again after an answer
+// that is not a weight, and starts the session with the weight given (stdin on a pseudo-terminal).
+TEST_F(WelfareCli, AtATerminalRunAsksForTodaysWeightUntilTheAnswerIsOne) {
+  std::filesystem::copy_file(e2e("protocol.yaml"), dir_ / "protocol.yaml");
+  std::ofstream(dir_ / "subjects.yaml") << "subjects:\n  - id: REAL\n    controllable: cherry\n    stage: protocol.yaml\n"
+                                           "    daily_water_target_ml: 1.0\n";
+  const int terminal = ::posix_openpt(O_RDWR | O_NOCTTY);
+  ASSERT_GE(terminal, 0);
+  ASSERT_EQ(::grantpt(terminal), 0);
+  ASSERT_EQ(::unlockpt(terminal), 0);
+  const std::string answers = "heavy\n24.5\n";
+  ASSERT_EQ(::write(terminal, answers.data(), answers.size()), static_cast<ssize_t>(answers.size()));
+  const auto log = (dir_ / "run.log").string();
+  rig::testing::ChildProcess run({RIG_BINARY, "run", "--subject", "REAL", "--config", e2e("rig.yaml"), "--subjects",
+                                  (dir_ / "subjects.yaml").string(), "--db", db_, "--device", "sim", "--speed", "50",
+                                  "--max-trials", "5", "--seed", "3", "--crt", "0", "--quiet"},
+                                 log, true, ::ptsname(terminal));
+  const int code = run.wait();
+  ::close(terminal);
+  std::ifstream in(log);
+  const std::string output((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_EQ(code, 0) << output;
+  EXPECT_NE(output.find("Weight of REAL today, in grams: "), std::string::npos) << output;
+  EXPECT_NE(output.find("not a number. Weight in grams: "), std::string::npos) << output;
+  const auto detail = weight_check("REAL");
+  EXPECT_EQ(detail["weight_g"], 24.5);
+  EXPECT_EQ(detail["source"], "entered at the start");
+  const auto db = rig::store::Store::open(db_, rig::store::OpenOptions::reading());
+  EXPECT_EQ(db.welfare_rows<rig::model::Weighing>("REAL").size(), 1u);
 }
 
 }  // namespace

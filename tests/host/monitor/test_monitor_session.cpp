@@ -195,6 +195,18 @@ TEST(StatusBoard, KeepsTheLastLickRowsAndForgetsThemWithANewSession) {
   EXPECT_EQ(doc["licks_enabled"], false);
 }
 
+TEST(StatusBoard, KeepsTheLabsNewestStateAcrossSessionsAndNoneWithoutALab) {
+  app::StatusBoard board;
+  EXPECT_FALSE(board.document().contains("lab"));
+  EXPECT_FALSE(board.apply({{"type", "lab"}, {"lab", {{"state", "unreachable"}, {"backlog_entries", 7}}}}).has_value())
+      << "passed on as it is, not answered with the whole status";
+  board.apply({{"type", "lab"}, {"lab", {{"state", "ok"}, {"backlog_entries", 0}}}});
+  board.apply({{"type", "session"}, {"state", "connecting"}});
+  const auto doc = board.document();
+  EXPECT_EQ(doc["lab"]["state"], "ok");
+  EXPECT_EQ(doc["lab"]["backlog_entries"], 0);
+}
+
 TEST(MonitorSession, WheelTracesAreDecimatedToTheLimit) {
   std::vector<device::WheelSamples> batches(10);
   for (int b = 0; b < 10; ++b) {

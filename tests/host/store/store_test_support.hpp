@@ -36,6 +36,13 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// The single integer a query returns (a COUNT(*)).
+inline std::int64_t count(const Store& store, const std::string& sql) {
+  auto select = connection_of(store).prepare(sql);
+  select.step("count");
+  return select.int64(0);
+}
+
 inline SessionStart session_start(const std::string& subject_id, std::uint64_t seed, const task::EngineState& initial) {
   SessionStart start;
   start.subject = synthetic::subject(subject_id);

@@ -17,12 +17,7 @@ using testing::commit;
 using testing::hand_trial;
 using testing::session_start;
 using testing::TempDir;
-
-std::int64_t count(const Store& store, const std::string& sql) {
-  auto select = connection_of(store).prepare(sql);
-  select.step("count");
-  return select.int64(0);
-}
+using testing::count;
 
 std::string pragma(const Store& store, const std::string& name) {
   auto select = connection_of(store).prepare("PRAGMA " + name);
@@ -46,9 +41,9 @@ TEST(Store, OpenCreatesDirectoriesAndAppliesEveryMigration) {
 }
 
 // Every table's columns (name, type, NOT NULL, default, primary key) and every index, in the layout of
-// schema_v4.txt: version 2's tables as dumped from a database the store made before the trial record was
+// schema_v5.txt: version 2's tables as dumped from a database the store made before the trial record was
 // generated from host/model/trial.def, version 3's recording tables (host/model/recording.def) and version 4's
-// welfare tables (host/model/welfare.def).
+// welfare tables (host/model/welfare.def), version 5's session uuid, outbox and lab_sync_state (the lab).
 std::string schema_dump(const Store& store) {
   std::ostringstream out;
   auto tables = connection_of(store).prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
@@ -77,8 +72,8 @@ std::string schema_dump(const Store& store) {
 TEST(Store, SchemaIsUnchangedByTheFieldTable) {
   TempDir dir;
   auto store = Store::open(dir.file("rig.sqlite"));
-  std::ifstream golden(RIG_STORE_TEST_DIR "/schema_v4.txt");
-  ASSERT_TRUE(golden) << "cannot read schema_v4.txt";
+  std::ifstream golden(RIG_STORE_TEST_DIR "/schema_v5.txt");
+  ASSERT_TRUE(golden) << "cannot read schema_v5.txt";
   std::stringstream expected;
   expected << golden.rdbuf();
   EXPECT_EQ(schema_dump(store), expected.str());
@@ -117,22 +112,34 @@ TEST(Store, AVersionOneDatabaseIsMigratedWithItsTrialsReadableAfterwards) {
   const auto session_id = testing::store_unended_session(path, 3);
   {
     // Back to what schema version 1 left: its two trial indices, no recording or welfare tables, no later trial
-    // columns, no version 2, 3 or 4 row.
+    // columns, no session uuid, outbox or its triggers, no version 2 to 5 row.
     auto store = Store::open(path);
     std::string later_columns;
     for (const auto& field : model::kTrialFields) {
       if (field.since_version > 1) later_columns += std::string("ALTER TABLE trials DROP COLUMN ") + field.name + ";";
     }
+    std::string triggers;
+    auto names = connection_of(store).prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'");
+    while (names.step("list triggers")) triggers += "DROP TRIGGER " + names.text(0) + ";";
     connection_of(store).exec(
-        "CREATE INDEX trials_by_subject ON trials (subject_id, session_id, trial_number);"
-        "CREATE INDEX trials_by_subject_time ON trials (subject_id, committed_at_unix_us);"
-        "DROP TABLE licks; DROP TABLE sync_edges; DROP TABLE camera_runs; DROP TABLE weighings; "
-        "DROP TABLE water_given;" +
+        triggers +
+            "CREATE INDEX trials_by_subject ON trials (subject_id, session_id, trial_number);"
+            "CREATE INDEX trials_by_subject_time ON trials (subject_id, committed_at_unix_us);"
+            "DROP TABLE licks; DROP TABLE sync_edges; DROP TABLE camera_runs; DROP TABLE weighings; "
+            "DROP TABLE water_given; DROP TABLE outbox; DROP TABLE lab_sync_state; DROP INDEX sessions_by_uuid; "
+            "ALTER TABLE sessions DROP COLUMN session_uuid;" +
             later_columns + "DELETE FROM schema_version WHERE version >= 2",
         "test");
   }
   auto store = Store::open(path);
   EXPECT_EQ(store.schema_version(), kSchemaVersion);
+  // Everything the old database held waits for the lab: its subject, session, 3 trials, their wheel traces, and
+  // its events; the session got a uuid.
+  EXPECT_EQ(store.outbox_backlog().entries,
+            count(store, "SELECT (SELECT COUNT(*) FROM subjects) + (SELECT COUNT(*) FROM sessions) + "
+                         "(SELECT COUNT(*) FROM trials) + (SELECT COUNT(*) FROM wheel_traces) + (SELECT COUNT(*) FROM events)"));
+  EXPECT_EQ(count(store, "SELECT COUNT(*) FROM outbox WHERE table_name = 'trials'"), 3);
+  EXPECT_EQ(store.sessions().front().session_uuid.size(), 36u);
   EXPECT_EQ(count(store, "SELECT COUNT(*) FROM sqlite_master WHERE name LIKE 'trials_by_%'"), 0);
   EXPECT_EQ(count(store, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN "
                          "('licks', 'sync_edges', 'camera_runs')"),

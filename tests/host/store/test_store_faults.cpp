@@ -46,7 +46,7 @@ class SmallFilesystem {
 
 TEST(StoreFaults, DiskFullFailsTheCommitCleanlyAndKeepsEveryEarlierTrial) {
   TempDir dir;
-  SmallFilesystem fs(dir, "256k");
+  SmallFilesystem fs(dir, "512k");
   if (!fs.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here (" << fs.error() << "); needs root";
   const auto path = fs.file("rig.sqlite");
   std::int64_t session_id = 0;
@@ -68,7 +68,7 @@ TEST(StoreFaults, DiskFullFailsTheCommitCleanlyAndKeepsEveryEarlierTrial) {
         EXPECT_NE(std::string(e.what()).find("disk is full"), std::string::npos) << e.what();
       }
     }
-    ASSERT_TRUE(full) << "the 256 kB filesystem never filled";
+    ASSERT_TRUE(full) << "the 512 kB filesystem never filled";
     ASSERT_GT(committed, 0u);
   }
   auto store = Store::open(path);

@@ -1,0 +1,74 @@
+// rigd's background push to the lab database: its own thread, its own store connection and its own PostgreSQL
+// connection, so a session never waits for the network (DESIGN.md decision 12). Every interval (and at once
+// when asked) it pushes the whole outbox; when the lab is unreachable it says so and tries again next interval,
+// the outbox growing meanwhile.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <thread>
+
+namespace rig::lab {
+
+// Where the push stands, for the rig's status and dashboard.
+struct LabPushState {
+  std::string server;           // "host:port/database as user" once connected, else the URL's host
+  std::string state = "starting";  // starting | ok (the outbox empty at the last push) | unreachable | failing
+  std::int64_t backlog_entries = 0;
+  std::optional<double> oldest_waiting_s;  // age of the oldest outbox entry, when one waits
+  std::optional<std::int64_t> last_push_unix_us;  // the last push that completed
+  std::int64_t rows_pushed = 0;  // since rigd started
+  std::string last_error;        // the last failure, empty once a push succeeds
+};
+
+// The state as the status's `lab` object: {server, state, backlog_entries, oldest_waiting_s, last_push_unix_us,
+// rows_pushed, last_error} (null where unknown). Pure; thread-safe.
+nlohmann::json lab_push_state_json(const LabPushState& state);
+
+struct LabPusherOptions {
+  std::string db_path;   // the rig's store
+  std::string conninfo;  // the lab (checked: no password)
+  std::string rig_id;
+  std::chrono::milliseconds interval{1000};
+  std::size_t batch_entries = 5000;
+  // Called on the pusher's thread after each attempt (tell the dashboard, log a change).
+  std::function<void(const LabPushState&)> on_state;
+  // Wall clock, us since the Unix epoch (tests substitute one).
+  std::function<std::int64_t()> clock_unix_us;
+};
+
+class LabPusher {
+ public:
+  // Starts the thread. Throws LabInputError when options.conninfo carries a password or cannot be parsed.
+  explicit LabPusher(LabPusherOptions options);
+  // Stops the thread (a push in progress ends with its current batch, or at the libpq call it is blocked in
+  // when the network is gone: at most the connection's timeouts) and joins it.
+  ~LabPusher();
+  LabPusher(const LabPusher&) = delete;
+  LabPusher& operator=(const LabPusher&) = delete;
+
+  // Pushes now rather than at the next interval (e.g. after a session ended). Thread-safe.
+  void push_soon();
+  // The last state. Thread-safe.
+  LabPushState state() const;
+
+ private:
+  void run();
+
+  LabPusherOptions options_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  bool soon_ = false;
+  LabPushState state_;
+  std::thread thread_;  // last: started once everything above exists
+};
+
+}  // namespace rig::lab

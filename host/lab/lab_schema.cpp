@@ -1,0 +1,111 @@
+#include "host/lab/lab_schema.hpp"
+
+#include <map>
+#include <set>
+
+#include "host/store/store.hpp"
+
+namespace rig::lab {
+namespace {
+
+std::string column_definition(const store::SyncedColumn& column) {
+  return column.name + " " + lab_column_type(column.type) + (column.not_null ? " NOT NULL" : "");
+}
+
+std::string create_table(const store::SyncedTable& table) {
+  std::string sql = "CREATE TABLE " + table.name + " (\n  rig_id text NOT NULL REFERENCES rigs (rig_id)";
+  if (table.key.empty()) sql += ",\n  " + std::string(store::kRowIdColumn) + " bigint NOT NULL";
+  for (const auto& column : table.columns) sql += ",\n  " + column_definition(column);
+  std::string key = "rig_id";
+  for (const auto& column : table.key.empty() ? std::vector<std::string>{store::kRowIdColumn} : table.key) key += ", " + column;
+  return sql + ",\n  PRIMARY KEY (" + key + ")\n);\n";
+}
+
+std::vector<LabMigration> generate() {
+  std::vector<LabMigration> migrations;
+  std::map<std::string, std::set<std::string>> known;  // table -> columns created by earlier versions
+  for (int version = store::kOutboxVersion; version <= store::kSchemaVersion; ++version) {
+    std::string sql;
+    if (version == store::kOutboxVersion) {
+      sql += R"sql(CREATE TABLE lab_schema_version (
+  version integer PRIMARY KEY,
+  applied_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE rigs (
+  rig_id text PRIMARY KEY,
+  store_uuid text NOT NULL,
+  store_schema_version integer NOT NULL,
+  first_push_at timestamptz NOT NULL DEFAULT now(),
+  last_push_at timestamptz NOT NULL DEFAULT now()
+);
+)sql";
+    }
+    for (const auto& table : store::synced_tables(version)) {
+      auto& columns = known[table.name];
+      if (columns.empty()) {
+        sql += create_table(table);
+        for (const auto& column : table.columns) columns.insert(column.name);
+        continue;
+      }
+      for (const auto& column : table.columns) {
+        if (columns.insert(column.name).second) {
+          sql += "ALTER TABLE " + table.name + " ADD COLUMN " + column.name + " " + lab_column_type(column.type) + ";\n";
+        }
+      }
+    }
+    // Indices for the lab page's and the rigs' reads: a subject's sessions and trials across rigs.
+    if (version == store::kOutboxVersion) {
+      sql += "CREATE INDEX sessions_by_subject ON sessions (subject_id, started_at_unix_us);\n"
+             "CREATE INDEX trials_by_subject ON trials (subject_id, committed_at_unix_us);\n";
+    }
+    migrations.push_back({version, sql});
+  }
+  return migrations;
+}
+
+}  // namespace
+
+const char* lab_column_type(store::SqlType type) {
+  switch (type) {
+    case store::SqlType::kInteger: return "bigint";
+    case store::SqlType::kReal: return "double precision";
+    case store::SqlType::kBlob: return "bytea";
+    case store::SqlType::kText: break;
+  }
+  return "text";
+}
+
+const std::vector<LabMigration>& lab_migrations() {
+  static const std::vector<LabMigration> kMigrations = generate();
+  return kMigrations;
+}
+
+int lab_schema_version(PgConnection& lab) {
+  const auto exists = lab.exec("SELECT to_regclass('lab_schema_version') IS NOT NULL", "read the lab schema version");
+  if (exists.text(0, 0) != "t") return 0;
+  const auto version = lab.exec("SELECT COALESCE(MAX(version), 0) FROM lab_schema_version", "read the lab schema version");
+  return static_cast<int>(version.int64(0, 0));
+}
+
+int migrate_lab(PgConnection& lab) {
+  int before = -1;
+  for (const auto& migration : lab_migrations()) {
+    const std::string what = "migrate the lab schema to version " + std::to_string(migration.version);
+    PgTransaction transaction(lab, what);
+    // One migrator at a time: a second waits here, then finds the version applied.
+    lab.exec("SELECT pg_advisory_xact_lock(7318001)", what);
+    const int current = lab_schema_version(lab);
+    if (before < 0) before = current;
+    if (current > store::kSchemaVersion) {
+      throw LabError("lab database " + lab.server() + ": schema version " + std::to_string(current) +
+                     " is newer than this rig program knows (" + std::to_string(store::kSchemaVersion) + "); upgrade rig");
+    }
+    if (migration.version <= current) continue;
+    lab.exec(migration.sql, what);
+    lab.exec("INSERT INTO lab_schema_version (version) VALUES (" + std::to_string(migration.version) + ")", what);
+    transaction.commit();
+  }
+  return before < 0 ? 0 : before;
+}
+
+}  // namespace rig::lab

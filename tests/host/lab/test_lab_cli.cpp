@@ -1,0 +1,93 @@
+// `rig lab init` and `rig sync` as an operator runs them (issue 18), against a private PostgreSQL server; and
+// `rig sync` killed with SIGKILL mid-push, after which a new push leaves the lab equal to the store.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include "lab_test_support.hpp"
+#include "support/child_process.hpp"
+#include "support/postgres_server.hpp"
+#include "support/run_command.hpp"
+
+namespace rig::lab {
+namespace {
+
+using rig::testing::run_command;
+
+const std::string kRigConfig = RIG_SOURCE_DIR "/config/rig.sim.yaml";  // rig.id: sim-1
+
+class LabCli : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { server_ = std::make_unique<rig::testing::PostgresServer>("lab-cli"); }
+  static void TearDownTestSuite() { server_.reset(); }
+  void SetUp() override {
+    database_ = server_->fresh_database("cli");
+  }
+  std::string url() const { return server_->url(database_); }
+  rig::testing::CommandRun rig(const std::string& arguments) {
+    return run_command(std::string(RIG_BINARY) + " " + arguments + " 2>&1");
+  }
+
+  static std::unique_ptr<rig::testing::PostgresServer> server_;
+  store::testing::TempDir dir_;
+  std::string database_;
+};
+std::unique_ptr<rig::testing::PostgresServer> LabCli::server_;
+
+TEST_F(LabCli, InitCreatesThenSaysThereIsNothingToDo) {
+  const auto created = rig("lab init --url '" + url() + "'");
+  EXPECT_EQ(created.exit_code, 0) << created.output;
+  EXPECT_NE(created.output.find("created at schema version " + std::to_string(store::kSchemaVersion)), std::string::npos)
+      << created.output;
+  const auto again = rig("lab init --url '" + url() + "'");
+  EXPECT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_NE(again.output.find("nothing to do"), std::string::npos) << again.output;
+}
+
+TEST_F(LabCli, BadUrlsAndUnreachableServersAreClearErrors) {
+  const auto password = rig("lab init --url 'postgresql://postgres:secret@127.0.0.1/x'");
+  EXPECT_EQ(password.exit_code, 2) << password.output;
+  EXPECT_NE(password.output.find("~/.pgpass"), std::string::npos) << password.output;
+  EXPECT_EQ(password.output.find("secret"), std::string::npos) << "the password must not be echoed: " << password.output;
+  const auto nobody = rig("lab init --url 'postgresql:///x?host=" + dir_.path().string() + "&port=1&connect_timeout=2'");
+  EXPECT_EQ(nobody.exit_code, 1) << nobody.output;
+  EXPECT_NE(nobody.output.find("cannot connect"), std::string::npos) << nobody.output;
+  const auto no_lab = rig("sync --db " + dir_.file("rig.sqlite"));
+  EXPECT_EQ(no_lab.exit_code, 2) << no_lab.output;
+  EXPECT_NE(no_lab.output.find("--lab"), std::string::npos) << no_lab.output;
+  const auto no_db = rig("sync --db " + dir_.file("none.sqlite") + " --lab '" + url() + "' --config " + kRigConfig);
+  EXPECT_EQ(no_db.exit_code, 2) << no_db.output;
+  EXPECT_NE(no_db.output.find("none.sqlite: no such database file"), std::string::npos) << no_db.output;
+}
+
+TEST_F(LabCli, SyncKilledMidPushThenRunAgainLeavesTheLabEqualToTheStore) {
+  ASSERT_EQ(rig("lab init --url '" + url() + "'").exit_code, 0);
+  const auto db = dir_.file("rig.sqlite");
+  {
+    auto store = store::Store::open(db);
+    testing::fill_rig(store, "M1", 21, 3, 60);
+  }
+  std::mt19937 random(18);  // the kill points; whatever they are, nothing may be lost or duplicated
+  std::uniform_int_distribution<int> delay_ms(0, 400);
+  for (int kill = 0; kill < 3; ++kill) {
+    rig::testing::ChildProcess sync({RIG_BINARY, "sync", "--db", db, "--lab", url(), "--config", kRigConfig, "--batch",
+                                     "40", "--quiet"},
+                                    dir_.file("sync.log"));
+    ASSERT_TRUE(sync.started());
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(random)));
+    sync.signal(SIGKILL);
+    sync.wait();
+  }
+  const auto last = rig("sync --db " + db + " --lab '" + url() + "' --config " + kRigConfig);
+  ASSERT_EQ(last.exit_code, 0) << last.output;
+  EXPECT_NE(last.output.find("as rig sim-1"), std::string::npos) << last.output;
+  auto store = store::Store::open(db);
+  EXPECT_EQ(store.outbox_backlog().entries, 0);
+  PgConnection lab(url());
+  testing::expect_lab_equals(lab, {{&store, "sim-1"}});
+}
+
+}  // namespace
+}  // namespace rig::lab

@@ -1,0 +1,225 @@
+// The lab database (issue 18) against a private PostgreSQL server: the schema generated from the store, pushes
+// of rigs' outboxes, and the faults after which the lab must still equal the union of the rigs' stores.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <memory>
+#include <stdexcept>
+
+#include "lab_test_support.hpp"
+#include "support/postgres_server.hpp"
+
+namespace rig::lab {
+namespace {
+
+using store::Store;
+using testing::expect_lab_equals;
+using testing::fill_rig;
+
+class LabSync : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { server_ = std::make_unique<rig::testing::PostgresServer>("lab-sync"); }
+  static void TearDownTestSuite() { server_.reset(); }
+
+  // A database of its own for each test, with the lab schema.
+  void SetUp() override {
+    database_ = server_->fresh_database("lab");
+    lab_ = std::make_unique<PgConnection>(url());
+    migrate_lab(*lab_);
+  }
+  std::string url() const { return server_->url(database_); }
+  Store open_rig(const std::string& name) { return Store::open(dir_.file(name + ".sqlite")); }
+
+  static std::unique_ptr<rig::testing::PostgresServer> server_;
+  store::testing::TempDir dir_;
+  std::string database_;
+  std::unique_ptr<PgConnection> lab_;
+};
+std::unique_ptr<rig::testing::PostgresServer> LabSync::server_;
+
+TEST(LabSchema, EveryStoreTableIsALabTableWithTheSameColumnsKeyedByRig) {
+  const auto& tables = store::synced_tables(store::kSchemaVersion);
+  std::set<std::string> names;
+  for (const auto& table : tables) names.insert(table.name);
+  EXPECT_EQ(names, (std::set<std::string>{"subjects", "sessions", "trials", "wheel_traces", "events", "licks",
+                                          "sync_edges", "camera_runs", "weighings", "water_given"}));
+  const auto& sql = lab_migrations().front().sql;
+  for (const auto& table : tables) {
+    EXPECT_NE(sql.find("CREATE TABLE " + table.name + " (\n  rig_id text NOT NULL"), std::string::npos) << table.name;
+  }
+  EXPECT_NE(sql.find("PRIMARY KEY (rig_id, session_id, trial_number)"), std::string::npos);
+  EXPECT_NE(sql.find("PRIMARY KEY (rig_id, row_id)"), std::string::npos);
+  EXPECT_NE(sql.find("wheel_traces (\n  rig_id text NOT NULL REFERENCES rigs (rig_id),\n  session_id bigint NOT NULL"),
+            std::string::npos);
+  EXPECT_NE(sql.find("data bytea NOT NULL"), std::string::npos);
+}
+
+TEST(LabSchema, APasswordInTheUrlIsRefusedBeforeAnyConnection) {
+  EXPECT_THROW(check_conninfo("postgresql://rig:secret@lab.example.org/lab"), LabInputError);
+  EXPECT_THROW(check_conninfo("host=lab password=secret"), LabInputError);
+  EXPECT_THROW(check_conninfo("postgresql://[bad"), LabInputError);
+  EXPECT_NO_THROW(check_conninfo("postgresql://rig@lab.example.org/lab?sslmode=verify-full"));
+  EXPECT_NO_THROW(check_conninfo("service=lab"));
+}
+
+TEST_F(LabSync, InitCreatesTheSchemaOnceAndAgainIsANoOp) {
+  EXPECT_EQ(lab_schema_version(*lab_), store::kSchemaVersion);
+  EXPECT_EQ(migrate_lab(*lab_), store::kSchemaVersion);
+  for (const auto& table : store::synced_tables(store::kSchemaVersion)) {
+    const auto columns = lab_->exec("SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE "
+                                    "table_name = $1 ORDER BY ordinal_position",
+                                    {PgParam{table.name}}, "read columns");
+    const int first = table.key.empty() ? 2 : 1;
+    ASSERT_EQ(columns.rows(), first + static_cast<int>(table.columns.size())) << table.name;
+    for (std::size_t i = 0; i < table.columns.size(); ++i) {
+      const int row = first + static_cast<int>(i);
+      EXPECT_EQ(columns.text(row, 0), table.columns[i].name) << table.name;
+      EXPECT_EQ(columns.text(row, 1), lab_column_type(table.columns[i].type)) << table.name;
+      // A key column is NOT NULL in PostgreSQL (SQLite's INTEGER PRIMARY KEY does not say so).
+      const bool key = std::find(table.key.begin(), table.key.end(), table.columns[i].name) != table.key.end();
+      EXPECT_EQ(columns.text(row, 2), table.columns[i].not_null || key ? "NO" : "YES")
+          << table.name << "." << table.columns[i].name;
+    }
+  }
+}
+
+TEST_F(LabSync, APushMakesTheLabEqualTheStoreAndEmptiesTheOutbox) {
+  auto rig = open_rig("a");
+  fill_rig(rig, "M1", 5, 2, 12);
+  // Text that COPY's format must escape: a tab, a newline, a return and a backslash; and UTF-8.
+  rig.log_event(std::nullopt, "note", 0, "{\"text\":\n\t\"back\\\\slash \\\"quoted\\\" \u00b5s\"\r}");
+  EXPECT_GT(rig.outbox_backlog().entries, 0);
+  PushOptions options;
+  options.batch_entries = 20;  // many batches
+  const auto result = push_outbox(rig, *lab_, "rig-a", options);
+  EXPECT_GT(result.batches, 3u);
+  EXPECT_EQ(result.backlog.entries, 0);
+  EXPECT_FALSE(result.backlog.oldest_queued_unix_us.has_value());
+  EXPECT_EQ(rig.outbox_backlog().entries, 0);
+  EXPECT_EQ(result.rows_by_table.at("trials"), 24u);
+  expect_lab_equals(*lab_, {{&rig, "rig-a"}});
+  // Nothing new: a second push sends nothing.
+  EXPECT_EQ(push_outbox(rig, *lab_, "rig-a").rows, 0u);
+  expect_lab_equals(*lab_, {{&rig, "rig-a"}});
+}
+
+TEST_F(LabSync, RowsChangedOrDeletedAfterTheirPushAreChangedOrDeletedInTheLab) {
+  auto rig = open_rig("a");
+  fill_rig(rig, "M1", 7, 1, 5);
+  push_outbox(rig, *lab_, "rig-a");
+  // A resumed session ends again: its sessions row changes, its water row is replaced (deleted, inserted).
+  const auto session_id = rig.sessions().front().session_id;
+  rig.resume_session(session_id, store::ResumeInfo{"fw-test-1", "{}", "0.1.0-test"});
+  rig.end_session(session_id, "operator stop", "{}");
+  EXPECT_GT(rig.outbox_backlog().entries, 0);
+  push_outbox(rig, *lab_, "rig-a");
+  expect_lab_equals(*lab_, {{&rig, "rig-a"}});
+  const auto reasons = lab_->exec("SELECT end_reason, resume_count FROM sessions", "read sessions");
+  ASSERT_EQ(reasons.rows(), 1);
+  EXPECT_EQ(reasons.text(0, 0), "operator stop");
+  EXPECT_EQ(reasons.text(0, 1), "1");
+}
+
+TEST_F(LabSync, ABatchResentAfterItsAcknowledgementWasLostIsNotDuplicated) {
+  auto rig = open_rig("a");
+  fill_rig(rig, "M1", 9, 1, 10);
+  PushOptions losing;
+  losing.batch_entries = 20;
+  int batches = 0;
+  losing.after_lab_commit = [&batches] {
+    if (++batches == 3) throw std::runtime_error("acknowledgement lost");
+  };
+  EXPECT_THROW(push_outbox(rig, *lab_, "rig-a", losing), std::runtime_error);
+  EXPECT_GT(rig.outbox_backlog().entries, 0);
+  const auto resent = push_outbox(rig, *lab_, "rig-a");
+  EXPECT_GT(resent.rows, 0u);
+  expect_lab_equals(*lab_, {{&rig, "rig-a"}});
+}
+
+TEST_F(LabSync, TheServerStoppedMidPushAndRestartedLosesNothingAndDuplicatesNothing) {
+  auto rig = open_rig("a");
+  fill_rig(rig, "M1", 11, 2, 10);
+  PushOptions options;
+  options.batch_entries = 25;
+  int batches = 0;
+  options.after_lab_commit = [&batches] {
+    if (++batches == 2) server_->stop("fast");
+  };
+  EXPECT_THROW(push_outbox(rig, *lab_, "rig-a", options), LabError);
+  const auto left = rig.outbox_backlog().entries;
+  EXPECT_GT(left, 0);
+  // The rig keeps working while the lab is away: its outbox grows.
+  rig.log_event(std::nullopt, "note", 0, R"({"text": "while the lab was down"})");
+  EXPECT_EQ(rig.outbox_backlog().entries, left + 1);
+  EXPECT_THROW(PgConnection{url()}, LabError);
+  server_->start();
+  PgConnection again(url());
+  push_outbox(rig, again, "rig-a");
+  expect_lab_equals(again, {{&rig, "rig-a"}});
+}
+
+TEST_F(LabSync, TwoRigsPushingTheSameSubjectKeepBothHistories) {
+  auto a = open_rig("a");
+  auto b = open_rig("b");
+  fill_rig(a, "M1", 13, 1, 8);
+  fill_rig(b, "M1", 14, 2, 6);
+  PushOptions small;
+  small.batch_entries = 10;
+  // Interleaved, as two rigs would.
+  for (int i = 0; i < 3; ++i) {
+    PushOptions one = small;
+    int n = 0;
+    one.after_lab_commit = [&n] {
+      if (++n == 2) throw std::runtime_error("pause");
+    };
+    EXPECT_THROW(push_outbox(a, *lab_, "rig-a", one), std::runtime_error);
+    n = 0;
+    EXPECT_THROW(push_outbox(b, *lab_, "rig-b", one), std::runtime_error);
+  }
+  push_outbox(a, *lab_, "rig-a", small);
+  push_outbox(b, *lab_, "rig-b", small);
+  expect_lab_equals(*lab_, {{&a, "rig-a"}, {&b, "rig-b"}});
+  const auto sessions = lab_->exec("SELECT COUNT(*), COUNT(DISTINCT session_uuid) FROM sessions WHERE subject_id = 'M1'", "count");
+  EXPECT_EQ(sessions.text(0, 0), "3");
+  EXPECT_EQ(sessions.text(0, 1), "3");
+}
+
+TEST_F(LabSync, AStoreAndARigIdBelongTogether) {
+  auto a = open_rig("a");
+  auto b = open_rig("b");
+  fill_rig(a, "M1", 15, 1, 2);
+  fill_rig(b, "M2", 16, 1, 2);
+  push_outbox(a, *lab_, "rig-a");
+  EXPECT_EQ(a.lab_rig_id(), "rig-a");
+  // The same store as another rig: refused, nothing pushed.
+  a.log_event(std::nullopt, "note", 0, "{}");
+  try {
+    push_outbox(a, *lab_, "rig-x");
+    FAIL() << "a store pushed as another rig";
+  } catch (const LabInputError& e) {
+    EXPECT_NE(std::string(e.what()).find("was pushed to the lab as rig \"rig-a\""), std::string::npos) << e.what();
+  }
+  // Another store with a rig id the lab knows: refused, nothing pushed.
+  try {
+    push_outbox(b, *lab_, "rig-a");
+    FAIL() << "two stores as one rig";
+  } catch (const LabInputError& e) {
+    EXPECT_NE(std::string(e.what()).find("belongs to another rig's store"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(lab_->exec("SELECT COUNT(*) FROM sessions WHERE subject_id = 'M2'", "count").text(0, 0), "0");
+  EXPECT_EQ(lab_->exec("SELECT COUNT(*) FROM rigs", "count").text(0, 0), "1");
+}
+
+TEST_F(LabSync, AnOlderLabIsRefusedWithTheCommandThatMigratesIt) {
+  lab_->exec("DELETE FROM lab_schema_version WHERE version = " + std::to_string(store::kSchemaVersion), "downgrade");
+  auto rig = open_rig("a");
+  try {
+    push_outbox(rig, *lab_, "rig-a");
+    FAIL() << "pushed to an older lab";
+  } catch (const LabError& e) {
+    EXPECT_NE(std::string(e.what()).find("rig lab init"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace rig::lab

@@ -1,0 +1,122 @@
+// A private PostgreSQL server for a test (issue 18: no mock of PostgreSQL): initdb into a fresh directory,
+// started with pg_ctl on a Unix socket in that directory and on 127.0.0.1 at a free port, stopped and removed
+// when the object goes. Debian's server binaries (RIG_PG_BINDIR, installed by scripts/setup); as root (CI) the
+// server runs as the `postgres` user, since initdb refuses root. fsync is off: the tests check the rig's
+// behaviour when the server stops, restarts or hangs, not PostgreSQL's durability.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cstdio>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+
+#include "support/run_command.hpp"
+
+#ifndef RIG_PG_BINDIR
+#error "RIG_PG_BINDIR: the directory of initdb and pg_ctl (tests/CMakeLists.txt)"
+#endif
+
+namespace rig::testing {
+
+class PostgresServer {
+ public:
+  // Creates and starts the server in TMPDIR/rig-pg-NAME-PID. Throws std::runtime_error with the tools' output.
+  explicit PostgresServer(const std::string& name)
+      : dir_(std::filesystem::temp_directory_path() / ("rig-pg-" + name + "-" + std::to_string(::getpid()))),
+        port_(free_port()) {
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    if (::geteuid() == 0) as_user_ = "runuser -u postgres -- ";
+    if (!as_user_.empty()) run_checked("chown postgres " + dir_.string(), "chown");
+    run_checked(as_user_ + RIG_PG_BINDIR "/initdb -D " + data() + " -U postgres -A trust --no-sync -E UTF8 --locale=C",
+                "initdb");
+    start();
+  }
+  ~PostgresServer() {
+    run_command(as_user_ + RIG_PG_BINDIR "/pg_ctl stop -D " + data() + " -m immediate -w >/dev/null 2>&1");
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+  PostgresServer(const PostgresServer&) = delete;
+  PostgresServer& operator=(const PostgresServer&) = delete;
+
+  // Starts (or restarts after stop()) the server and waits until it accepts connections.
+  void start() {
+    run_checked(as_user_ + RIG_PG_BINDIR "/pg_ctl start -w -t 60 -D " + data() + " -l " + (dir_ / "server.log").string() +
+                    " -o \"-k " + dir_.string() + " -p " + std::to_string(port_) +
+                    " -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=120\"",
+                "pg_ctl start");
+  }
+  // Stops the server: `fast` ends its sessions (as a restart would), `immediate` as a crash.
+  void stop(const std::string& mode = "fast") {
+    run_checked(as_user_ + RIG_PG_BINDIR "/pg_ctl stop -w -D " + data() + " -m " + mode, "pg_ctl stop");
+  }
+
+  // A libpq URL for `database` as `user` over the Unix socket.
+  std::string url(const std::string& database = "postgres", const std::string& user = "postgres") const {
+    return "postgresql:///" + database + "?host=" + dir_.string() + "&port=" + std::to_string(port_) + "&user=" + user;
+  }
+  // The same over TCP to 127.0.0.1 (through a proxy, for instance).
+  std::string tcp_url(int port, const std::string& database = "postgres", const std::string& user = "postgres") const {
+    return "postgresql://" + user + "@127.0.0.1:" + std::to_string(port) + "/" + database;
+  }
+  // Runs SQL with psql as the superuser; returns its output (unaligned, tuples only). Throws on failure.
+  std::string psql(const std::string& sql, const std::string& database = "postgres") const {
+    const std::string sql_file = (dir_ / "query.sql").string();
+    {
+      std::FILE* f = std::fopen(sql_file.c_str(), "w");
+      if (!f) throw std::runtime_error("cannot write " + sql_file);
+      std::fputs(sql.c_str(), f);
+      std::fclose(f);
+    }
+    const auto run = run_command("psql -X -q -A -t -v ON_ERROR_STOP=1 -d '" + url(database) + "' -f " + sql_file + " 2>&1");
+    if (run.exit_code != 0) throw std::runtime_error("psql: " + run.output);
+    return run.output;
+  }
+  // A fresh, empty database for the running test: PREFIX_testname in lower case (dropped first if an earlier run
+  // left it). Returns its name.
+  std::string fresh_database(const std::string& prefix) const {
+    std::string name = prefix + "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    psql("DROP DATABASE IF EXISTS " + name + "; CREATE DATABASE " + name + ";");
+    return name;
+  }
+  int port() const { return port_; }
+  const std::filesystem::path& dir() const { return dir_; }
+
+ private:
+  std::string data() const { return (dir_ / "data").string(); }
+
+  static int free_port() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = 0;
+    socklen_t length = sizeof address;
+    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+      if (fd >= 0) ::close(fd);
+      throw std::runtime_error("no free TCP port on 127.0.0.1");
+    }
+    ::close(fd);
+    return ntohs(address.sin_port);
+  }
+
+  void run_checked(const std::string& command, const std::string& what) const {
+    const auto run = run_command(command + " 2>&1");
+    if (run.exit_code != 0) throw std::runtime_error(what + " failed (" + command + "):\n" + run.output);
+  }
+
+  std::filesystem::path dir_;
+  int port_;
+  std::string as_user_;
+};
+
+}  // namespace rig::testing
