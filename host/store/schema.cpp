@@ -274,7 +274,7 @@ std::vector<Migration> with_outbox_triggers(std::vector<Migration> migrations) {
   for (auto& migration : migrations) {
     if (migration.version < kOutboxVersion) continue;
     std::string sql;
-    for (const auto& table : describe_tables(migrations, migration.version)) {
+    for (const auto& table : synced_tables(migration.version)) {
       if (!tracked.insert(table.name).second) continue;
       const std::string& t = table.name;
       const std::string entry = "INSERT INTO outbox (table_name, row_key, deleted, queued_at_unix_us) VALUES ('" + t + "', ";
