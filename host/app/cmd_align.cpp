@@ -158,7 +158,7 @@ int run_align(const AlignOptions& options) {
   return rig::app::kExitOk;
 }
 
-const rig::app::CommandRegistration kRegistration{
+const rig::app::CommandRegistration kAlignRegistration{
     "align", "Put a session on a Neuropixels recording's clock from the sync pulses both recorded",
     [](CLI::App& command) {
       auto options = std::make_shared<AlignOptions>();

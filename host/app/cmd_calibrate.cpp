@@ -242,7 +242,7 @@ int calibrate(const CalibrateOptions& o) {
   return kExitOk;
 }
 
-const CommandRegistration kRegistration{
+const CommandRegistration kCalibrateRegistration{
     "calibrate", "Measure a valve's calibration (pulses you weigh) and write the table into the rig config",
     [](CLI::App& command) {
       auto o = std::make_shared<CalibrateOptions>();

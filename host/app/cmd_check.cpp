@@ -50,7 +50,7 @@ int run_check(const CheckOptions& options) {
   return report.ok() ? rig::app::kExitOk : rig::app::kExitInvalid;
 }
 
-const rig::app::CommandRegistration kRegistration{
+const rig::app::CommandRegistration kCheckRegistration{
     "check", "Validate protocol, rig config and subjects files (exit 2 with FILE:LINE:COL: messages)",
     [](CLI::App& command) {
       auto options = std::make_shared<CheckOptions>();

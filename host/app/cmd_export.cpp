@@ -61,7 +61,7 @@ int run_export(const ExportOptions& options) {
   return rig::app::kExitOk;
 }
 
-const rig::app::CommandRegistration kRegistration{
+const rig::app::CommandRegistration kExportRegistration{
     "export", "Export a session's trials, wheel, licks, sync edges or camera frames as CSV or JSON Lines",
     [](CLI::App& command) {
       auto options = std::make_shared<ExportOptions>();

@@ -117,7 +117,7 @@ int run_fit(const FitArguments& args) {
   return rig::app::kExitOk;
 }
 
-const rig::app::CommandRegistration kRegistration{
+const rig::app::CommandRegistration kFitRegistration{
     "fit", "Fit the trial-history regression of one subject (weights, indices, randomization test)",
     [](CLI::App& command) {
       auto args = std::make_shared<FitArguments>();

@@ -9,7 +9,7 @@
 
 namespace {
 
-const rig::app::CommandRegistration kRegistration{
+const rig::app::CommandRegistration kPortsRegistration{
     "ports", "List serial ports that could be a rig board (Arduino Mega and common USB-serial chips first)",
     [](CLI::App& command) {
       auto all = std::make_shared<bool>(false);

@@ -115,7 +115,7 @@ int run_report(const ReportArguments& args) {
   return rig::app::kExitOk;
 }
 
-const rig::app::CommandRegistration kRegistration{
+const rig::app::CommandRegistration kReportRegistration{
     "report", "Draw the weights-by-lag and index-scatter figure (SVG and PNG) for one or more subjects",
     [](CLI::App& command) {
       auto args = std::make_shared<ReportArguments>();

@@ -284,7 +284,7 @@ int run(const RunOptions& o) {
   return end->error ? kExitFailure : kExitOk;
 }
 
-const CommandRegistration kRegistration{
+const CommandRegistration kRunRegistration{
     "run", "Run one training session for a subject (simulated rig by default) and print its summary",
     [](CLI::App& command) {
       auto o = std::make_shared<RunOptions>();

@@ -46,7 +46,7 @@ int run_sessions(const SessionsOptions& options) {
   return rig::app::kExitOk;
 }
 
-const rig::app::CommandRegistration kRegistration{
+const rig::app::CommandRegistration kSessionsRegistration{
     "sessions", "List stored sessions with trial counts, start/end, end reason and choice counts",
     [](CLI::App& command) {
       auto options = std::make_shared<SessionsOptions>();

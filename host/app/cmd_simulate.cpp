@@ -135,7 +135,7 @@ int simulate(const SimulateOptions& o) {
   return kExitOk;
 }
 
-const CommandRegistration kRegistration{
+const CommandRegistration kSimulateRegistration{
     "simulate", "Simulate sessions of an agent on a protocol (no device, no clock) and store them",
     [](CLI::App& command) {
       auto o = std::make_shared<SimulateOptions>();

@@ -8,7 +8,7 @@
 
 namespace {
 
-const rig::app::CommandRegistration kRegistration{
+const rig::app::CommandRegistration kVersionRegistration{
     "version", "Print the host version and the wire protocol version", [](CLI::App&) {
       return [] {
         std::printf("rig %s (wire protocol %u)\n", RIG_HOST_VERSION,

@@ -28,7 +28,7 @@ struct CommandSpec {
 };
 
 // Registers a subcommand at static-initialisation time:
-//   static const rig::app::CommandRegistration kRegistration{"fit", "Fit ...", [](CLI::App& cmd) {...}};
+//   static const rig::app::CommandRegistration kFitRegistration{"fit", "Fit ...", [](CLI::App& cmd) {...}};
 // Not thread-safe; only for namespace-scope objects in the `rig` executable.
 struct CommandRegistration {
   CommandRegistration(std::string name, std::string description, CommandSetup setup);

@@ -301,6 +301,14 @@ Store Store::open(const std::string& path, OpenOptions options) {
     if (migration.version <= version) continue;
     const std::string what = "migrate to schema version " + std::to_string(migration.version);
     Transaction transaction(db, what);
+    // Another process (rigd's lab pusher, a second `rig` command) may have opened the same new file at the same
+    // time and applied this migration since the version was read: read it again under the write lock.
+    {
+      auto current = db.prepare("SELECT COALESCE(MAX(version), 0) FROM schema_version");
+      current.step(what);
+      version = static_cast<int>(current.int64(0));
+    }
+    if (migration.version <= version) continue;
     db.exec(migration.sql, what);
     db.prepare("INSERT INTO schema_version (version, applied_at_utc) VALUES (?, ?)")
         .bind(1, migration.version)

@@ -16,7 +16,6 @@ namespace {
 
 using Host = SimavrHost;
 using Session = SimavrSession;
-constexpr double kCyclesPerUs = SimavrBoard::kCyclesPerUs;
 
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return NAN;

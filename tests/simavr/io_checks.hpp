@@ -12,6 +12,9 @@
 
 namespace rig::device {
 
+// The simulated board's clock: cycles per microsecond, to turn cycle stamps into times.
+inline constexpr double kCyclesPerUs = SimavrBoard::kCyclesPerUs;
+
 inline wire::SetSync default_sync(uint32_t seed) {
   wire::SetSync m{};
   m.enabled = 1;

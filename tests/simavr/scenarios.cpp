@@ -15,7 +15,6 @@ namespace {
 
 using Host = SimavrHost;
 using Session = SimavrSession;
-constexpr double kCyclesPerUs = SimavrBoard::kCyclesPerUs;
 
 struct Checker {
   ScenarioReport& report;

@@ -18,7 +18,7 @@
 #include <unistd.h>
 #include <vector>
 
-#include "../monitor/monitor_client.hpp"
+#include "support/http_client.hpp"
 #include "host/store/store.hpp"
 #include "program_test_support.hpp"
 #include "support/run_command.hpp"
@@ -27,8 +27,8 @@ extern char** environ;
 
 namespace rig_test {
 
-using rig::monitor::testing::http_get;
-using rig::monitor::testing::http_request;
+using rig::testing::http_get;
+using rig::testing::http_request;
 namespace http = boost::beast::http;
 
 constexpr auto kPatience = std::chrono::seconds(120);

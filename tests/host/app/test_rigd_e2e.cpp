@@ -159,12 +159,7 @@ TEST(RigdStartup, RefusesABadRigConfigNamingTheFileLineAndField) {
 }
 
 TEST(RigdClients, SayClearlyWhenNoRigdAnswers) {
-  // A port nobody listens on: bound, noted, closed.
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::acceptor acceptor(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
-  const auto port = acceptor.local_endpoint().port();
-  acceptor.close();
-  const std::string url = "http://127.0.0.1:" + std::to_string(port);
+  const std::string url = "http://127.0.0.1:" + std::to_string(rig::testing::unused_port());
   const Command c = run(std::string(RIG_BINARY) + " status --url " + url);
   EXPECT_EQ(c.exit_code, 1);
   EXPECT_NE(c.output.find("no rigd answering at " + url), std::string::npos) << c.output;

@@ -47,12 +47,12 @@ class RigdSecurity : public Rigd {
   }
 
   // POST /api/sessions with `body`, the token given.
-  rig::monitor::testing::HttpResult start_request(const nlohmann::json& body) {
+  rig::testing::HttpResult start_request(const nlohmann::json& body) {
     return http_request(port_, http::verb::post, "/api/sessions", body.dump(), kAuth);
   }
 
   // rigd refused the start and is idle again (not stuck "starting").
-  void expect_refused_and_idle(const rig::monitor::testing::HttpResult& r, unsigned status, const std::string& says) {
+  void expect_refused_and_idle(const rig::testing::HttpResult& r, unsigned status, const std::string& says) {
     EXPECT_EQ(r.status, status) << r.body;
     const auto body = nlohmann::json::parse(r.body, nullptr, false);
     ASSERT_TRUE(body.is_object()) << r.body;
@@ -104,7 +104,7 @@ TEST_F(RigdSecurity, ForeignHostsAndOriginsAreRefused) {
   auto headers = kAuth;
   headers["Origin"] = "http://attacker.example";
   EXPECT_EQ(http_request(port_, http::verb::post, "/api/sessions", R"({"subject":"SAVVY"})", headers).status, 403u);
-  EXPECT_THROW(rig::monitor::testing::WsClient(port_, 0, "http://attacker.example"), boost::system::system_error);
+  EXPECT_THROW(rig::testing::WsClient(port_, 0, "http://attacker.example"), boost::system::system_error);
   EXPECT_EQ(http_get(port_, "/package.json").status, 404u);
   EXPECT_EQ(status()["state"], "idle");
 }

@@ -54,7 +54,8 @@ class LabRigd : public rig_test::Rigd {
 std::unique_ptr<rig::testing::PostgresServer> LabRigd::server_;
 
 TEST_F(LabRigd, ASessionReachesTheLabAndTheStatusShowsTheBacklog) {
-  ASSERT_EQ(rig_control("start --subject SAVVY --max-trials 30").exit_code, 0);
+  const rig_test::Command started = rig_control("start --subject SAVVY --max-trials 30");
+  ASSERT_EQ(started.exit_code, 0) << started.output;
   const auto s = wait_status(caught_up);
   ASSERT_TRUE(caught_up(s)) << s.dump().substr(0, 600);
   EXPECT_GT(s["lab"]["rows_pushed"].get<int>(), 60) << "30 trials, their wheel traces, licks and sync edges";
@@ -72,7 +73,8 @@ class LabAwayAtStart : public LabRigd {
 TEST_F(LabAwayAtStart, TheRigRunsMeanwhileAndEverythingArrivesWhenTheLabIsBack) {
   const auto away = wait_status([](const nlohmann::json& s) { return s.contains("lab") && s["lab"]["state"] == "unreachable"; });
   EXPECT_NE(away["lab"]["last_error"].get<std::string>().find("cannot connect"), std::string::npos) << away["lab"].dump();
-  ASSERT_EQ(rig_control("start --subject SAVVY --max-trials 15").exit_code, 0);
+  const rig_test::Command started = rig_control("start --subject SAVVY --max-trials 15");
+  ASSERT_EQ(started.exit_code, 0) << started.output;
   const auto done = wait_status([](const nlohmann::json& s) {
     return idle_after_a_session(s) && s["lab"]["backlog_entries"].get<int>() > 0 && !s["lab"]["oldest_waiting_s"].is_null();
   });

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -14,10 +16,10 @@
 #include <thread>
 
 #include "host/monitor/monitor_server.hpp"
-#include "monitor_client.hpp"
+#include "support/http_client.hpp"
 
 using namespace rig::monitor;
-using namespace rig::monitor::testing;
+using namespace rig::testing;
 namespace http = boost::beast::http;
 
 namespace {

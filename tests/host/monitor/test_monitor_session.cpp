@@ -19,12 +19,12 @@
 #include "host/task/rig_config.hpp"
 #include "host/task/subject.hpp"
 #include "live_fit.hpp"
-#include "monitor_client.hpp"
+#include "support/http_client.hpp"
 #include "monitor_observer.hpp"
 #include "session_runner.hpp"
 
 using namespace rig;
-using namespace rig::monitor::testing;
+using namespace rig::testing;
 
 namespace {
 

@@ -2,10 +2,12 @@
 // the subject history and today's water.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "host/store/schema.hpp"
 #include "store_test_support.hpp"
@@ -103,6 +105,32 @@ TEST(Store, ReopeningIsIdempotentAndKeepsData) {
     EXPECT_EQ(store.schema_version(), kSchemaVersion);
     EXPECT_EQ(count(store, "SELECT COUNT(*) FROM schema_version"), static_cast<std::int64_t>(migrations().size()));
     EXPECT_EQ(store.trials(session_id).size(), 1u);
+  }
+}
+
+// rigd's lab pusher and its first session open a new file at the same moment; whichever migrates second must
+// find the work done, not fail with "table already exists" (CI saw a session refused this way).
+TEST(Store, TwoConnectionsOpeningANewFileTogetherBothSucceedWithEachMigrationOnce) {
+  TempDir dir;
+  for (int round = 0; round < 20; ++round) {
+    const auto path = dir.file("race-" + std::to_string(round) + ".sqlite");
+    std::array<std::string, 2> errors;
+    {
+      std::array<std::jthread, 2> openers;
+      for (std::size_t i = 0; i < openers.size(); ++i) {
+        openers[i] = std::jthread([&, i] {
+          try {
+            Store::open(path);
+          } catch (const std::exception& e) {
+            errors[i] = e.what();
+          }
+        });
+      }
+    }
+    EXPECT_EQ(errors[0], "") << "round " << round;
+    EXPECT_EQ(errors[1], "") << "round " << round;
+    auto store = Store::open(path);
+    EXPECT_EQ(count(store, "SELECT COUNT(*) FROM schema_version"), static_cast<std::int64_t>(migrations().size()));
   }
 }
 
