@@ -33,7 +33,8 @@ int with_lab_input(Body&& body) {
 
 int lab_init(const std::string& url) {
   return with_lab_input([&] {
-    lab::PgConnection lab(url);
+    // A migration may rewrite or index a large table: no limit on how long the server takes to answer.
+    lab::PgConnection lab(url, lab::PgTimeouts{10, std::chrono::milliseconds(0)});
     const int before = lab::migrate_lab(lab);
     const int after = lab::lab_schema_version(lab);
     if (before == after) {
@@ -62,7 +63,7 @@ int sync(const SyncOptions& o) {
     const std::string path = o.db.empty() ? store::Store::default_path() : o.db;
     if (!std::filesystem::exists(path)) throw InputError("store " + path + ": no such database file");
     auto store = store::Store::open(path);
-    lab::PgConnection lab(o.url);
+    lab::PgConnection lab(o.url, lab::PgTimeouts{10, std::chrono::milliseconds(static_cast<std::int64_t>(rig.value.lab.timeout_s * 1000.0))});
     if (o.all) std::fprintf(stderr, "rig sync: %lld rows queued again\n", static_cast<long long>(store.outbox_enqueue_all()));
     const auto start = std::chrono::steady_clock::now();
     lab::PushOptions options;

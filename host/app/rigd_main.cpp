@@ -341,6 +341,7 @@ class Daemon {
     options.conninfo = rig.lab.url;
     options.rig_id = rig.id;
     options.interval = std::chrono::milliseconds(static_cast<std::int64_t>(rig.lab.push_interval_s * 1000.0));
+    options.answer_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(rig.lab.timeout_s * 1000.0));
     options.on_state = [this, said = std::string()](const lab::LabPushState& state) mutable {
       if (state.state != said) {
         if (state.state == "ok") {

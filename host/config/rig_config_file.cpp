@@ -182,10 +182,11 @@ void read_alerts(yaml::Sink& sink, MapReader& root, RigConfig& config) {
 }
 
 void read_lab(MapReader& root, RigConfig& config) {
-  auto lab = root.mapping("lab", {"url", "push_interval_s"});
+  auto lab = root.mapping("lab", {"url", "push_interval_s", "timeout_s"});
   if (!lab) return;
   lab->text("url", config.lab.url, Need::kRequired);
   lab->number("push_interval_s", config.lab.push_interval_s, {0.2, 3600.0, false, false, "seconds in [0.2, 3600]"});
+  lab->number("timeout_s", config.lab.timeout_s, {1.0, 3600.0, false, false, "seconds in [1, 3600]"});
 }
 
 RigConfig read_rig_config(yaml::Sink& sink, const YAML::Node& document) {

@@ -1,5 +1,11 @@
 #include "host/lab/lab_pusher.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include "host/lab/lab_sync.hpp"
 #include "host/lab/pg.hpp"
 #include "host/store/store.hpp"
@@ -31,6 +37,7 @@ nlohmann::json lab_push_state_json(const LabPushState& state) {
 LabPusher::LabPusher(LabPusherOptions options) : options_(std::move(options)) {
   check_conninfo(options_.conninfo);
   if (!options_.clock_unix_us) options_.clock_unix_us = system_unix_us;
+  if (::pipe2(abort_pipe_, O_CLOEXEC) != 0) throw LabError(std::string("lab push: pipe: ") + std::strerror(errno));
   thread_ = std::thread([this] { run(); });
 }
 
@@ -40,7 +47,11 @@ LabPusher::~LabPusher() {
     stop_ = true;
   }
   wake_.notify_all();
+  const char stop = 1;
+  [[maybe_unused]] const auto written = ::write(abort_pipe_[1], &stop, 1);
   thread_.join();
+  ::close(abort_pipe_[0]);
+  ::close(abort_pipe_[1]);
 }
 
 void LabPusher::push_soon() {
@@ -65,7 +76,10 @@ void LabPusher::run() {
     try {
       if (!store) store = std::make_unique<store::Store>(store::Store::open(options_.db_path));
       connecting = !lab;
-      if (!lab) lab = std::make_unique<PgConnection>(options_.conninfo, 5);
+      if (!lab) {
+        lab = std::make_unique<PgConnection>(options_.conninfo, PgTimeouts{5, options_.answer_timeout});
+        lab->set_abort_fd(abort_pipe_[0]);
+      }
       connecting = false;
       next.server = lab->server();
       PushOptions push;

@@ -38,6 +38,9 @@ struct LabPusherOptions {
   std::string rig_id;
   std::chrono::milliseconds interval{1000};
   std::size_t batch_entries = 5000;
+  // A statement the lab has not answered in this long fails (a stalled network or proxy), the connection is
+  // dropped and the next attempt reconnects.
+  std::chrono::milliseconds answer_timeout{30000};
   // Called on the pusher's thread after each attempt (tell the dashboard, log a change).
   std::function<void(const LabPushState&)> on_state;
   // Wall clock, us since the Unix epoch (tests substitute one).
@@ -48,8 +51,9 @@ class LabPusher {
  public:
   // Starts the thread. Throws LabInputError when options.conninfo carries a password or cannot be parsed.
   explicit LabPusher(LabPusherOptions options);
-  // Stops the thread (a push in progress ends with its current batch, or at the libpq call it is blocked in
-  // when the network is gone: at most the connection's timeouts) and joins it.
+  // Stops the thread and joins it: a push in progress ends at once (its batch stays in the outbox, sent again by
+  // the next push), also one waiting for a lab that stopped answering; a connection attempt ends within its
+  // 5 s timeout.
   ~LabPusher();
   LabPusher(const LabPusher&) = delete;
   LabPusher& operator=(const LabPusher&) = delete;
@@ -68,6 +72,7 @@ class LabPusher {
   bool stop_ = false;
   bool soon_ = false;
   LabPushState state_;
+  int abort_pipe_[2] = {-1, -1};  // written once when stopping: ends the connection's waits at once
   std::thread thread_;  // last: started once everything above exists
 };
 

@@ -21,11 +21,15 @@ std::string lab_columns(const store::SyncedTable& table) {
   return columns;
 }
 
-// A batch's rows of one table arrive by COPY into a temporary table like it (emptied at each commit), then
-// become upserts in one statement: INSERT INTO table SELECT ... ON CONFLICT (rig_id, key) DO UPDATE SET ...
+// A batch's rows of one table arrive by COPY straight into the table when they are all new to the lab (the
+// usual case: trials, licks and edges are written once). When one is not (a session row updated at its end, a
+// batch sent again), the COPY fails on the key and is rolled back to its savepoint, and the rows go by COPY into a
+// temporary table like it (emptied at each commit) and become upserts in one statement: INSERT INTO table
+// SELECT ... ON CONFLICT (rig_id, key) DO UPDATE SET ...
 struct UpsertSql {
-  std::string create_staging, copy, upsert;
+  std::string copy_direct, create_staging, copy, upsert;
 };
+constexpr const char* kUniqueViolation = "23505";
 
 UpsertSql upsert_sql(const store::SyncedTable& table) {
   const std::string staging = "push_" + table.name;
@@ -36,7 +40,8 @@ UpsertSql upsert_sql(const store::SyncedTable& table) {
   for (const auto& column : table.columns) {
     if (!keys.contains(column.name)) updates += (updates.empty() ? "" : ", ") + column.name + " = EXCLUDED." + column.name;
   }
-  return {"CREATE TEMP TABLE IF NOT EXISTS " + staging + " (LIKE " + table.name + ") ON COMMIT DELETE ROWS",
+  return {"COPY " + table.name + " (" + columns + ") FROM STDIN",
+          "CREATE TEMP TABLE IF NOT EXISTS " + staging + " (LIKE " + table.name + ") ON COMMIT DELETE ROWS",
           "COPY " + staging + " (" + columns + ") FROM STDIN",
           "INSERT INTO " + table.name + " (" + columns + ") SELECT " + columns + " FROM " + staging + " ON CONFLICT (" +
               conflict + ") " + (updates.empty() ? "DO NOTHING" : "DO UPDATE SET " + updates)};
@@ -162,6 +167,15 @@ PushResult push_outbox(store::Store& store, PgConnection& lab, const std::string
         auto sql = sql_by_table.find(table->name);
         if (sql == sql_by_table.end()) sql = sql_by_table.emplace(table->name, upsert_sql(*table)).first;
         const std::string what = "upsert into " + table->name;
+        lab.exec("SAVEPOINT new_rows", what);
+        try {
+          lab.copy_in(sql->second.copy_direct, data, what);
+          lab.exec("RELEASE SAVEPOINT new_rows", what);
+          continue;
+        } catch (const LabError& e) {
+          if (e.sqlstate() != kUniqueViolation) throw;
+        }
+        lab.exec("ROLLBACK TO SAVEPOINT new_rows", what);
         lab.exec(sql->second.create_staging, what);
         lab.copy_in(sql->second.copy, data, what);
         lab.exec(sql->second.upsert, what);

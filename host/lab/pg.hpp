@@ -4,6 +4,7 @@
 
 #include <libpq-fe.h>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -13,10 +14,16 @@
 
 namespace rig::lab {
 
-// A failure to reach, read or write the lab database. Its message names the server (never a password).
+// A failure to reach, read or write the lab database. Its message names the server (never a password); an error
+// the server reported carries its SQLSTATE (e.g. "23505", a unique key violated).
 class LabError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit LabError(const std::string& message, std::string sqlstate = {})
+      : std::runtime_error(message), sqlstate_(std::move(sqlstate)) {}
+  const std::string& sqlstate() const { return sqlstate_; }
+
+ private:
+  std::string sqlstate_;
 };
 
 // A refused connection string (a password on the command line, a malformed URL): bad input, not a failure.
@@ -45,15 +52,24 @@ class PgResult {
   std::unique_ptr<PGresult, void (*)(PGresult*)> result_;
 };
 
-// One connection. Not thread-safe: one PgConnection per thread.
+// How long a connection waits for the lab. A server, proxy or network path that stops answering without closing
+// the connection (TCP keepalives cannot tell: a proxy's kernel still answers them) would otherwise block a read
+// forever; past `answer_timeout` the statement fails and the connection is dropped.
+struct PgTimeouts {
+  int connect_s = 10;                                  // the connection attempt (libpq's connect_timeout)
+  std::chrono::milliseconds answer{std::chrono::seconds(60)};  // each statement's round trip; 0: no limit
+};
+
+// One connection, in libpq's non-blocking mode: every statement is sent and its answer awaited with poll(), so
+// that it ends at its deadline, or at once when the abort descriptor becomes readable (a stopping daemon). Not
+// thread-safe: one PgConnection per thread.
 class PgConnection {
  public:
   // Connects with a libpq connection URI or key=value string (`postgresql://rig@lab.example.org/lab`,
   // `service=lab`). The password comes from ~/.pgpass, PGPASSFILE or a service file, never from `conninfo`: one
-  // there is refused (LabInputError), as is a string libpq cannot parse. connect_timeout_s bounds the connection
-  // attempt; TCP keepalives notice a server that went away. Throws LabError when the server cannot be reached or
-  // refuses the login.
-  explicit PgConnection(const std::string& conninfo, int connect_timeout_s = 10);
+  // there is refused (LabInputError), as is a string libpq cannot parse. TCP keepalives notice a server that went
+  // away. Throws LabError when the server cannot be reached or refuses the login.
+  explicit PgConnection(const std::string& conninfo, PgTimeouts timeouts = {});
   PgConnection(const PgConnection&) = delete;
   PgConnection& operator=(const PgConnection&) = delete;
 
@@ -64,14 +80,34 @@ class PgConnection {
   // Runs `copy_sql` (COPY ... FROM STDIN) and sends `data` (COPY's text format) to it. Throws LabError naming
   // `what`.
   void copy_in(const std::string& copy_sql, const std::string& data, std::string_view what);
+  // Each statement's round trip from now on (0: no limit).
+  void set_answer_timeout(std::chrono::milliseconds timeout) { timeouts_.answer = timeout; }
+  // A descriptor whose readability ends any wait at once with a LabError ("stopped"); -1: none. The caller owns
+  // it and keeps it open while this connection lives.
+  void set_abort_fd(int fd) { abort_fd_ = fd; }
+  // False once a wait timed out, was aborted or the connection failed: nothing more can be sent on it.
+  bool usable() const { return usable_; }
   // "host:port/database as user", for messages.
   const std::string& server() const { return server_; }
-  PGconn* handle() const { return conn_.get(); }
 
  private:
-  [[noreturn]] void fail(std::string_view what, const PGresult* result) const;
+  friend class PgTransaction;
+  using Deadline = std::optional<std::chrono::steady_clock::time_point>;
+  Deadline deadline() const;
+  // Waits until the socket is readable (and writable when `write`), the deadline passes or the abort descriptor
+  // fires; throws LabError naming `what` in the last two cases.
+  void wait_socket(bool write, const Deadline& deadline, std::string_view what);
+  // Sends what libpq has queued; then reads every result of the statement sent, returning the last (the first
+  // failure's status wins).
+  void flush(const Deadline& deadline, std::string_view what);
+  PGresult* next_result(const Deadline& deadline, std::string_view what);
+  PgResult finish(const Deadline& deadline, std::string_view what);
+  [[noreturn]] void fail(std::string_view what, const PGresult* result);
   std::unique_ptr<PGconn, void (*)(PGconn*)> conn_;
   std::string server_;
+  PgTimeouts timeouts_;
+  int abort_fd_ = -1;
+  bool usable_ = true;
 };
 
 // BEGIN on construction; ROLLBACK on destruction unless commit() ran. Not thread-safe.

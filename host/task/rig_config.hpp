@@ -76,6 +76,7 @@ struct AlertSettings {
 struct LabSettings {
   std::string url;               // a libpq URL or connection string (no password); empty: no lab
   double push_interval_s = 1.0;  // rigd pushes what is new this often
+  double timeout_s = 30.0;       // a statement the lab has not answered in this long fails; the push reconnects
   bool operator==(const LabSettings&) const = default;
 };
 

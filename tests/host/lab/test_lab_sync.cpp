@@ -5,9 +5,12 @@
 #include <algorithm>
 #include <memory>
 #include <stdexcept>
+#include <thread>
+#include <unistd.h>
 
 #include "lab_test_support.hpp"
 #include "support/postgres_server.hpp"
+#include "support/stalling_proxy.hpp"
 
 namespace rig::lab {
 namespace {
@@ -49,8 +52,9 @@ TEST(LabSchema, EveryStoreTableIsALabTableWithTheSameColumnsKeyedByRig) {
   }
   EXPECT_NE(sql.find("PRIMARY KEY (rig_id, session_id, trial_number)"), std::string::npos);
   EXPECT_NE(sql.find("PRIMARY KEY (rig_id, row_id)"), std::string::npos);
-  EXPECT_NE(sql.find("wheel_traces (\n  rig_id text NOT NULL REFERENCES rigs (rig_id),\n  session_id bigint NOT NULL"),
-            std::string::npos);
+  EXPECT_NE(sql.find("sessions (\n  rig_id text NOT NULL REFERENCES rigs (rig_id),"), std::string::npos);
+  EXPECT_NE(sql.find("wheel_traces (\n  rig_id text NOT NULL,\n  session_id bigint NOT NULL"), std::string::npos)
+      << "no foreign-key check on each row of a per-trial table";
   EXPECT_NE(sql.find("data bytea NOT NULL"), std::string::npos);
 }
 
@@ -156,6 +160,64 @@ TEST_F(LabSync, TheServerStoppedMidPushAndRestartedLosesNothingAndDuplicatesNoth
   PgConnection again(url());
   push_outbox(rig, again, "rig-a");
   expect_lab_equals(again, {{&rig, "rig-a"}});
+}
+
+// A lab (or a network path, a proxy) that stops answering without closing the connection: TCP reports nothing,
+// so each statement has a deadline; past it the push fails naming the cause, the unacknowledged batch stays in
+// the outbox, and the next push (on a new connection) completes it.
+TEST_F(LabSync, ALabThatStopsAnsweringMidPushFailsAtTheDeadlineAndTheNextPushCompletes) {
+  auto rig = open_rig("a");
+  fill_rig(rig, "M1", 12, 2, 10);
+  rig::testing::StallingProxy proxy(server_->port());
+  PgConnection through_proxy(server_->tcp_url(proxy.port(), database_));
+  PushOptions options;
+  options.batch_entries = 25;
+  int batches = 0;
+  options.on_batch = [&](const PushResult&) {
+    if (++batches != 2) return;
+    proxy.stall();
+    // Only the stalled statements meet the short deadline: a slow machine cannot trip it before.
+    through_proxy.set_answer_timeout(std::chrono::milliseconds(1000));
+  };
+  try {
+    push_outbox(rig, through_proxy, "rig-a", options);
+    ADD_FAILURE() << "the push went on through a stalled connection";
+  } catch (const LabError& e) {
+    EXPECT_NE(std::string(e.what()).find("no answer within 1 s"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(batches, 2);
+  EXPECT_FALSE(through_proxy.usable());
+  EXPECT_THROW(through_proxy.exec("SELECT 1", "after the deadline"), LabError) << "a dropped connection is not reused";
+  const auto left = rig.outbox_backlog().entries;
+  EXPECT_GT(left, 0);
+  proxy.resume();
+  PgConnection again(server_->tcp_url(proxy.port(), database_), PgTimeouts{5, std::chrono::milliseconds(30000)});
+  push_outbox(rig, again, "rig-a");
+  expect_lab_equals(again, {{&rig, "rig-a"}});
+}
+
+// A wait for the lab ends at once when its abort descriptor fires (rigd stopping), whatever the deadline.
+TEST_F(LabSync, AWaitForAStalledLabEndsAtOnceWhenAborted) {
+  rig::testing::StallingProxy proxy(server_->port());
+  PgConnection through_proxy(server_->tcp_url(proxy.port(), database_), PgTimeouts{5, std::chrono::milliseconds(0)});
+  int abort_pipe[2];
+  ASSERT_EQ(::pipe(abort_pipe), 0);
+  through_proxy.set_abort_fd(abort_pipe[0]);
+  proxy.stall();
+  std::jthread stopper([&] {
+    const char stop = 1;
+    // Whenever it comes (before or during the wait), the abort ends the statement: no deadline is set.
+    EXPECT_EQ(::write(abort_pipe[1], &stop, 1), 1);
+  });
+  try {
+    through_proxy.exec("SELECT 1", "probe");
+    ADD_FAILURE() << "a stalled statement without a deadline returned";
+  } catch (const LabError& e) {
+    EXPECT_NE(std::string(e.what()).find("probe: stopped"), std::string::npos) << e.what();
+  }
+  stopper.join();
+  ::close(abort_pipe[0]);
+  ::close(abort_pipe[1]);
 }
 
 TEST_F(LabSync, TwoRigsPushingTheSameSubjectKeepBothHistories) {

@@ -73,6 +73,27 @@ TEST(RigConfigLoader, DevicePolicyPastTheFirmwaresLimitsIsRefusedWithItsPlace) {
             "r.yaml:3:68: wheel.samples_per_batch: expected samples in [1, 20], got 21");
 }
 
+TEST(RigConfigLoader, TheLabSectionIsOptionalWithDefaultIntervalAndTimeout) {
+  const auto none = parse_rig_config(rig_yaml("", ""), "r.yaml");
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none.value->lab, LabSettings{});
+  EXPECT_TRUE(none.value->lab.url.empty()) << "no lab: nothing is pushed";
+  const auto set = parse_rig_config(rig_yaml("", "") + "lab: {url: 'service=lab', push_interval_s: 5, timeout_s: 10}\n", "r.yaml");
+  for (const auto& d : set.diagnostics) ADD_FAILURE() << format_diagnostic(d);
+  ASSERT_TRUE(set.ok());
+  EXPECT_EQ(set.value->lab, (LabSettings{"service=lab", 5.0, 10.0}));
+  const auto defaults = parse_rig_config(rig_yaml("", "") + "lab: {url: 'service=lab'}\n", "r.yaml");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults.value->lab, (LabSettings{"service=lab", 1.0, 30.0}));
+}
+
+TEST(RigConfigLoader, ALabTimeoutOutOfRangeOrAnUnknownLabFieldIsRefusedWithItsPlace) {
+  EXPECT_EQ(testing::only_diagnostic(parse_rig_config(rig_yaml("", "") + "lab: {url: x, timeout_s: 0.5}\n", "r.yaml")),
+            "r.yaml:8:26: lab.timeout_s: expected seconds in [1, 3600], got 0.5");
+  EXPECT_NE(testing::only_diagnostic(parse_rig_config(rig_yaml("", "") + "lab: {url: x, timeout: 5}\n", "r.yaml")).find("lab.timeout"),
+            std::string::npos);
+}
+
 TEST(RigConfigLoader, RecordingDefaultsAreSyncOnCameraAndLicksOff) {
   const auto loaded = parse_rig_config(rig_yaml("", ""), "r.yaml");
   ASSERT_TRUE(loaded.ok());
