@@ -14,7 +14,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <stdexcept>
+#include <chrono>
 #include <string>
+#include <thread>
 
 #include "support/run_command.hpp"
 
@@ -86,6 +88,25 @@ class PostgresServer {
     for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     psql("DROP DATABASE IF EXISTS " + name + "; CREATE DATABASE " + name + ";");
     return name;
+  }
+  // Serves TLS from now on (TCP clients may then ask for it; none must): `cert` and `key` (PEM files) are copied
+  // into the data directory, readable by the server's user only, and the configuration reloaded. Throws
+  // std::runtime_error with the tools' output.
+  void enable_tls(const std::filesystem::path& cert, const std::filesystem::path& key) {
+    for (const auto& [from, name] : {std::pair{cert, "server.crt"}, std::pair{key, "server.key"}}) {
+      const std::string to = data() + "/" + name;
+      run_checked("cp " + from.string() + " " + to + " && chmod 600 " + to + (as_user_.empty() ? "" : " && chown postgres " + to),
+                  "copy " + std::string(name));
+    }
+    psql("ALTER SYSTEM SET ssl = on; ALTER SYSTEM SET ssl_cert_file = 'server.crt'; "
+         "ALTER SYSTEM SET ssl_key_file = 'server.key'; SELECT pg_reload_conf();");
+    // The reload is asynchronous: a new session shows `ssl` on once the server has read the files.
+    for (int i = 0; i < 600 && psql("SHOW ssl").rfind("on", 0) != 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (psql("SHOW ssl").rfind("on", 0) != 0) {
+      throw std::runtime_error("the server did not turn TLS on; its log: " + (dir_ / "server.log").string());
+    }
   }
   int port() const { return port_; }
   const std::filesystem::path& dir() const { return dir_; }

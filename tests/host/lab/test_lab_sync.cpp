@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <stdexcept>
 #include <thread>
@@ -10,6 +12,7 @@
 
 #include "lab_test_support.hpp"
 #include "support/postgres_server.hpp"
+#include "support/run_command.hpp"
 #include "support/stalling_proxy.hpp"
 
 namespace rig::lab {
@@ -218,6 +221,52 @@ TEST_F(LabSync, AWaitForAStalledLabEndsAtOnceWhenAborted) {
   stopper.join();
   ::close(abort_pipe[0]);
   ::close(abort_pipe[1]);
+}
+
+// A certificate authority and a server certificate for `localhost` signed by it, made with the openssl tool in
+// `dir` (ca.crt, server.crt, server.key); `name` tells two authorities apart.
+void make_certificates(const std::filesystem::path& dir, const std::string& name) {
+  std::filesystem::create_directories(dir);
+  const std::string d = dir.string();
+  {
+    std::ofstream(dir / "san.ext") << "subjectAltName=DNS:localhost\n";
+  }
+  const std::string key = " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+  const auto run = rig::testing::run_command(
+      "(cd " + d + " && openssl req -x509" + key + " -keyout ca.key -out ca.crt -days 2 -subj '/CN=" + name +
+      "' && openssl req" + key + " -keyout server.key -out server.csr -subj /CN=localhost && openssl x509 -req -in "
+      "server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 2 -extfile san.ext) 2>&1");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+}
+
+// docs/lab.md advises sslmode=verify-full with the lab's CA: the rig then talks only to a server whose
+// certificate that CA signed for the host name in the URL.
+TEST_F(LabSync, TlsWithVerifyFullConnectsOnlyToTheServerTheCaVouchesFor) {
+  make_certificates(dir_.file("lab-ca"), "rig test lab CA");
+  make_certificates(dir_.file("other-ca"), "some other CA");
+  server_->enable_tls(dir_.file("lab-ca/server.crt"), dir_.file("lab-ca/server.key"));
+  const std::string base = "postgresql://postgres@localhost:" + std::to_string(server_->port()) + "/" + database_ +
+                           "?hostaddr=127.0.0.1&sslmode=verify-full&sslrootcert=";
+  PgConnection lab(base + dir_.file("lab-ca/ca.crt"));
+  EXPECT_EQ(lab.exec("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", "tls").text(0, 0), "t");
+  auto rig = open_rig("a");
+  fill_rig(rig, "M1", 13, 1, 5);
+  push_outbox(rig, lab, "rig-a");
+  expect_lab_equals(lab, {{&rig, "rig-a"}});
+  try {
+    PgConnection impostor(base + dir_.file("other-ca/ca.crt"));
+    ADD_FAILURE() << "connected to a server another CA vouches for";
+  } catch (const LabError& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot connect"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("certificate verify failed"), std::string::npos) << e.what();
+  }
+  try {
+    PgConnection wrong_name("postgresql://postgres@127.0.0.1:" + std::to_string(server_->port()) + "/" + database_ +
+                            "?sslmode=verify-full&sslrootcert=" + dir_.file("lab-ca/ca.crt"));
+    ADD_FAILURE() << "connected although the certificate names another host";
+  } catch (const LabError& e) {
+    EXPECT_NE(std::string(e.what()).find("does not match host name"), std::string::npos) << e.what();
+  }
 }
 
 TEST_F(LabSync, TwoRigsPushingTheSameSubjectKeepBothHistories) {
