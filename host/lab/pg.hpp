@@ -91,7 +91,6 @@ class PgConnection {
   const std::string& server() const { return server_; }
 
  private:
-  friend class PgTransaction;
   using Deadline = std::optional<std::chrono::steady_clock::time_point>;
   Deadline deadline() const;
   // Waits until the socket is readable (and writable when `write`), the deadline passes or the abort descriptor
