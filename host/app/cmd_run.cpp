@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "command_registry.hpp"
+#include "lab_history.hpp"
+#include "latency_log.hpp"
 #include "host/store/store.hpp"
 #include "live_fit.hpp"
 #if defined(RIG_HAVE_MONITOR)
@@ -130,50 +132,14 @@ class ProgressLine : public SessionObserver {
   std::chrono::steady_clock::time_point last_print_{};
 };
 
-// --latency-log FILE (hidden; tests/bench/host_path.py, docs/performance.md): one line per trial,
-// "trial_number received_ns committed_ns published_ns" in steady-clock nanoseconds (TrialTiming; published is 0
-// without --serve). A trial's line is written when the next trial arrives (or at the end), because the
-// dashboard's view, which stamps published_ns, sees each trial after this observer.
-class LatencyLog : public SessionObserver {
- public:
-  explicit LatencyLog(const std::string& path) : out_(std::fopen(path.c_str(), "w")) {
-    if (!out_) throw InputError("--latency-log: cannot write " + path);
-  }
-  ~LatencyLog() override { std::fclose(out_); }
-  LatencyLog(const LatencyLog&) = delete;
-  LatencyLog& operator=(const LatencyLog&) = delete;
-
-  void on_trial(const CompletedTrial& t) override {
-    write_pending();
-    pending_ = t.timing;
-    pending_number_ = t.record.trial_number;
-  }
-  void on_finished(const SessionEnd&) override {
-    write_pending();
-    std::fflush(out_);
-  }
-
- private:
-  void write_pending() {
-    if (!pending_) return;
-    std::fprintf(out_, "%lld %lld %lld %lld\n", static_cast<long long>(pending_number_),
-                 static_cast<long long>(pending_->received_ns), static_cast<long long>(pending_->committed_ns.load()),
-                 static_cast<long long>(pending_->published_ns.load()));
-    pending_.reset();
-  }
-
-  std::FILE* out_;
-  std::shared_ptr<TrialTiming> pending_;
-  int64_t pending_number_ = 0;
-};
-
 int run(const RunOptions& o) {
   SessionHostOptions options{o.subject, o.protocol, o.config, o.subjects, o.device, o.speed, o.max_trials,
-                             o.db,      o.resume,   o.seed,   o.crt,      false,      {}};
+                             o.db,      o.resume,   o.seed,   o.crt,      false,      {},         {}};
   options.weight.weight_g = o.weight_g;
   options.weight.override_reason = o.override_weight;
   if (::isatty(0)) options.weight.ask = ask_at_terminal;
   const auto notice = [](const std::string& text) { std::fprintf(stderr, "rig: %s\n", text.c_str()); };
+  options.elsewhere = lab_history(notice);
   boost::asio::io_context io;
 
   SessionPlan plan = SessionHost::prepare(options, notice);

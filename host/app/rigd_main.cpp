@@ -23,6 +23,8 @@
 #include "host/lab/lab_pusher.hpp"
 #include "host/lab/pg.hpp"
 #include "command_registry.hpp"
+#include "lab_history.hpp"
+#include "latency_log.hpp"
 #include "host/monitor/monitor_server.hpp"
 #include "host/task/diagnostics.hpp"
 #include "monitor_observer.hpp"
@@ -50,6 +52,7 @@ struct DaemonOptions {
   double speed = 1.0;
   int crt = kDefaultCrtSurrogates;
   uint64_t seed = 0;  // the trial draws of sessions whose request gives no seed; 0: a random one each (recorded)
+  std::string latency_log;  // benchmarks: every session's per-trial host-path timing (LatencyLog)
 };
 
 // Splits "ADDRESS:PORT" (the port 0..65535). Pure. Throws InputError naming the text.
@@ -106,6 +109,7 @@ class Daemon {
   Daemon(boost::asio::io_context& io, DaemonOptions options, std::function<void()> on_closed)
       : io_(io), options_(std::move(options)), on_closed_(std::move(on_closed)) {
     if (options_.db.empty()) options_.db = store::Store::default_path();
+    if (!options_.latency_log.empty()) latency_log_.emplace(options_.latency_log);
   }
 
   // Checks the rig config and the subjects file, binds and serves. Throws InputError (bad --listen, a bad
@@ -220,6 +224,7 @@ class Daemon {
     options.speed = options_.speed;
     options.db = options_.db;
     options.crt = options_.crt;
+    options.elsewhere = lab_history([](const std::string& text) { spdlog::warn("{}", text); });
     preparing_ = true;
     publish_daemon("starting");
     boost::asio::post(preparer_, [this, options, reply]() mutable {
@@ -231,6 +236,8 @@ class Daemon {
         nlohmann::json diagnostics = nlohmann::json::array();
         for (const auto& d : e.diagnostics()) diagnostics.push_back(task::format_diagnostic(d));
         refusal = {400, {{"error", e.what()}, {"diagnostics", diagnostics}}};
+      } catch (const ConflictError& e) {
+        refusal = {409, {{"error", e.what()}}};
       } catch (const InputError& e) {
         refusal = {400, {{"error", e.what()}}};
       } catch (const WelfareRefusal& e) {
@@ -249,7 +256,7 @@ class Daemon {
     preparing_ = false;
     if (!plan) {
       publish_daemon("idle");
-      if (refusal.status == 400 || refusal.status == 403) {
+      if (refusal.status == 400 || refusal.status == 403 || refusal.status == 409) {
         spdlog::warn("refused a session for {}: {}", subject, refusal.body.value("error", ""));
       } else {
         spdlog::error("could not start a session for {}: {}", subject, refusal.body.value("error", ""));
@@ -257,6 +264,7 @@ class Daemon {
       return reply(refusal);
     }
     if (shutting_down_) return reply({503, {{"error", "rigd is shutting down"}}});
+    plan->config.time_trials = latency_log_.has_value();
     try {
       host_ = std::make_unique<SessionHost>(io_, std::move(*plan),
                                             [this](nlohmann::json event) { server_->publish(std::move(event)); },
@@ -269,6 +277,7 @@ class Daemon {
     ++runs_;
     publish_daemon(nullptr);
     host_->add_observer(&log_);
+    if (latency_log_) host_->add_observer(&*latency_log_);
     host_->start([this](const SessionEnd& end, const nlohmann::json& report) { finish_session(end, report); });
     spdlog::info("run {}: starting a session for {} ({}, seed {})", runs_, host_->subject_id(), host_->protocol_name(),
                  host_->seed());
@@ -340,8 +349,8 @@ class Daemon {
     options.db_path = options_.db;
     options.conninfo = rig.lab.url;
     options.rig_id = rig.id;
-    options.interval = std::chrono::milliseconds(static_cast<std::int64_t>(rig.lab.push_interval_s * 1000.0));
-    options.answer_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(rig.lab.timeout_s * 1000.0));
+    options.interval = rig.lab.push_interval();
+    options.answer_timeout = rig.lab.timeout();
     options.on_state = [this, said = std::string()](const lab::LabPushState& state) mutable {
       if (state.state != said) {
         if (state.state == "ok") {
@@ -419,6 +428,7 @@ class Daemon {
   std::unique_ptr<lab::LabPusher> lab_;  // after the server: stopped first (close(), or destruction)
   std::unique_ptr<SessionHost> host_;
   SessionLog log_;
+  std::optional<LatencyLog> latency_log_;
   int64_t runs_ = 0;
   bool shutting_down_ = false;
   bool preparing_ = false;
@@ -487,6 +497,8 @@ int main(int argc, char** argv) {
   app.add_option("--seed", options.seed,
                  "Seed of the trial draws for sessions whose start request gives none (default: random, recorded)")
       ->check(CLI::PositiveNumber);
+  app.add_option("--latency-log", options.latency_log,
+                 "Benchmarks: every session's per-trial host-path timing to this file (tests/bench/lab_live.py)");
   CLI11_PARSE(app, argc, argv);
   rig::app::setup_logging();
   try {

@@ -3,6 +3,7 @@
 #include <map>
 #include <set>
 
+#include "host/lab/lab_roles.hpp"
 #include "host/store/store.hpp"
 
 namespace rig::lab {
@@ -25,6 +26,18 @@ std::string create_table(const store::SyncedTable& table) {
   return sql + ",\n  PRIMARY KEY (" + key + ")\n);\n";
 }
 
+// Row-level security (docs/lab.md, "Roles"): every role reads every row; a role writes only the rows whose
+// rig_id is its own name, which is how a rig's role is named (`rig lab add-rig ID`). The tables' owner (the
+// administrator who ran `rig lab init`) is not subject to it; what each role may do at all comes from its grants
+// (grant_lab_privileges).
+std::string row_security(const std::string& table) {
+  return "ALTER TABLE " + table + " ENABLE ROW LEVEL SECURITY;\n" +
+         "CREATE POLICY lab_read ON " + table + " FOR SELECT USING (true);\n" +
+         "CREATE POLICY rig_insert ON " + table + " FOR INSERT WITH CHECK (rig_id = current_user);\n" +
+         "CREATE POLICY rig_update ON " + table + " FOR UPDATE USING (rig_id = current_user) WITH CHECK (rig_id = current_user);\n" +
+         "CREATE POLICY rig_delete ON " + table + " FOR DELETE USING (rig_id = current_user);\n";
+}
+
 std::vector<LabMigration> generate() {
   std::vector<LabMigration> migrations;
   std::map<std::string, std::set<std::string>> known;  // table -> columns created by earlier versions
@@ -43,11 +56,12 @@ CREATE TABLE rigs (
   last_push_at timestamptz NOT NULL DEFAULT now()
 );
 )sql";
+      sql += row_security("rigs");
     }
     for (const auto& table : store::synced_tables(version)) {
       auto& columns = known[table.name];
       if (columns.empty()) {
-        sql += create_table(table);
+        sql += create_table(table) + row_security(table.name);
         for (const auto& column : table.columns) columns.insert(column.name);
         continue;
       }
@@ -109,6 +123,7 @@ int migrate_lab(PgConnection& lab) {
     lab.exec("INSERT INTO lab_schema_version (version) VALUES (" + std::to_string(migration.version) + ")", what);
     transaction.commit();
   }
+  grant_lab_privileges(lab);
   return before < 0 ? 0 : before;
 }
 

@@ -133,6 +133,17 @@ PushResult push_outbox(store::Store& store, PgConnection& lab, const std::string
                    " is older than this rig's store (" + std::to_string(store.schema_version()) +
                    "); run `rig lab init --url URL` to create or migrate it");
   }
+  // A rig's own role (docs/lab.md, "Roles") is bound by row-level security: it may write only rows under its
+  // name, and PostgreSQL refuses it COPY into the tables (every row goes through the staging upsert).
+  const bool row_security = lab.exec("SELECT row_security_active('rigs')", "read the lab's row security").text(0, 0) == "t";
+  if (row_security) {
+    const std::string role = lab.exec("SELECT current_user", "read the lab role").text(0, 0);
+    if (role != rig_id) {
+      throw LabInputError("lab database " + lab.server() + ": this rig's id is \"" + rig_id + "\" but it connects as role \"" +
+                          role + "\", which may write only rig \"" + role + "\"'s rows: connect as the rig's own role (`rig lab add-rig " +
+                          rig_id + "`, docs/lab.md)");
+    }
+  }
   PushResult result;
   std::map<std::string, UpsertSql> sql_by_table;
   bool registered = false;
@@ -167,15 +178,17 @@ PushResult push_outbox(store::Store& store, PgConnection& lab, const std::string
         auto sql = sql_by_table.find(table->name);
         if (sql == sql_by_table.end()) sql = sql_by_table.emplace(table->name, upsert_sql(*table)).first;
         const std::string what = "upsert into " + table->name;
-        lab.exec("SAVEPOINT new_rows", what);
-        try {
-          lab.copy_in(sql->second.copy_direct, data, what);
-          lab.exec("RELEASE SAVEPOINT new_rows", what);
-          continue;
-        } catch (const LabError& e) {
-          if (e.sqlstate() != kUniqueViolation) throw;
+        if (!row_security) {
+          lab.exec("SAVEPOINT new_rows", what);
+          try {
+            lab.copy_in(sql->second.copy_direct, data, what);
+            lab.exec("RELEASE SAVEPOINT new_rows", what);
+            continue;
+          } catch (const LabError& e) {
+            if (e.sqlstate() != kUniqueViolation) throw;
+          }
+          lab.exec("ROLLBACK TO SAVEPOINT new_rows", what);
         }
-        lab.exec("ROLLBACK TO SAVEPOINT new_rows", what);
         lab.exec(sql->second.create_staging, what);
         lab.copy_in(sql->second.copy, data, what);
         lab.exec(sql->second.upsert, what);

@@ -143,8 +143,38 @@ PgResult PgConnection::exec(const std::string& sql, std::string_view what) {
   return exec(sql, {}, what);
 }
 
-PgResult PgConnection::exec(const std::string& sql, const std::vector<PgParam>& params, std::string_view what) {
+void PgConnection::require_usable(std::string_view what) const {
   if (!usable_) throw LabError("lab database " + server_ + ": " + std::string(what) + ": the connection was dropped");
+}
+
+void PgConnection::fail_copy(const Deadline& deadline, std::string_view what) {
+  finish(deadline, what);  // the server ended the COPY with an error: this reports it
+  fail(what, nullptr);
+}
+
+std::string PgConnection::identifier(std::string_view name) const {
+  std::unique_ptr<char, void (*)(void*)> quoted(PQescapeIdentifier(conn_.get(), name.data(), name.size()), &PQfreemem);
+  if (!quoted) throw LabError("lab database " + server_ + ": cannot quote \"" + std::string(name) + "\": " + trimmed(PQerrorMessage(conn_.get())));
+  return quoted.get();
+}
+
+std::string PgConnection::literal(std::string_view text) const {
+  std::unique_ptr<char, void (*)(void*)> quoted(PQescapeLiteral(conn_.get(), text.data(), text.size()), &PQfreemem);
+  if (!quoted) throw LabError("lab database " + server_ + ": cannot quote a literal: " + trimmed(PQerrorMessage(conn_.get())));
+  return quoted.get();
+}
+
+std::string PgConnection::encrypted_password(const std::string& password, const std::string& role) {
+  // Blocking: it asks the server for password_encryption, a short query this connection's deadline does not
+  // cover; called only by `rig lab add-rig`, an administrator's command.
+  std::unique_ptr<char, void (*)(void*)> hashed(PQencryptPasswordConn(conn_.get(), password.c_str(), role.c_str(), nullptr),
+                                                &PQfreemem);
+  if (!hashed) throw LabError("lab database " + server_ + ": cannot hash the password: " + trimmed(PQerrorMessage(conn_.get())));
+  return hashed.get();
+}
+
+PgResult PgConnection::exec(const std::string& sql, const std::vector<PgParam>& params, std::string_view what) {
+  require_usable(what);
   std::vector<const char*> values;
   std::vector<int> lengths, formats;
   for (const auto& param : params) {
@@ -160,7 +190,7 @@ PgResult PgConnection::exec(const std::string& sql, const std::vector<PgParam>& 
 }
 
 void PgConnection::copy_in(const std::string& copy_sql, const std::string& data, std::string_view what) {
-  if (!usable_) throw LabError("lab database " + server_ + ": " + std::string(what) + ": the connection was dropped");
+  require_usable(what);
   const auto until = deadline();
   if (PQsendQuery(conn_.get(), copy_sql.c_str()) != 1) fail(what, nullptr);
   flush(until, what);
@@ -177,10 +207,7 @@ void PgConnection::copy_in(const std::string& copy_sql, const std::string& data,
   for (std::size_t at = 0; at < data.size();) {
     const int n = static_cast<int>(std::min(kChunk, data.size() - at));
     const int queued = PQputCopyData(conn_.get(), data.data() + at, n);
-    if (queued < 0) {
-      finish(until, what);  // the server ended the COPY with an error: this reports it
-      fail(what, nullptr);
-    }
+    if (queued < 0) fail_copy(until, what);
     if (queued == 0) {
       wait_socket(true, until, what);  // libpq's buffer is full: the socket must drain first
       if (PQconsumeInput(conn_.get()) == 0 || PQflush(conn_.get()) < 0) fail(what, nullptr);
@@ -190,10 +217,7 @@ void PgConnection::copy_in(const std::string& copy_sql, const std::string& data,
   }
   for (;;) {
     const int ended = PQputCopyEnd(conn_.get(), nullptr);
-    if (ended < 0) {
-      finish(until, what);
-      fail(what, nullptr);
-    }
+    if (ended < 0) fail_copy(until, what);
     if (ended == 1) break;
     wait_socket(true, until, what);
     if (PQflush(conn_.get()) < 0) fail(what, nullptr);

@@ -89,6 +89,14 @@ class PgConnection {
   bool usable() const { return usable_; }
   // "host:port/database as user", for messages.
   const std::string& server() const { return server_; }
+  // `name` as a quoted SQL identifier, `text` as a quoted SQL literal (libpq's escaping, for DDL that takes no
+  // parameters: CREATE ROLE, ALTER ROLE). Throw LabError.
+  std::string identifier(std::string_view name) const;
+  std::string literal(std::string_view text) const;
+  // `password` hashed for `role` the way the server stores passwords (SCRAM-SHA-256 by default): ALTER ROLE ...
+  // PASSWORD takes the hash, so the password never reaches the server, its logs or pg_stat_activity. Blocks for
+  // one short query. Throws LabError.
+  std::string encrypted_password(const std::string& password, const std::string& role);
 
  private:
   using Deadline = std::optional<std::chrono::steady_clock::time_point>;
@@ -102,6 +110,10 @@ class PgConnection {
   PGresult* next_result(const Deadline& deadline, std::string_view what);
   PgResult finish(const Deadline& deadline, std::string_view what);
   [[noreturn]] void fail(std::string_view what, const PGresult* result);
+  // Throws LabError when nothing can be sent on the connection any more.
+  void require_usable(std::string_view what) const;
+  // The server ended a COPY with an error: reads and throws it.
+  [[noreturn]] void fail_copy(const Deadline& deadline, std::string_view what);
   std::unique_ptr<PGconn, void (*)(PGconn*)> conn_;
   std::string server_;
   PgTimeouts timeouts_;

@@ -57,8 +57,17 @@ CheckedFile<task::Protocol> load_protocol_checked(const std::string& path, const
   return file;
 }
 
-std::vector<analysis::TrialRecord> subject_history(const store::Store& db, const std::string& subject_id) {
+std::vector<analysis::TrialRecord> subject_history(const store::Store& db, const std::string& subject_id,
+                                                   const store::SubjectElsewhere* elsewhere) {
   std::vector<analysis::TrialRecord> history;
+  if (elsewhere) {
+    for (const auto& session : elsewhere->sessions) {
+      for (const auto& t : session.trials) {
+        history.push_back(to_analysis_record(t));
+        history.back().session_id = session.rig_id + "/" + std::to_string(session.session_id);
+      }
+    }
+  }
   for (const auto& t : db.subject_trials(subject_id)) history.push_back(to_analysis_record(t));
   return history;
 }

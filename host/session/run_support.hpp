@@ -14,6 +14,7 @@
 #include "host/analysis/trial_record.hpp"
 #include "host/config/bounded_read.hpp"
 #include "host/store/store.hpp"
+#include "host/store/subject_elsewhere.hpp"
 #include "host/task/protocol.hpp"
 #include "host/task/rig_config.hpp"
 #include "host/task/subject.hpp"
@@ -25,6 +26,13 @@ namespace rig::app {
 class InputError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+// A session refused because it conflicts with what runs elsewhere (the subject is training on another rig):
+// exit code 2 like other bad input; rigd answers 409.
+class ConflictError : public InputError {
+ public:
+  using InputError::InputError;
 };
 
 // A session refused for the animal's sake (under its weight threshold without a stated reason): exit code 3.
@@ -112,9 +120,12 @@ std::string sibling_program(const std::string& name);
 
 std::chrono::year_month_day today();
 analysis::TrialRecord to_analysis_record(const store::SubjectTrial& trial);
-// Every trial of the subject in `db`, in order, as the fitter reads them. Reads the database; throws
-// store::StoreError.
-std::vector<analysis::TrialRecord> subject_history(const store::Store& db, const std::string& subject_id);
+// Every trial of the subject, as the fitter reads them: the sessions other rigs ran (`elsewhere`, from the lab;
+// may be null), then those in `db`, each in trial order. The fit does not depend on the order of whole sessions
+// (each restarts the history; their tags, "RIG/ID" for another rig's, never equal this rig's ids). Reads the
+// database; throws store::StoreError.
+std::vector<analysis::TrialRecord> subject_history(const store::Store& db, const std::string& subject_id,
+                                                   const store::SubjectElsewhere* elsewhere = nullptr);
 // Plain words for a device fault bit (host/model/enums.hpp).
 using model::fault_text;
 

@@ -17,13 +17,14 @@ namespace {
 // the day before the session plus this run's rewards (a resumed session's earlier trials are then counted
 // twice; the message says so).
 nlohmann::json water_after_session(const std::string& db_path, const task::Subject& subject,
-                                   const task::WelfareStatus& before, const SessionEnd& end) {
+                                   const task::WelfareStatus& before, const SessionEnd& end,
+                                   const store::SubjectElsewhere* elsewhere) {
   const double earned_ul = end.volume_ul_by_valve[0] + end.volume_ul_by_valve[1];
   task::WelfareStatus after = before;
   std::string note;
   try {
     const store::Store db = store::Store::open(db_path, store::OpenOptions::reading());
-    after = read_welfare(db, subject, local_today());
+    after = read_welfare(db, subject, local_today(), elsewhere);
   } catch (const std::exception& e) {
     after.session_today_ul += earned_ul;
     after.owed_ul = std::max(0.0, after.minimum_ul - after.total_today_ul());
@@ -53,6 +54,8 @@ SessionPlan SessionHost::prepare(const SessionHostOptions& options, const Notice
     // Nothing to resume, and no reason to leave an empty database behind.
     throw InputError("no session of " + in.subject.id + " to resume: there is no database " + plan.db_path);
   }
+  // Before the store is touched: a subject running on another rig stops the start here.
+  if (options.elsewhere) plan.elsewhere = options.elsewhere(in.rig, in.subject.id);
   store::Store& db = plan.db.emplace(store::Store::open(plan.db_path));
   for (int64_t id : db.mark_interrupted_sessions()) {
     notice("session " + std::to_string(id) + " had been interrupted; it is marked as such");
@@ -82,7 +85,8 @@ SessionPlan SessionHost::prepare(const SessionHostOptions& options, const Notice
     notice("resuming session " + std::to_string(last->session_id) + " after trial " +
            std::to_string(point.last_trial_number));
   }
-  plan.history = subject_history(db, in.subject.id);
+  const store::SubjectElsewhere* elsewhere = plan.elsewhere ? &*plan.elsewhere : nullptr;
+  plan.history = subject_history(db, in.subject.id, elsewhere);
 
   plan.device = device_request(options.device, in.rig, options.speed, config.seed);
   plan.recording.device_kind = device_kind_name(plan.device.kind);
@@ -94,7 +98,7 @@ SessionPlan SessionHost::prepare(const SessionHostOptions& options, const Notice
 
   WeightSource weight = options.weight;
   weight.simulated_body = plan.device.kind != DeviceChoice::kSerial && in.subject.simulated_agent.has_value();
-  WeightCheck check = check_weight_before_session(db, in.subject, weight);
+  WeightCheck check = check_weight_before_session(db, in.subject, weight, elsewhere);
   if (check.status.under_threshold) {
     notice("warning: " + in.subject.id + " is under its weight threshold; training anyway: " + weight.override_reason);
   }
@@ -107,7 +111,7 @@ SessionPlan SessionHost::prepare(const SessionHostOptions& options, const Notice
 
 SessionHost::SessionHost(boost::asio::io_context& io, SessionPlan plan, Publish publish, AlertSink* alerts)
     : io_(io), options_(std::move(plan.options)), inputs_(std::move(plan.inputs)), db_path_(std::move(plan.db_path)),
-      config_(std::move(plan.config)), welfare_(std::move(plan.welfare)) {
+      config_(std::move(plan.config)), welfare_(std::move(plan.welfare)), elsewhere_(std::move(plan.elsewhere)) {
   const RunInputs& in = inputs_;
   RecordingContext recording = std::move(plan.recording);
   device_ = make_device(io, std::move(plan.device));
@@ -158,7 +162,7 @@ void SessionHost::start(Done done) {
       live_->wait_idle();
       nlohmann::json report = session_report(end, live_->trials(), options_.crt, config_.seed,
                                              inputs_.subject.id, session_id, recorder_->path());
-      report["water"] = water_after_session(db_path_, inputs_.subject, welfare_, end);
+      report["water"] = water_after_session(db_path_, inputs_.subject, welfare_, end, elsewhere_ ? &*elsewhere_ : nullptr);
       boost::asio::post(io_, [alive, end, done, report = std::move(report)] {
         if (alive.lock()) done(end, report);
       });

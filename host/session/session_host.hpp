@@ -40,6 +40,11 @@ struct SessionHostOptions {
   int crt = 1000;          // randomization-test surrogates in the report (0: none)
   bool confine_protocol = false;  // `protocol` came in a request: it must be in the rig's protocol directories
   WeightSource weight;            // today's weight (check_weight_before_session)
+  // What other rigs recorded of the subject (the app reads the lab: host/lab/subject_record.hpp), asked once the
+  // rig config is loaded, on prepare()'s thread. nullopt: nothing known (no lab, or it could not be reached; it
+  // tells the operator itself). May throw ConflictError (the subject runs on another rig): prepare() stops
+  // there, before any weighing is recorded. Empty: this rig's records only.
+  std::function<std::optional<store::SubjectElsewhere>(const task::RigConfig& rig, const std::string& subject_id)> elsewhere;
 };
 
 // What a session needs from the files and the database, read before the session is set up on the io thread.
@@ -53,6 +58,7 @@ struct SessionPlan {
   std::vector<analysis::TrialRecord> history;  // the subject's earlier trials (the live fit starts from them)
   DeviceRequest device;                        // what make_device() sets up (the simulated mouse included)
   task::WelfareStatus welfare;                 // the subject's day before the session, today's weight settled
+  std::optional<store::SubjectElsewhere> elsewhere;  // the subject's record on other rigs, when the lab gave it
 };
 
 class SessionHost {
@@ -129,6 +135,7 @@ class SessionHost {
   std::unique_ptr<AlertObserver> alert_view_;
   std::shared_ptr<SessionRunner> runner_;
   task::WelfareStatus welfare_;  // before the session
+  std::optional<store::SubjectElsewhere> elsewhere_;  // counted in the water after the session too
   std::thread reporter_;
   // Expires with the host, so a report posted after the host is gone is dropped.
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);

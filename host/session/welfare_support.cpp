@@ -3,6 +3,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -41,11 +42,33 @@ std::chrono::system_clock::time_point next_local_minute(int minute_of_day) {
   return std::chrono::system_clock::from_time_t(when);
 }
 
-task::WelfareStatus read_welfare(const store::Store& db, const task::Subject& subject, std::chrono::sys_days today) {
+namespace {
+
+// `local` and `other` (each in time order) as one list in time order; on a tie, this rig's row first.
+template <class Record, class Time>
+std::vector<Record> merged(std::vector<Record> local, const std::vector<Record>& other, Time time) {
+  const auto middle = local.insert(local.end(), other.begin(), other.end());
+  std::inplace_merge(local.begin(), middle, local.end(), [&](const Record& a, const Record& b) { return time(a) < time(b); });
+  return local;
+}
+
+}  // namespace
+
+task::WelfareStatus read_welfare(const store::Store& db, const task::Subject& subject, std::chrono::sys_days today,
+                                 const store::SubjectElsewhere* elsewhere) {
   const auto first = today - std::chrono::days(task::kWelfareHistoryDays - 1);
-  return task::welfare_status(subject, db.welfare_rows<model::Weighing>(subject.id),
-                              db.welfare_rows<model::WaterGiven>(subject.id),
-                              db.session_water_by_day(subject.id, first, today), today, local_day_of);
+  auto weighings = db.welfare_rows<model::Weighing>(subject.id);
+  auto water = db.welfare_rows<model::WaterGiven>(subject.id);
+  auto session_ul_by_day = db.session_water_by_day(subject.id, first, today);
+  if (elsewhere) {
+    weighings = merged(std::move(weighings), elsewhere->weighings, [](const model::Weighing& w) { return w.weighed_at_unix_us; });
+    water = merged(std::move(water), elsewhere->water, [](const model::WaterGiven& w) { return w.given_at_unix_us; });
+    for (const auto& reward : elsewhere->rewards) {
+      const auto day = local_day_of(reward.committed_at_unix_us);
+      if (day >= first && day <= today) session_ul_by_day[day] += reward.volume_ul;
+    }
+  }
+  return task::welfare_status(subject, weighings, water, session_ul_by_day, today, local_day_of);
 }
 
 namespace {
@@ -102,10 +125,17 @@ std::string login_name() {
 
 namespace {
 
-// The subject's last weighing ever, grams (nullopt: never weighed).
-std::optional<double> last_weight_g(const store::Store& db, const task::Subject& subject) {
+// The subject's last weighing ever, grams (nullopt: never weighed), on this rig or (`elsewhere`) another.
+std::optional<double> last_weight_g(const store::Store& db, const task::Subject& subject,
+                                    const store::SubjectElsewhere* elsewhere = nullptr) {
   const auto weighings = db.welfare_rows<model::Weighing>(subject.id);
-  return weighings.empty() ? std::nullopt : std::optional<double>(weighings.back().weight_g);
+  std::optional<model::Weighing> last;
+  if (!weighings.empty()) last = weighings.back();
+  if (elsewhere && !elsewhere->weighings.empty() &&
+      (!last || elsewhere->weighings.back().weighed_at_unix_us > last->weighed_at_unix_us)) {
+    last = elsewhere->weighings.back();
+  }
+  return last ? std::optional<double>(last->weight_g) : std::nullopt;
 }
 
 }  // namespace
@@ -178,10 +208,11 @@ std::optional<double> ask_weight(const WeightSource& source, const task::Subject
 
 }  // namespace
 
-WeightCheck check_weight_before_session(store::Store& db, const task::Subject& subject, const WeightSource& source) {
+WeightCheck check_weight_before_session(store::Store& db, const task::Subject& subject, const WeightSource& source,
+                                        const store::SubjectElsewhere* elsewhere) {
   const auto today = local_today();
   const std::string who = source.who.empty() ? login_name() : source.who;
-  auto status = read_welfare(db, subject, today);
+  auto status = read_welfare(db, subject, today, elsewhere);
   const bool weighed_before = !source.weight_g && status.weighed_today();
   std::string how;
   if (source.weight_g) {
@@ -194,7 +225,7 @@ WeightCheck check_weight_before_session(store::Store& db, const task::Subject& s
     record_weighing(db, subject, task::simulated_body_weight_g(subject, today), false, "simulated body");
     how = "the simulated body's";
   } else {
-    const std::optional<double> answer = source.ask ? ask_weight(source, subject, last_weight_g(db, subject)) : std::nullopt;
+    const std::optional<double> answer = source.ask ? ask_weight(source, subject, last_weight_g(db, subject, elsewhere)) : std::nullopt;
     if (!answer) {
       throw InputError(subject.id + " has not been weighed today: weigh it and give the weight with --weight GRAMS "
                        "(or `rig weigh " + subject.id + " GRAMS` first)");
@@ -203,7 +234,7 @@ WeightCheck check_weight_before_session(store::Store& db, const task::Subject& s
     how = "entered at the start";
   }
   // Every way but an earlier weighing today recorded one: the day is read again with it.
-  if (!weighed_before) status = read_welfare(db, subject, today);
+  if (!weighed_before) status = read_welfare(db, subject, today, elsewhere);
 
   nlohmann::json detail = {{"weight_g", *status.weight_today_g},
                            {"source", how},

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "host/store/store.hpp"
+#include "host/store/subject_elsewhere.hpp"
 #include "host/task/subject.hpp"
 #include "host/task/welfare.hpp"
 
@@ -23,8 +24,11 @@ std::chrono::sys_days local_today();
 // zone; thread-safe.
 std::chrono::system_clock::time_point next_local_minute(int minute_of_day);
 
-// The subject's welfare day as of `today` from `db`. Reads the database; throws store::StoreError.
-task::WelfareStatus read_welfare(const store::Store& db, const task::Subject& subject, std::chrono::sys_days today);
+// The subject's welfare day as of `today` from `db`, with what other rigs recorded (`elsewhere`, from the lab;
+// may be null): their weighings, water by hand and trials' rewards count as this rig's do. Reads the database;
+// throws store::StoreError.
+task::WelfareStatus read_welfare(const store::Store& db, const task::Subject& subject, std::chrono::sys_days today,
+                                 const store::SubjectElsewhere* elsewhere = nullptr);
 
 // {subject, baseline: {weight_g, source, provisional} | null, weight_today_g, percent_of_baseline,
 // min_weight_percent, under_threshold, weighed_today, water: {target_ul, minimum_ul, session_today_ul,
@@ -73,6 +77,9 @@ struct WeightCheck {
   nlohmann::json detail;
   task::WelfareStatus status;
 };
-WeightCheck check_weight_before_session(store::Store& db, const task::Subject& subject, const WeightSource& source);
+// `elsewhere` (may be null): the subject's record on other rigs (read_welfare), e.g. a weighing at another rig
+// today.
+WeightCheck check_weight_before_session(store::Store& db, const task::Subject& subject, const WeightSource& source,
+                                        const store::SubjectElsewhere* elsewhere = nullptr);
 
 }  // namespace rig::app

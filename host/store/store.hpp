@@ -136,6 +136,7 @@ struct SubjectTrial {
   bool distractor_delivered = false;
   std::array<double, 2> p_controllable_by_side{};  // [left, right]
   double p_distractor = 0.0;
+  bool operator==(const SubjectTrial&) const = default;
 };
 
 // One row of `events`.

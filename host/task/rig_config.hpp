@@ -3,6 +3,8 @@
 #pragma once
 
 #include <array>
+#include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -78,6 +80,10 @@ struct LabSettings {
   double push_interval_s = 1.0;  // rigd pushes what is new this often
   double timeout_s = 30.0;       // a statement the lab has not answered in this long fails; the push reconnects
   bool operator==(const LabSettings&) const = default;
+
+  // The two periods as the lab's connections and rigd's timer take them.
+  std::chrono::milliseconds push_interval() const { return std::chrono::milliseconds(std::llround(push_interval_s * 1000.0)); }
+  std::chrono::milliseconds timeout() const { return std::chrono::milliseconds(std::llround(timeout_s * 1000.0)); }
 };
 
 struct RigConfig {

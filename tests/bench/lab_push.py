@@ -5,6 +5,8 @@ object.
 
   lab_push.py [--rigs 50] [--sessions 250] [--trials 500] [--parallel 2] [--build build/release]
   lab_push.py --quick      2 rigs of 4 sessions of 100 trials (a smoke check)
+  lab_push.py --roles      each rig pushes as its own PostgreSQL role (`rig lab add-rig`: row-level security, as
+                           docs/lab.md sets a lab up) rather than as the tables' owner
 
 The server is Debian's PostgreSQL 15 (initdb into a temporary directory, as the `postgres` user when run as root;
 fsync on, shared_buffers 2 GB and max_wal_size 4 GB as docs/lab.md advises for a lab server, the rest default). Each rig's database is made by `rig simulate --sessions S --trials T --seed R` with
@@ -58,6 +60,17 @@ class Server:
                        capture_output=True)
 
 
+def finish(server, workdir, keep, out):
+    """Stops the server, removes the work directory (or names it in `out`), prints `out`; returns the exit code."""
+    server.stop()
+    if keep:
+        out["workdir"] = workdir
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(json.dumps(out, indent=2))
+    return 0 if out.get("ok") else 1
+
+
 def rig_config(workdir, r):
     with open(os.path.join(ROOT, "config", "rig.sim.yaml")) as f:
         text = f.read().replace("id: sim-1", f"id: rig-{r}")
@@ -76,6 +89,7 @@ def main():
     p.add_argument("--build", default=os.path.join(ROOT, "build", "release"))
     p.add_argument("--quick", action="store_true")
     p.add_argument("--keep", action="store_true", help="keep the work directory")
+    p.add_argument("--roles", action="store_true", help="push as each rig's own role (row-level security)")
     args = p.parse_args()
     if args.quick:
         args.rigs, args.sessions, args.trials = 2, 4, 100
@@ -84,7 +98,8 @@ def main():
     os.chmod(workdir, 0o755)
     server = Server(workdir)
     out = {"rigs": args.rigs, "sessions_per_rig": args.sessions, "trials_per_session": args.trials,
-           "parallel": args.parallel, "date": time.strftime("%Y-%m-%d")}
+           "parallel": args.parallel, "pushed_as": "each rig's role" if args.roles else "the tables' owner",
+           "date": time.strftime("%Y-%m-%d")}
     try:
         server.psql("CREATE DATABASE lab")
         subprocess.run([rig, "lab", "init", "--url", server.url("lab")], check=True, capture_output=True)
@@ -95,20 +110,23 @@ def main():
             subprocess.run([rig, "simulate", "--protocol", os.path.join(ROOT, "protocols", "distractor.yaml"),
                             "--config", config, "--subject", f"M{r:03d}", "--sessions", str(args.sessions),
                             "--trials", str(args.trials), "--seed", str(r), "--db", db], check=True, capture_output=True)
-            return db, config
+            if args.roles:
+                subprocess.run([rig, "lab", "add-rig", f"rig-{r}", "--url", server.url("lab")], check=True,
+                               capture_output=True)
+            return db, config, server.url("lab").replace("user=postgres", f"user=rig-{r}") if args.roles else server.url("lab")
 
         t = time.monotonic()
         with concurrent.futures.ThreadPoolExecutor(2) as pool:
             rigs = list(pool.map(make, range(1, args.rigs + 1)))
         out["generate_s"] = round(time.monotonic() - t, 1)
-        trials = sum(sqlite3.connect(db).execute("SELECT COUNT(*) FROM trials").fetchone()[0] for db, _ in rigs)
+        trials = sum(sqlite3.connect(db).execute("SELECT COUNT(*) FROM trials").fetchone()[0] for db, _, _ in rigs)
         out["trials"] = trials
-        out["rig_db_mb"] = round(sum(os.path.getsize(db) for db, _ in rigs) / 1e6, 1)
+        out["rig_db_mb"] = round(sum(os.path.getsize(db) for db, _, _ in rigs) / 1e6, 1)
 
         def push(rig_files):
-            db, config = rig_files
+            db, config, url = rig_files
             start = time.monotonic()
-            res = subprocess.run([rig, "sync", "--db", db, "--lab", server.url("lab"), "--config", config, "--quiet"],
+            res = subprocess.run([rig, "sync", "--db", db, "--lab", url, "--config", config, "--quiet"],
                                  capture_output=True, text=True)
             if res.returncode != 0:
                 raise RuntimeError(res.stdout + res.stderr)
@@ -126,13 +144,8 @@ def main():
         out["lab_db_mb"] = round(int(server.psql("SELECT pg_database_size('lab')", "lab")) / 1e6, 1)
         out["ok"] = lab_trials == trials
     finally:
-        server.stop()
-        if args.keep:
-            out["workdir"] = workdir
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
-    print(json.dumps(out, indent=2))
-    return 0 if out.get("ok") else 1
+        code = finish(server, workdir, args.keep, out)
+    return code
 
 
 if __name__ == "__main__":

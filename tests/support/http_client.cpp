@@ -59,14 +59,6 @@ unsigned raw_status(uint16_t port, const std::string& request) {
       .result_int();
 }
 
-uint16_t unused_port() {
-  boost::asio::io_context io;
-  tcp::acceptor probe(io, local(0));
-  const auto port = probe.local_endpoint().port();
-  probe.close();
-  return port;
-}
-
 struct WsClient::Impl {
   boost::asio::io_context io;
   websocket::stream<tcp::socket> ws{io};

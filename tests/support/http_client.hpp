@@ -10,6 +10,8 @@
 #include <memory>
 #include <string>
 
+#include "support/free_port.hpp"
+
 namespace rig::testing {
 
 struct HttpResult {
@@ -30,10 +32,6 @@ HttpResult http_get(uint16_t port, const std::string& target);
 // Sends `request` as-is (for targets a well-behaved client would never send) and returns the status code.
 // Throws boost::system::system_error on socket errors.
 unsigned raw_status(uint16_t port, const std::string& request);
-
-// A port of 127.0.0.1 that was free a moment ago and that nothing listens on (bound, noted, closed): a server
-// that refuses connections.
-uint16_t unused_port();
 
 // A blocking WebSocket client of /ws. Not thread-safe (one test thread uses it).
 class WsClient {

@@ -6,8 +6,6 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -18,6 +16,7 @@
 #include <string>
 #include <thread>
 
+#include "support/free_port.hpp"
 #include "support/run_command.hpp"
 
 #ifndef RIG_PG_BINDIR
@@ -31,7 +30,7 @@ class PostgresServer {
   // Creates and starts the server in TMPDIR/rig-pg-NAME-PID. Throws std::runtime_error with the tools' output.
   explicit PostgresServer(const std::string& name)
       : dir_(std::filesystem::temp_directory_path() / ("rig-pg-" + name + "-" + std::to_string(::getpid()))),
-        port_(free_port()) {
+        port_(unused_port()) {
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     if (::geteuid() == 0) as_user_ = "runuser -u postgres -- ";
@@ -113,22 +112,6 @@ class PostgresServer {
 
  private:
   std::string data() const { return (dir_ / "data").string(); }
-
-  static int free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = 0;
-    socklen_t length = sizeof address;
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-      if (fd >= 0) ::close(fd);
-      throw std::runtime_error("no free TCP port on 127.0.0.1");
-    }
-    ::close(fd);
-    return ntohs(address.sin_port);
-  }
 
   void run_checked(const std::string& command, const std::string& what) const {
     const auto run = run_command(command + " 2>&1");

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
+#include <sstream>
 #include <random>
 #include <thread>
 
@@ -85,6 +87,75 @@ TEST_F(LabCli, SyncKilledMidPushThenRunAgainLeavesTheLabEqualToTheStore) {
   EXPECT_NE(last.output.find("as rig sim-1"), std::string::npos) << last.output;
   auto store = store::Store::open(db);
   EXPECT_EQ(store.outbox_backlog().entries, 0);
+  PgConnection lab(url());
+  testing::expect_lab_equals(lab, {{&store, "sim-1"}});
+}
+
+// `rig run` with a `lab:` section in its rig config (issue 18, "a mouse across rigs"): the subject's sessions on
+// another rig are pooled into the fit; with the lab away the session runs on this rig's records and says so.
+TEST_F(LabCli, RunPoolsTheSubjectsSessionsOnOtherRigsAndGoesOnWithoutTheLabWhenItIsAway) {
+  ASSERT_EQ(rig("lab init --url '" + url() + "'").exit_code, 0);
+  {
+    auto other = store::Store::open(dir_.file("other.sqlite"));
+    testing::fill_rig(other, "SAVVY", 81, 1, 12);
+    PgConnection lab(url());
+    push_outbox(other, lab, "rig-other");
+  }
+  const std::string e2e = RIG_SOURCE_DIR "/tests/host/app/e2e/";
+  const auto config_with_lab = [&](const std::string& name, const std::string& lab_url) {
+    std::ifstream in(e2e + "rig.yaml");
+    std::stringstream text;
+    text << in.rdbuf() << "\nlab:\n  url: \"" << lab_url << "\"\n  timeout_s: 5\n";
+    std::ofstream(dir_.file(name)) << text.str();
+    return dir_.file(name);
+  };
+  const auto run = [&](const std::string& config) {
+    return rig("run --subject SAVVY --config " + config + " --subjects " + e2e + "subjects.yaml --db " +
+               dir_.file("rig.sqlite") + " --device sim --speed 50 --max-trials 10 --seed 3 --crt 0 </dev/null");
+  };
+  const auto with_lab = run(config_with_lab("with-lab.yaml", url()));
+  ASSERT_EQ(with_lab.exit_code, 0) << with_lab.output;
+  EXPECT_NE(with_lab.output.find("the lab has 1 sessions (12 trials)"), std::string::npos) << with_lab.output;
+  EXPECT_NE(with_lab.output.find("fit pooled over 22 trials"), std::string::npos) << with_lab.output;
+
+  const auto away = run(config_with_lab("away.yaml", "postgresql:///lab?host=" + dir_.path().string() + "&port=1"));
+  ASSERT_EQ(away.exit_code, 0) << away.output;
+  EXPECT_NE(away.output.find("the lab database could not be read"), std::string::npos) << away.output;
+  EXPECT_NE(away.output.find("fit pooled over 20 trials"), std::string::npos) << "this rig's two sessions only: " << away.output;
+}
+
+// `rig lab add-rig` and `rig lab add-reader` as an administrator runs them (issue 18, least privilege), and a
+// rig pushing with its own role.
+TEST_F(LabCli, AddRigMakesTheRoleARigSyncsWithAndRefusesAPasswordFileOthersCanRead) {
+  ASSERT_EQ(rig("lab init --url '" + url() + "'").exit_code, 0);
+  const auto password_file = dir_.file("password");
+  std::ofstream(password_file) << "correct horse\n";
+  std::filesystem::permissions(password_file, std::filesystem::perms::owner_read | std::filesystem::perms::group_read);
+  const auto readable = rig("lab add-rig sim-1 --url '" + url() + "' --password-file " + password_file);
+  EXPECT_EQ(readable.exit_code, 2) << readable.output;
+  EXPECT_NE(readable.output.find("readable by others"), std::string::npos) << readable.output;
+  std::filesystem::permissions(password_file, std::filesystem::perms::owner_read);
+  const auto added = rig("lab add-rig sim-1 --url '" + url() + "' --password-file " + password_file);
+  ASSERT_EQ(added.exit_code, 0) << added.output;
+  EXPECT_NE(added.output.find("role sim-1 created in lab_rig"), std::string::npos) << added.output;
+  EXPECT_NE(added.output.find("with the password given"), std::string::npos) << added.output;
+  const auto reader = rig("lab add-reader lab-page --url '" + url() + "'");
+  ASSERT_EQ(reader.exit_code, 0) << reader.output;
+  EXPECT_NE(reader.output.find("no password yet"), std::string::npos) << reader.output;
+  const auto no_name = rig("lab add-rig --url '" + url() + "'");
+  EXPECT_EQ(no_name.exit_code, 2) << no_name.output;
+
+  const auto db = dir_.file("rig.sqlite");
+  {
+    auto store = store::Store::open(db);
+    testing::fill_rig(store, "M1", 31, 1, 10);
+  }
+  const auto as_reader = rig("sync --db " + db + " --lab '" + server_->url(database_, "lab-page") + "' --config " + kRigConfig);
+  EXPECT_EQ(as_reader.exit_code, 2) << as_reader.output;
+  EXPECT_NE(as_reader.output.find("connects as role \"lab-page\""), std::string::npos) << as_reader.output;
+  const auto as_rig = rig("sync --db " + db + " --lab '" + server_->url(database_, "sim-1") + "' --config " + kRigConfig);
+  ASSERT_EQ(as_rig.exit_code, 0) << as_rig.output;
+  auto store = store::Store::open(db);
   PgConnection lab(url());
   testing::expect_lab_equals(lab, {{&store, "sim-1"}});
 }

@@ -1,7 +1,10 @@
 // rigd pushing to the lab database in the background (issue 18): a session's records reach the lab and the
 // status shows the backlog; a lab away when rigd starts is reported as unreachable, the rig keeps running, and
-// everything arrives once the lab is back.
+// everything arrives once the lab is back; a subject's record on another rig is read before a session starts.
 #include <gtest/gtest.h>
+
+#include <fstream>
+#include <iterator>
 
 #include "../app/rigd_fixture.hpp"
 #include "lab_test_support.hpp"
@@ -84,6 +87,44 @@ TEST_F(LabAwayAtStart, TheRigRunsMeanwhileAndEverythingArrivesWhenTheLabIsBack) 
   const auto s = wait_status(caught_up);
   ASSERT_TRUE(caught_up(s)) << s.dump().substr(0, 600);
   expect_lab_equals_store();
+}
+
+// A mouse across rigs (issue 18): rigd reads the subject's record on the other rigs before it starts a session,
+// refuses one the subject is running elsewhere, and pools the other rig's trials and water with its own.
+TEST_F(LabRigd, ASubjectRunningOnAnotherRigIsRefusedAndItsRecordThereCountsHere) {
+  auto other = store::Store::open((dir_ / "other-rig.sqlite").string());
+  testing::fill_rig(other, "SAVVY", 71, 2, 25);
+  store::synthetic::Session running(73, "SAVVY");
+  const auto running_id = other.begin_session(store::testing::session_start("SAVVY", 73, running.state()));
+  const auto trial = running.next();
+  other.commit_trial(running_id, trial.record(), trial.wheel, trial.state_after);
+  PgConnection lab(server_->url(database_));
+  push_outbox(other, lab, "rig-other");
+
+  const rig_test::Command refused = rig_control("start --subject SAVVY --max-trials 30");
+  EXPECT_NE(refused.exit_code, 0) << refused.output;
+  EXPECT_NE(refused.output.find("SAVVY is running on rig rig-other"), std::string::npos) << refused.output;
+  EXPECT_NE(refused.output.find("409"), std::string::npos) << refused.output;
+  EXPECT_TRUE(stored_sessions("SAVVY").empty()) << "nothing recorded for a refused start";
+
+  other.end_session(running_id, "operator stop", "{}");
+  push_outbox(other, lab, "rig-other");
+  const rig_test::Command started = rig_control("start --subject SAVVY --max-trials 30");
+  ASSERT_EQ(started.exit_code, 0) << started.output;
+  const auto s = wait_status(caught_up);
+  ASSERT_TRUE(caught_up(s)) << s.dump().substr(0, 600);
+  EXPECT_EQ(s["last_report"]["trials"], 30);
+  EXPECT_EQ(s["last_report"]["fit_trials"], 2 * 25 + 1 + 30) << "the other rig's 51 trials pooled with this session's";
+  double other_ul = 0.0;
+  for (const auto& w : other.welfare_rows<model::WaterGiven>("SAVVY")) {
+    if (w.kind == model::WaterKind::kSession) other_ul += w.volume_ul;  // all committed today, by the store's clock
+  }
+  const double session_ul = s["last_report"]["water"]["session_ul"].get<double>();
+  EXPECT_NEAR(s["last_report"]["water"]["today_ul"].get<double>(), other_ul + session_ul, 1e-6)
+      << s["last_report"]["water"].dump();
+  std::ifstream log((dir_ / "rigd.log").string());
+  const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("the lab has 3 sessions (51 trials)"), std::string::npos) << text.substr(0, 4000);
 }
 
 }  // namespace

@@ -10,6 +10,8 @@
 #include <thread>
 #include <unistd.h>
 
+#include "host/lab/lab_roles.hpp"
+#include "host/lab/subject_record.hpp"
 #include "lab_test_support.hpp"
 #include "support/postgres_server.hpp"
 #include "support/run_command.hpp"
@@ -330,6 +332,129 @@ TEST_F(LabSync, AnOlderLabIsRefusedWithTheCommandThatMigratesIt) {
   } catch (const LabError& e) {
     EXPECT_NE(std::string(e.what()).find("rig lab init"), std::string::npos) << e.what();
   }
+}
+
+// What a session start on rig-b reads of a subject that also trained on rig-a (issue 18, "a mouse across rigs").
+TEST_F(LabSync, ASubjectsRecordElsewhereIsEveryOtherRigsSessionTrialWeighingAndWaterButNotThisRigs) {
+  auto a = open_rig("a");
+  auto b = open_rig("b");
+  fill_rig(a, "M1", 31, 2, 7);
+  fill_rig(a, "M2", 41, 1, 5);
+  fill_rig(b, "M1", 51, 1, 4);
+  push_outbox(a, *lab_, "rig-a");
+  push_outbox(b, *lab_, "rig-b");
+
+  const auto seen_by_b = read_subject_elsewhere(*lab_, "rig-b", "M1", 0);
+  EXPECT_EQ(seen_by_b.lab, lab_->server());
+  ASSERT_EQ(seen_by_b.sessions.size(), 2u);
+  std::vector<store::SubjectTrial> read;
+  double rewards_ul = 0.0;
+  for (const auto& session : seen_by_b.sessions) {
+    EXPECT_EQ(session.rig_id, "rig-a");
+    EXPECT_TRUE(session.ended);
+    read.insert(read.end(), session.trials.begin(), session.trials.end());
+  }
+  for (const auto& reward : seen_by_b.rewards) rewards_ul += reward.volume_ul;
+  EXPECT_EQ(read, a.subject_trials("M1")) << "every field of every trial, in order";
+  EXPECT_EQ(seen_by_b.weighings, a.welfare_rows<model::Weighing>("M1"));
+  const auto water = a.welfare_rows<model::WaterGiven>("M1");
+  EXPECT_EQ(seen_by_b.water, water);
+  double session_water_ul = 0.0;
+  for (const auto& w : water) session_water_ul += w.kind == model::WaterKind::kSession ? w.volume_ul : 0.0;
+  EXPECT_GT(rewards_ul, 0.0);
+  EXPECT_NEAR(rewards_ul, session_water_ul, 1e-9) << "every reward, as the sessions' water rows sum them";
+  EXPECT_TRUE(read_subject_elsewhere(*lab_, "rig-b", "M1", a.now_unix_us() + 1).rewards.empty())
+      << "rewards before the window asked for are left out";
+
+  const auto seen_by_a = read_subject_elsewhere(*lab_, "rig-a", "M1", 0);
+  ASSERT_EQ(seen_by_a.sessions.size(), 1u);
+  EXPECT_EQ(seen_by_a.sessions[0].rig_id, "rig-b");
+  EXPECT_EQ(seen_by_a.trial_count(), 4u);
+  EXPECT_TRUE(read_subject_elsewhere(*lab_, "rig-a", "M9", 0).sessions.empty());
+  EXPECT_FALSE(running_elsewhere(seen_by_b, "M1", a.now_unix_us()));
+}
+
+TEST_F(LabSync, ASessionWithoutEndOnAnotherRigIsRunningUntilItsLastTrialIsTenMinutesOld) {
+  auto a = open_rig("a");
+  store::synthetic::Session synthetic(61, "M1");
+  const auto session_id = a.begin_session(store::testing::session_start("M1", 61, synthetic.state()));
+  push_outbox(a, *lab_, "rig-a");
+  const auto started = read_subject_elsewhere(*lab_, "rig-b", "M1", 0);
+  ASSERT_EQ(started.sessions.size(), 1u);
+  EXPECT_FALSE(started.sessions[0].ended);
+  const auto busy = running_elsewhere(started, "M1", started.sessions[0].started_at_unix_us + 60'000'000);
+  ASSERT_TRUE(busy) << "a session started a minute ago, no trial yet";
+  EXPECT_NE(busy->find("M1 is running on rig rig-a"), std::string::npos) << *busy;
+
+  const auto trial = synthetic.next();
+  a.commit_trial(session_id, trial.record(), trial.wheel, trial.state_after);
+  push_outbox(a, *lab_, "rig-a");
+  const auto running = read_subject_elsewhere(*lab_, "rig-b", "M1", 0);
+  const std::int64_t last_trial_us = running.sessions[0].last_activity_unix_us;
+  EXPECT_GE(last_trial_us, running.sessions[0].started_at_unix_us);
+  constexpr std::int64_t kWindowUs = 10 * 60 * 1'000'000LL;
+  EXPECT_TRUE(running_elsewhere(running, "M1", last_trial_us + kWindowUs - 1));
+  EXPECT_FALSE(running_elsewhere(running, "M1", last_trial_us + kWindowUs))
+      << "a rig that died mid-session frees its subject after the window";
+
+  a.end_session(session_id, "operator stop", "{}");
+  push_outbox(a, *lab_, "rig-a");
+  EXPECT_FALSE(running_elsewhere(read_subject_elsewhere(*lab_, "rig-b", "M1", 0), "M1", a.now_unix_us()));
+  EXPECT_TRUE(read_subject_elsewhere(*lab_, "rig-a", "M1", 0).sessions.empty()) << "the rig's own session is not elsewhere";
+}
+
+// Least privilege (issue 18): a rig's role reads every rig's rows and writes only its own; a reader only reads.
+TEST_F(LabSync, ARigsRoleWritesOnlyItsOwnRowsAndReadsEveryRigsWhileAReaderOnlyReads) {
+  EXPECT_TRUE(add_lab_role(*lab_, LabRole::kRig, "rig-a", std::nullopt));
+  EXPECT_TRUE(add_lab_role(*lab_, LabRole::kRig, "rig-b", std::string("b's secret")));
+  EXPECT_FALSE(add_lab_role(*lab_, LabRole::kRig, "rig-b", std::nullopt)) << "already there";
+  EXPECT_TRUE(add_lab_role(*lab_, LabRole::kReader, "reader", std::nullopt));
+  EXPECT_THROW(add_lab_role(*lab_, LabRole::kRig, "lab_reader", std::nullopt), LabInputError);
+  EXPECT_THROW(add_lab_role(*lab_, LabRole::kRig, "postgres", std::nullopt), LabInputError) << "a superuser";
+  const auto hash = lab_->exec("SELECT rolpassword FROM pg_authid WHERE rolname = 'rig-b'", "read the hash").text(0, 0);
+  EXPECT_EQ(hash.rfind("SCRAM-SHA-256$", 0), 0u) << "hashed before it was sent: " << hash;
+
+  auto a = open_rig("a");
+  auto b = open_rig("b");
+  fill_rig(a, "M1", 91, 2, 6);
+  fill_rig(b, "M1", 92, 1, 5);
+  PgConnection as_a(server_->url(database_, "rig-a"));
+  PgConnection as_b(server_->url(database_, "rig-b"));
+  push_outbox(a, as_a, "rig-a");
+  push_outbox(b, as_b, "rig-b");
+  b.outbox_enqueue_all();
+  push_outbox(b, as_b, "rig-b");  // every row again: the upserts of a role under row-level security
+  expect_lab_equals(*lab_, {{&a, "rig-a"}, {&b, "rig-b"}});
+
+  auto c = open_rig("c");
+  fill_rig(c, "M2", 93, 1, 3);
+  try {
+    push_outbox(c, as_a, "rig-b");
+    FAIL() << "rig-a's role pushed as rig-b";
+  } catch (const LabInputError& e) {
+    EXPECT_NE(std::string(e.what()).find("connects as role \"rig-a\""), std::string::npos) << e.what();
+  }
+  const auto refused = [](PgConnection& lab, const std::string& sql) {
+    try {
+      lab.exec(sql, "try");
+    } catch (const LabError& e) {
+      return e.sqlstate();
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(as_a.exec("UPDATE weighings SET weight_g = 1 WHERE rig_id = 'rig-b'", "try").affected_rows(), "0");
+  EXPECT_EQ(as_a.exec("DELETE FROM trials WHERE rig_id = 'rig-b'", "try").affected_rows(), "0");
+  EXPECT_EQ(refused(as_a, "UPDATE weighings SET rig_id = 'rig-b' WHERE rig_id = 'rig-a'"), "42501") << "row-level security";
+  EXPECT_EQ(refused(as_a, "ALTER TABLE trials DISABLE ROW LEVEL SECURITY"), "42501");
+  EXPECT_EQ(refused(as_a, "DROP TABLE trials"), "42501");
+  EXPECT_EQ(refused(as_a, "DELETE FROM lab_schema_version"), "42501");
+  EXPECT_EQ(read_subject_elsewhere(as_a, "rig-a", "M1", 0).sessions.size(), 1u) << "rig-b's session, read by rig-a";
+
+  PgConnection reader(server_->url(database_, "reader"));
+  EXPECT_EQ(reader.exec("SELECT COUNT(*) FROM sessions", "count").text(0, 0), "3");
+  EXPECT_EQ(refused(reader, "DELETE FROM trials"), "42501");
+  EXPECT_EQ(refused(reader, "UPDATE subjects SET subject_id = subject_id"), "42501");
+  expect_lab_equals(*lab_, {{&a, "rig-a"}, {&b, "rig-b"}});
 }
 
 }  // namespace

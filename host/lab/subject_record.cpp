@@ -1,0 +1,175 @@
+#include "host/lab/subject_record.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <exception>
+#include <stdexcept>
+
+#include "host/model/welfare.hpp"
+#include "host/store/outbox.hpp"
+
+namespace rig::lab {
+namespace {
+
+// The lab's text for a field as the model's column value (bigint -> INTEGER, double precision -> REAL).
+model::ColumnValue column_value(const PgResult& result, int row, int column, const model::FieldInfo& field) {
+  if (result.is_null(row, column)) return std::monostate{};
+  const std::string text = result.text(row, column);
+  switch (field.type) {
+    case model::ColumnType::kInteger: return static_cast<std::int64_t>(std::stoll(text));
+    case model::ColumnType::kReal: return std::stod(text);
+    case model::ColumnType::kText: break;
+  }
+  return text;
+}
+
+// Fills `member` from the result's column named after `field`; a malformed value is a LabError naming where.
+template <class Member>
+void read_field(const PgResult& result, int row, const model::FieldInfo& field, Member& member, const std::string& where) {
+  const int column = PQfnumber(result.get(), field.name);
+  if (column < 0) throw LabError(where + ": the lab has no column " + field.name + " (run `rig lab init`)");
+  try {
+    model::from_column(column_value(result, row, column, field), field, member);
+  } catch (const std::exception& e) {
+    throw LabError(where + ", field " + field.name + ": " + e.what());
+  }
+}
+
+// Every row of a welfare table (welfare.def) of the subject on other rigs, in the order it was taken.
+template <class Record>
+std::vector<Record> welfare_elsewhere(PgConnection& lab, const std::string& rig_id, const std::string& subject_id) {
+  using Table = model::RecordingTable<Record>;
+  // As the store reads them: by their first field (the subject), in the order of the second (when it was taken).
+  static const std::string kSelect = std::string("SELECT rig_id, * FROM ") + Table::kName + " WHERE " +
+                                     Table::kFields[0].name + " = $1 AND rig_id <> $2 ORDER BY " +
+                                     Table::kFields[1].name + ", rig_id, " + store::kRowIdColumn;
+  const std::string what = std::string("read the ") + Table::kName + " of " + subject_id;
+  const auto result = lab.exec(kSelect, {PgParam{subject_id}, PgParam{rig_id}}, what);
+  std::vector<Record> rows;
+  for (int row = 0; row < result.rows(); ++row) {
+    const std::string where = "lab database " + lab.server() + ", table " + Table::kName + ", rig " + result.text(row, 0);
+    Record record;
+    model::for_each_column(record, [&](const model::FieldInfo& field, auto& member) { read_field(result, row, field, member, where); });
+    rows.push_back(std::move(record));
+  }
+  return rows;
+}
+
+// The trial fields a subject's history needs (store::SubjectTrial) and the welfare day's: read by name from the
+// model's field table, so a renamed field fails to compile here rather than at a lab.
+const model::FieldInfo& trial_field(std::string_view name) {
+  for (const auto& field : model::kTrialFields) {
+    if (name == field.name) return field;
+  }
+  throw std::logic_error("no trial field " + std::string(name));
+}
+
+}  // namespace
+
+store::SubjectElsewhere read_subject_elsewhere(PgConnection& lab, const std::string& rig_id, const std::string& subject_id,
+                                               std::int64_t rewards_since_unix_us) {
+  static const model::FieldInfo& kTrialNumber = trial_field("trial_number");
+  static const model::FieldInfo& kChoice = trial_field("choice");
+  static const model::FieldInfo& kFreeChoice = trial_field("free_choice");
+  static const model::FieldInfo& kControllable = trial_field("controllable_delivered");
+  static const model::FieldInfo& kDistractor = trial_field("distractor_delivered");
+  static const model::FieldInfo& kPLeft = trial_field("p_controllable_left");
+  static const model::FieldInfo& kPRight = trial_field("p_controllable_right");
+  static const model::FieldInfo& kPDistractor = trial_field("p_distractor");
+  static const model::FieldInfo& kCherry = trial_field("delivered_cherry_ul");
+  static const model::FieldInfo& kGrape = trial_field("delivered_grape_ul");
+  static const model::FieldInfo& kCommitted = trial_field("committed_at_unix_us");
+  static const std::string kSelect = [] {
+    std::string columns;
+    for (const auto* field : {&kTrialNumber, &kChoice, &kFreeChoice, &kControllable, &kDistractor, &kPLeft, &kPRight,
+                              &kPDistractor, &kCherry, &kGrape, &kCommitted}) {
+      columns += std::string(", t.") + field->name;
+    }
+    // Sessions by the subject's index, their trials by the trials' primary key; a session without trials yet
+    // is kept (LEFT JOIN): it may be running.
+    return "SELECT s.rig_id, s.session_id, s.started_at_unix_us, s.ended_at_unix_us IS NOT NULL" + columns +
+           " FROM sessions s LEFT JOIN trials t ON t.rig_id = s.rig_id AND t.session_id = s.session_id"
+           " WHERE s.subject_id = $1 AND s.rig_id <> $2"
+           " ORDER BY s.started_at_unix_us, s.rig_id, s.session_id, t.trial_number";
+  }();
+
+  store::SubjectElsewhere record;
+  record.lab = lab.server();
+  const std::string what = "read the history of " + subject_id;
+  PgTransaction snapshot(lab, what);
+  lab.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", what);
+  const auto result = lab.exec(kSelect, {PgParam{subject_id}, PgParam{rig_id}}, what);
+  for (int row = 0; row < result.rows(); ++row) {
+    const std::string other_rig = result.text(row, 0);
+    const std::int64_t session_id = result.int64(row, 1);
+    if (record.sessions.empty() || record.sessions.back().rig_id != other_rig || record.sessions.back().session_id != session_id) {
+      store::SessionElsewhere session;
+      session.rig_id = other_rig;
+      session.session_id = session_id;
+      session.started_at_unix_us = result.int64(row, 2);
+      session.ended = result.text(row, 3) == "t";
+      session.last_activity_unix_us = session.started_at_unix_us;
+      record.sessions.push_back(std::move(session));
+    }
+    store::SessionElsewhere& session = record.sessions.back();
+    if (result.is_null(row, 4)) continue;  // no trial yet
+    const std::string where = "lab database " + lab.server() + ", table trials, rig " + other_rig + ", session " +
+                              std::to_string(session_id);
+    store::SubjectTrial trial;
+    trial.session_id = session_id;
+    int column = 4;
+    const auto next = [&](const model::FieldInfo& field, auto& member) {
+      const int at = column++;
+      try {
+        model::from_column(column_value(result, row, at, field), field, member);
+      } catch (const std::exception& e) {
+        throw LabError(where + ", field " + field.name + ": " + e.what());
+      }
+    };
+    next(kTrialNumber, trial.trial_number);
+    next(kChoice, trial.choice);
+    next(kFreeChoice, trial.free_choice);
+    next(kControllable, trial.controllable_delivered);
+    next(kDistractor, trial.distractor_delivered);
+    next(kPLeft, trial.p_controllable_by_side[0]);
+    next(kPRight, trial.p_controllable_by_side[1]);
+    next(kPDistractor, trial.p_distractor);
+    double cherry_ul = 0.0;
+    double grape_ul = 0.0;
+    std::int64_t committed_at_unix_us = 0;
+    next(kCherry, cherry_ul);
+    next(kGrape, grape_ul);
+    next(kCommitted, committed_at_unix_us);
+    session.trials.push_back(trial);
+    session.last_activity_unix_us = std::max(session.last_activity_unix_us, committed_at_unix_us);
+    if (committed_at_unix_us >= rewards_since_unix_us && cherry_ul + grape_ul > 0.0) {
+      record.rewards.push_back({committed_at_unix_us, cherry_ul + grape_ul});
+    }
+  }
+  record.weighings = welfare_elsewhere<model::Weighing>(lab, rig_id, subject_id);
+  record.water = welfare_elsewhere<model::WaterGiven>(lab, rig_id, subject_id);
+  snapshot.commit();
+  return record;
+}
+
+std::optional<std::string> running_elsewhere(const store::SubjectElsewhere& record, const std::string& subject_id,
+                                             std::int64_t now_unix_us) {
+  const std::int64_t window_us = std::chrono::duration_cast<std::chrono::microseconds>(kRunningElsewhereWindow).count();
+  for (auto session = record.sessions.rbegin(); session != record.sessions.rend(); ++session) {
+    if (session->ended || now_unix_us - session->last_activity_unix_us >= window_us) continue;
+    const long long ago_s = std::max<long long>(0, (now_unix_us - session->last_activity_unix_us) / 1'000'000);
+    char text[512];
+    std::snprintf(text, sizeof text,
+                  "%s is running on rig %s (its session %lld, started %s; last %s %llds ago, by the lab %s): one "
+                  "subject trains on one rig at a time. End that session first; a session its rig left without an "
+                  "end stops counting %lld minutes after its last trial",
+                  subject_id.c_str(), session->rig_id.c_str(), static_cast<long long>(session->session_id),
+                  store::utc_iso8601(session->started_at_unix_us).c_str(),
+                  session->trials.empty() ? "start" : "trial", ago_s, record.lab.c_str(),
+                  static_cast<long long>(kRunningElsewhereWindow.count()));
+    return std::string(text);
+  }
+  return std::nullopt;
+}
+
+}  // namespace rig::lab
