@@ -63,8 +63,8 @@ struct RoleOptions {
   bool set_password = false;
 };
 
-// Reads a password from the terminal without echo. Throws InputError when there is no terminal or the input
-// ended.
+// Reads a line from the terminal without echo ("" when the input ended first). Throws InputError when there is
+// no terminal.
 std::string ask_password(const std::string& prompt) {
   const int tty = ::open("/dev/tty", O_RDWR | O_CLOEXEC);
   if (tty < 0) throw InputError("--set-password needs a terminal; use --password-file FILE (mode 0600) instead");
