@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -69,7 +70,15 @@ class AlertsE2e : public ::testing::Test {
     std::ofstream(dir_ / "protocol.yaml") << protocol;
     std::filesystem::copy_file(e2e("subjects.yaml"), dir_ / "subjects.yaml");
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  // A failed test keeps its directory (the database, rig's and rig-vmcu's logs) for inspection: a session that
+  // stalled under load once left nothing to read (closing note of 2026-11-30, sixth session).
+  void TearDown() override {
+    if (HasFailure()) {
+      std::fprintf(stderr, "kept %s (the database and the logs) for inspection\n", dir_.c_str());
+      return;
+    }
+    std::filesystem::remove_all(dir_);
+  }
 
   // The end-to-end rig config with an alerts section posting to `url`.
   std::string rig_config(const std::string& url) {
