@@ -135,9 +135,10 @@ PushResult push_outbox(store::Store& store, PgConnection& lab, const std::string
   }
   // A rig's own role (docs/lab.md, "Roles") is bound by row-level security: it may write only rows under its
   // name, and PostgreSQL refuses it COPY into the tables (every row goes through the staging upsert).
-  const bool row_security = lab.exec("SELECT row_security_active('rigs')", "read the lab's row security").text(0, 0) == "t";
+  const auto access = lab.exec("SELECT row_security_active('rigs'), current_user", "read the lab role and its row security");
+  const bool row_security = access.text(0, 0) == "t";
   if (row_security) {
-    const std::string role = lab.exec("SELECT current_user", "read the lab role").text(0, 0);
+    const std::string role = access.text(0, 1);
     if (role != rig_id) {
       throw LabInputError("lab database " + lab.server() + ": this rig's id is \"" + rig_id + "\" but it connects as role \"" +
                           role + "\", which may write only rig \"" + role + "\"'s rows: connect as the rig's own role (`rig lab add-rig " +

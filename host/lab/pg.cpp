@@ -152,25 +152,24 @@ void PgConnection::fail_copy(const Deadline& deadline, std::string_view what) {
   fail(what, nullptr);
 }
 
+std::string PgConnection::owned_text(char* text, std::string_view what) const {
+  const std::unique_ptr<char, void (*)(void*)> owned(text, &PQfreemem);
+  if (!owned) throw LabError("lab database " + server_ + ": cannot " + std::string(what) + ": " + trimmed(PQerrorMessage(conn_.get())));
+  return owned.get();
+}
+
 std::string PgConnection::identifier(std::string_view name) const {
-  std::unique_ptr<char, void (*)(void*)> quoted(PQescapeIdentifier(conn_.get(), name.data(), name.size()), &PQfreemem);
-  if (!quoted) throw LabError("lab database " + server_ + ": cannot quote \"" + std::string(name) + "\": " + trimmed(PQerrorMessage(conn_.get())));
-  return quoted.get();
+  return owned_text(PQescapeIdentifier(conn_.get(), name.data(), name.size()), "quote \"" + std::string(name) + "\"");
 }
 
 std::string PgConnection::literal(std::string_view text) const {
-  std::unique_ptr<char, void (*)(void*)> quoted(PQescapeLiteral(conn_.get(), text.data(), text.size()), &PQfreemem);
-  if (!quoted) throw LabError("lab database " + server_ + ": cannot quote a literal: " + trimmed(PQerrorMessage(conn_.get())));
-  return quoted.get();
+  return owned_text(PQescapeLiteral(conn_.get(), text.data(), text.size()), "quote a literal");
 }
 
 std::string PgConnection::encrypted_password(const std::string& password, const std::string& role) {
   // Blocking: it asks the server for password_encryption, a short query this connection's deadline does not
   // cover; called only by `rig lab add-rig`, an administrator's command.
-  std::unique_ptr<char, void (*)(void*)> hashed(PQencryptPasswordConn(conn_.get(), password.c_str(), role.c_str(), nullptr),
-                                                &PQfreemem);
-  if (!hashed) throw LabError("lab database " + server_ + ": cannot hash the password: " + trimmed(PQerrorMessage(conn_.get())));
-  return hashed.get();
+  return owned_text(PQencryptPasswordConn(conn_.get(), password.c_str(), role.c_str(), nullptr), "hash the password");
 }
 
 PgResult PgConnection::exec(const std::string& sql, const std::vector<PgParam>& params, std::string_view what) {

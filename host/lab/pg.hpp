@@ -110,6 +110,8 @@ class PgConnection {
   PGresult* next_result(const Deadline& deadline, std::string_view what);
   PgResult finish(const Deadline& deadline, std::string_view what);
   [[noreturn]] void fail(std::string_view what, const PGresult* result);
+  // `text` (allocated by libpq) as a string, freed; null: a LabError naming `what` with libpq's reason.
+  std::string owned_text(char* text, std::string_view what) const;
   // Throws LabError when nothing can be sent on the connection any more.
   void require_usable(std::string_view what) const;
   // The server ended a COPY with an error: reads and throws it.

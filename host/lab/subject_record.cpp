@@ -23,16 +23,23 @@ model::ColumnValue column_value(const PgResult& result, int row, int column, con
   return text;
 }
 
-// Fills `member` from the result's column named after `field`; a malformed value is a LabError naming where.
+// Fills `member` from the result's `column`, read as `field`; a malformed value is a LabError naming where.
 template <class Member>
-void read_field(const PgResult& result, int row, const model::FieldInfo& field, Member& member, const std::string& where) {
-  const int column = PQfnumber(result.get(), field.name);
-  if (column < 0) throw LabError(where + ": the lab has no column " + field.name + " (run `rig lab init`)");
+void read_column(const PgResult& result, int row, int column, const model::FieldInfo& field, Member& member,
+                 const std::string& where) {
   try {
     model::from_column(column_value(result, row, column, field), field, member);
   } catch (const std::exception& e) {
     throw LabError(where + ", field " + field.name + ": " + e.what());
   }
+}
+
+// The same from the result's column named after `field`.
+template <class Member>
+void read_field(const PgResult& result, int row, const model::FieldInfo& field, Member& member, const std::string& where) {
+  const int column = PQfnumber(result.get(), field.name);
+  if (column < 0) throw LabError(where + ": the lab has no column " + field.name + " (run `rig lab init`)");
+  read_column(result, row, column, field, member, where);
 }
 
 // Every row of a welfare table (welfare.def) of the subject on other rigs, in the order it was taken.
@@ -118,14 +125,7 @@ store::SubjectElsewhere read_subject_elsewhere(PgConnection& lab, const std::str
     store::SubjectTrial trial;
     trial.session_id = session_id;
     int column = 4;
-    const auto next = [&](const model::FieldInfo& field, auto& member) {
-      const int at = column++;
-      try {
-        model::from_column(column_value(result, row, at, field), field, member);
-      } catch (const std::exception& e) {
-        throw LabError(where + ", field " + field.name + ": " + e.what());
-      }
-    };
+    const auto next = [&](const model::FieldInfo& field, auto& member) { read_column(result, row, column++, field, member, where); };
     next(kTrialNumber, trial.trial_number);
     next(kChoice, trial.choice);
     next(kFreeChoice, trial.free_choice);
