@@ -1,5 +1,6 @@
 // `rig lab init --url URL`: creates or migrates the lab's PostgreSQL schema (docs/lab.md).
 // `rig lab add-rig ID --url URL`, `rig lab add-reader NAME --url URL`: the lab's roles (docs/lab.md, "Roles").
+// `rig lab serve --url URL [--port P]`: the lab page (cmd_lab_serve.cpp).
 // `rig sync [--db DB] --lab URL [--config FILE]`: pushes the rig's outbox to the lab once (rigd pushes in the
 // background; this is for a rig that was offline, or an old database).
 #include <CLI/CLI.hpp>
@@ -16,6 +17,7 @@
 #include <memory>
 #include <string>
 
+#include "cmd_lab_serve.hpp"
 #include "command_registry.hpp"
 #include "host/lab/lab_roles.hpp"
 #include "host/lab/lab_schema.hpp"
@@ -179,7 +181,7 @@ int sync(const SyncOptions& o) {
 const CommandRegistration kLab{
     "lab",
     "The lab database: `rig lab init` creates or migrates its schema; `rig lab add-rig` and `rig lab add-reader` "
-    "create its roles (docs/lab.md)",
+    "create its roles; `rig lab serve` serves the lab page (docs/lab.md)",
     [](CLI::App& command) {
       auto url = std::make_shared<std::string>();
       auto role = std::make_shared<RoleOptions>();
@@ -192,8 +194,13 @@ const CommandRegistration kLab{
                        "The rig's id (rig.id in its config): the role's name", role, chosen, lab::LabRole::kRig);
       add_role_command(command, "add-reader", "Create a read-only PostgreSQL role (the lab page, analysts)",
                        "The role's name", role, chosen, lab::LabRole::kReader);
-      return [url, role, init, chosen] {
-        return run_with_errors("lab", [&] { return init->parsed() ? lab_init(*url) : add_role(*role, *chosen); });
+      auto serve_options = std::make_shared<ServeOptions>();
+      CLI::App* serve = add_lab_serve_command(command, serve_options, kUrlHelp);
+      return [url, role, init, chosen, serve, serve_options] {
+        return run_with_errors("lab", [&] {
+          if (serve->parsed()) return with_lab_input([&] { return lab_serve(*serve_options); });
+          return init->parsed() ? lab_init(*url) : add_role(*role, *chosen);
+        });
       };
     }};
 

@@ -8,6 +8,7 @@
 
 #include "host/lab/lab_sync.hpp"
 #include "host/lab/pg.hpp"
+#include "host/model/trial_json.hpp"
 #include "host/store/store.hpp"
 
 namespace rig::lab {
@@ -17,19 +18,14 @@ std::int64_t system_unix_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-template <class T>
-nlohmann::json optional_json(const std::optional<T>& value) {
-  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
-}
-
 }  // namespace
 
 nlohmann::json lab_push_state_json(const LabPushState& state) {
   return {{"server", state.server},
           {"state", state.state},
           {"backlog_entries", state.backlog_entries},
-          {"oldest_waiting_s", optional_json(state.oldest_waiting_s)},
-          {"last_push_unix_us", optional_json(state.last_push_unix_us)},
+          {"oldest_waiting_s", model::optional_json(state.oldest_waiting_s)},
+          {"last_push_unix_us", model::optional_json(state.last_push_unix_us)},
           {"rows_pushed", state.rows_pushed},
           {"last_error", state.last_error}};
 }

@@ -53,9 +53,8 @@ CREATE TABLE rigs (
   store_uuid text NOT NULL,
   store_schema_version integer NOT NULL,
   first_push_at timestamptz NOT NULL DEFAULT now(),
-  last_push_at timestamptz NOT NULL DEFAULT now()
-);
-)sql";
+  )sql" + std::string(kRigLastPushAt) + " timestamptz NOT NULL DEFAULT now(),\n  " + kRigBacklogEntries +
+             " bigint NOT NULL DEFAULT 0,\n  " + kRigBacklogOldestUnixUs + " bigint\n);\n";
       sql += row_security("rigs");
     }
     for (const auto& table : store::synced_tables(version)) {
@@ -73,8 +72,10 @@ CREATE TABLE rigs (
     }
     // The lab page's and the rigs' reads: a subject's sessions across rigs, then their trials by the trials'
     // primary key (rig_id, session_id, ...). No second index on the largest table: each costs every push.
+    // The lab page's last alert of each rig: alerts are a few rows among many events, so a partial index.
     if (version == store::kOutboxVersion) {
       sql += "CREATE INDEX sessions_by_subject ON sessions (subject_id, started_at_unix_us);\n";
+      sql += "CREATE INDEX events_alerts ON events (rig_id, logged_at_unix_us) WHERE kind = 'alert';\n";
     }
     migrations.push_back({version, sql});
   }

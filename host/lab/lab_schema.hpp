@@ -4,7 +4,7 @@
 // Every synced table becomes a lab table of the same name with `rig_id` first and the same columns (INTEGER ->
 // bigint, REAL -> double precision, TEXT -> text, BLOB -> bytea, NOT NULL kept); its primary key is (rig_id,
 // the store's primary key), or (rig_id, row_id) for a table keyed by SQLite's row id, so a re-sent row is an
-// idempotent upsert. `rigs` holds each rig's identity (its store's uuid) and its last push.
+// idempotent upsert. `rigs` holds each rig's identity (its store's uuid), its last push and its backlog then.
 //
 // Lab versions are the store's schema versions from store::kOutboxVersion on: version v creates the tables and
 // columns the store's version v added (the first creates them all). A lab at version v takes pushes from rigs
@@ -18,6 +18,11 @@
 #include "host/store/outbox.hpp"
 
 namespace rig::lab {
+
+// Columns of the lab's own `rigs` table (no store table has them) that the push writes and the lab page reads.
+inline constexpr const char* kRigLastPushAt = "last_push_at";        // the server's time of the rig's last push
+inline constexpr const char* kRigBacklogEntries = "backlog_entries";  // outbox entries waiting when it began
+inline constexpr const char* kRigBacklogOldestUnixUs = "backlog_oldest_unix_us";  // when the oldest of them was queued (rig clock)
 
 struct LabMigration {
   int version;

@@ -81,8 +81,9 @@ std::string delete_sql(const store::SyncedTable& table) {
   return "DELETE FROM " + table.name + " WHERE " + where;
 }
 
-// Registers the rig (or checks it is the one the lab knows) in the current transaction.
-void register_rig(store::Store& store, PgConnection& lab, const std::string& rig_id) {
+// Registers the rig (or checks it is the one the lab knows) in the current transaction, with what will still wait
+// once the batch up to `batch_last_seq` is in.
+void register_rig(store::Store& store, PgConnection& lab, const std::string& rig_id, std::int64_t batch_last_seq) {
   const std::string store_uuid = store.store_uuid();
   const auto known = lab.exec("SELECT store_uuid FROM rigs WHERE rig_id = $1", {PgParam{rig_id}}, "read the rig");
   if (known.rows() > 0 && known.text(0, 0) != store_uuid) {
@@ -90,9 +91,19 @@ void register_rig(store::Store& store, PgConnection& lab, const std::string& rig
                         known.text(0, 0) + "; this one is " + store_uuid +
                         "): each rig needs its own rig.id in its config (docs/lab.md)");
   }
-  lab.exec("INSERT INTO rigs (rig_id, store_uuid, store_schema_version) VALUES ($1, $2, $3) ON CONFLICT (rig_id) "
-           "DO UPDATE SET store_schema_version = EXCLUDED.store_schema_version, last_push_at = now()",
-           {PgParam{rig_id}, PgParam{store_uuid}, PgParam{std::to_string(store.schema_version())}}, "register the rig");
+  // The lab page shows it: what the rig has not sent once this batch is in.
+  static const std::string kUpsert = std::string("INSERT INTO rigs (rig_id, store_uuid, store_schema_version, ") +
+                                     kRigBacklogEntries + ", " + kRigBacklogOldestUnixUs +
+                                     ") VALUES ($1, $2, $3, $4, $5) ON CONFLICT (rig_id) DO UPDATE SET "
+                                     "store_schema_version = EXCLUDED.store_schema_version, " + kRigLastPushAt + " = now(), " +
+                                     kRigBacklogEntries + " = EXCLUDED." + kRigBacklogEntries + ", " + kRigBacklogOldestUnixUs +
+                                     " = EXCLUDED." + kRigBacklogOldestUnixUs;
+  const auto backlog = store.outbox_backlog(batch_last_seq);
+  lab.exec(kUpsert,
+           {PgParam{rig_id}, PgParam{store_uuid}, PgParam{std::to_string(store.schema_version())},
+            PgParam{std::to_string(backlog.entries)},
+            backlog.oldest_queued_unix_us ? PgParam{std::to_string(*backlog.oldest_queued_unix_us)} : PgParam{}},
+           "register the rig");
 }
 
 }  // namespace
@@ -153,7 +164,7 @@ PushResult push_outbox(store::Store& store, PgConnection& lab, const std::string
     if (batch.entries == 0 && registered) break;
     {
       PgTransaction transaction(lab, "push the outbox");
-      register_rig(store, lab, rig_id);
+      register_rig(store, lab, rig_id, batch.last_seq);
       // Upserts table by table (one COPY and one statement each), then deletions (rare: a replaced water row).
       std::map<const store::SyncedTable*, std::string> copy_data;
       std::vector<const store::OutboxRow*> deletions;

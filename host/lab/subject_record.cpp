@@ -5,87 +5,22 @@
 #include <exception>
 #include <stdexcept>
 
-#include "host/model/welfare.hpp"
-#include "host/store/outbox.hpp"
+#include "host/lab/lab_rows.hpp"
 
 namespace rig::lab {
-namespace {
-
-// The lab's text for a field as the model's column value (bigint -> INTEGER, double precision -> REAL).
-model::ColumnValue column_value(const PgResult& result, int row, int column, const model::FieldInfo& field) {
-  if (result.is_null(row, column)) return std::monostate{};
-  const std::string text = result.text(row, column);
-  switch (field.type) {
-    case model::ColumnType::kInteger: return static_cast<std::int64_t>(std::stoll(text));
-    case model::ColumnType::kReal: return std::stod(text);
-    case model::ColumnType::kText: break;
-  }
-  return text;
-}
-
-// Fills `member` from the result's `column`, read as `field`; a malformed value is a LabError naming where.
-template <class Member>
-void read_column(const PgResult& result, int row, int column, const model::FieldInfo& field, Member& member,
-                 const std::string& where) {
-  try {
-    model::from_column(column_value(result, row, column, field), field, member);
-  } catch (const std::exception& e) {
-    throw LabError(where + ", field " + field.name + ": " + e.what());
-  }
-}
-
-// The same from the result's column named after `field`.
-template <class Member>
-void read_field(const PgResult& result, int row, const model::FieldInfo& field, Member& member, const std::string& where) {
-  const int column = PQfnumber(result.get(), field.name);
-  if (column < 0) throw LabError(where + ": the lab has no column " + field.name + " (run `rig lab init`)");
-  read_column(result, row, column, field, member, where);
-}
-
-// Every row of a welfare table (welfare.def) of the subject on other rigs, in the order it was taken.
-template <class Record>
-std::vector<Record> welfare_elsewhere(PgConnection& lab, const std::string& rig_id, const std::string& subject_id) {
-  using Table = model::RecordingTable<Record>;
-  // As the store reads them: by their first field (the subject), in the order of the second (when it was taken).
-  static const std::string kSelect = std::string("SELECT rig_id, * FROM ") + Table::kName + " WHERE " +
-                                     Table::kFields[0].name + " = $1 AND rig_id <> $2 ORDER BY " +
-                                     Table::kFields[1].name + ", rig_id, " + store::kRowIdColumn;
-  const std::string what = std::string("read the ") + Table::kName + " of " + subject_id;
-  const auto result = lab.exec(kSelect, {PgParam{subject_id}, PgParam{rig_id}}, what);
-  std::vector<Record> rows;
-  for (int row = 0; row < result.rows(); ++row) {
-    const std::string where = "lab database " + lab.server() + ", table " + Table::kName + ", rig " + result.text(row, 0);
-    Record record;
-    model::for_each_column(record, [&](const model::FieldInfo& field, auto& member) { read_field(result, row, field, member, where); });
-    rows.push_back(std::move(record));
-  }
-  return rows;
-}
-
-// The trial fields a subject's history needs (store::SubjectTrial) and the welfare day's: read by name from the
-// model's field table, so a renamed field fails to compile here rather than at a lab.
-const model::FieldInfo& trial_field(std::string_view name) {
-  for (const auto& field : model::kTrialFields) {
-    if (name == field.name) return field;
-  }
-  throw std::logic_error("no trial field " + std::string(name));
-}
-
-}  // namespace
-
 store::SubjectElsewhere read_subject_elsewhere(PgConnection& lab, const std::string& rig_id, const std::string& subject_id,
                                                std::int64_t rewards_since_unix_us) {
-  static const model::FieldInfo& kTrialNumber = trial_field("trial_number");
-  static const model::FieldInfo& kChoice = trial_field("choice");
-  static const model::FieldInfo& kFreeChoice = trial_field("free_choice");
-  static const model::FieldInfo& kControllable = trial_field("controllable_delivered");
-  static const model::FieldInfo& kDistractor = trial_field("distractor_delivered");
-  static const model::FieldInfo& kPLeft = trial_field("p_controllable_left");
-  static const model::FieldInfo& kPRight = trial_field("p_controllable_right");
-  static const model::FieldInfo& kPDistractor = trial_field("p_distractor");
-  static const model::FieldInfo& kCherry = trial_field("delivered_cherry_ul");
-  static const model::FieldInfo& kGrape = trial_field("delivered_grape_ul");
-  static const model::FieldInfo& kCommitted = trial_field("committed_at_unix_us");
+  static const model::FieldInfo& kTrialNumber = model::trial_field("trial_number");
+  static const model::FieldInfo& kChoice = model::trial_field("choice");
+  static const model::FieldInfo& kFreeChoice = model::trial_field("free_choice");
+  static const model::FieldInfo& kControllable = model::trial_field("controllable_delivered");
+  static const model::FieldInfo& kDistractor = model::trial_field("distractor_delivered");
+  static const model::FieldInfo& kPLeft = model::trial_field("p_controllable_left");
+  static const model::FieldInfo& kPRight = model::trial_field("p_controllable_right");
+  static const model::FieldInfo& kPDistractor = model::trial_field("p_distractor");
+  static const model::FieldInfo& kCherry = model::trial_field("delivered_cherry_ul");
+  static const model::FieldInfo& kGrape = model::trial_field("delivered_grape_ul");
+  static const model::FieldInfo& kCommitted = model::trial_field("committed_at_unix_us");
   static const std::string kSelect = [] {
     std::string columns;
     for (const auto* field : {&kTrialNumber, &kChoice, &kFreeChoice, &kControllable, &kDistractor, &kPLeft, &kPRight,
@@ -146,8 +81,8 @@ store::SubjectElsewhere read_subject_elsewhere(PgConnection& lab, const std::str
       record.rewards.push_back({committed_at_unix_us, cherry_ul + grape_ul});
     }
   }
-  record.weighings = welfare_elsewhere<model::Weighing>(lab, rig_id, subject_id);
-  record.water = welfare_elsewhere<model::WaterGiven>(lab, rig_id, subject_id);
+  record.weighings = lab_welfare_rows<model::Weighing>(lab, subject_id, rig_id);
+  record.water = lab_welfare_rows<model::WaterGiven>(lab, subject_id, rig_id);
   snapshot.commit();
   return record;
 }

@@ -3,10 +3,17 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "host/model/trial_record.hpp"
 
 namespace rig::model {
+
+// A value as JSON, or null when there is none. Pure; thread-safe.
+template <class T>
+nlohmann::json optional_json(const std::optional<T>& value) {
+  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+}
 
 // A column value as JSON: NULL null, INTEGER and REAL numbers, TEXT a string. Pure; thread-safe.
 nlohmann::ordered_json column_json(const ColumnValue& value);

@@ -7,7 +7,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <variant>
 
@@ -65,6 +67,15 @@ inline constexpr FieldInfo kTrialFields[] = {
 #undef RIG_TRIAL_FIELD
 };
 inline constexpr std::size_t kTrialFieldCount = std::size(kTrialFields);
+
+// The field named `name`, for code that reads a few columns by name (a renamed field then fails where it is
+// named, at the first use, not at a lab). Pure; thread-safe. Throws std::logic_error for an unknown name.
+inline const FieldInfo& trial_field(std::string_view name) {
+  for (const auto& field : kTrialFields) {
+    if (name == field.name) return field;
+  }
+  throw std::logic_error("no trial field " + std::string(name));
+}
 
 // Calls f(const FieldInfo&, member) for every field of `record` in column order; `Record` is TrialRecord or
 // const TrialRecord. Pure; thread-safe as f is.

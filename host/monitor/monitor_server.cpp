@@ -126,6 +126,14 @@ std::optional<std::string_view> query_value(std::string_view query, std::string_
   return std::nullopt;
 }
 
+bool is_subject_id(std::string_view id) {
+  return !id.empty() && id.size() <= 64 && id.find_first_not_of(kSubjectIdChars) == std::string_view::npos;
+}
+
+Response bad_subject_id(const RequestHead& head) {
+  return error_response(head, 404, "no such subject: an id is 1 to 64 letters, digits, '_', '-' or '.'");
+}
+
 class TokenBucket {
  public:
   TokenBucket(double burst, Clock::time_point now) : tokens_(burst), last_(now) {}
@@ -199,6 +207,8 @@ struct MonitorServer::Impl : std::enable_shared_from_this<MonitorServer::Impl> {
   std::optional<Response> api(const Request& req, std::string_view path, std::string_view query, const Reply& reply);
   // /api/subjects and /api/subjects/{id}[/weighings|/water], as api().
   std::optional<Response> subjects_api(const Request& req, std::string_view path, const Reply& reply);
+  // /api/lab/overview and /api/lab/subjects/{id}, as api().
+  std::optional<Response> lab_api(const Request& req, std::string_view path, std::string_view query, const Reply& reply);
   Response static_file(const Request& req) const;
   const std::string& status_text();
 
@@ -594,6 +604,7 @@ std::optional<Response> Impl::api(const Request& req, std::string_view path, std
     return std::nullopt;
   }
   if (path == "/api/subjects" || path.starts_with("/api/subjects/")) return subjects_api(req, path, reply);
+  if (path.starts_with("/api/lab/")) return lab_api(req, path, query, reply);
   if (path == "/api/sessions/current/stop") {
     if (req.method() != http::verb::post) return error_response(head, 405, "use POST");
     if (auto refused = refuse_without_token(req)) return refused;
@@ -635,9 +646,7 @@ std::optional<Response> Impl::subjects_api(const Request& req, std::string_view 
   const auto slash = rest.find('/');
   const std::string_view id = rest.substr(0, slash);
   const std::string_view record = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
-  if (id.empty() || id.size() > 64 || id.find_first_not_of(kSubjectIdChars) != std::string_view::npos) {
-    return error_response(head, 404, "no such subject: an id is 1 to 64 letters, digits, '_', '-' or '.'");
-  }
+  if (!is_subject_id(id)) return bad_subject_id(head);
   if (record.empty()) {
     if (req.method() != http::verb::get) return error_response(head, 405, "use GET");
     if (!handlers.subject) return unavailable();
@@ -651,6 +660,29 @@ std::optional<Response> Impl::subjects_api(const Request& req, std::string_view 
   const auto body = nlohmann::json::parse(req.body(), nullptr, false);
   if (body.is_discarded() || !body.is_object()) return error_response(head, 400, "the body must be a JSON object");
   handlers.record_welfare(std::string(id), std::string(record), body, reply);
+  return std::nullopt;
+}
+
+std::optional<Response> Impl::lab_api(const Request& req, std::string_view path, std::string_view query, const Reply& reply) {
+  const RequestHead head = head_of(req);
+  constexpr std::string_view kSubjects = "/api/lab/subjects/";
+  const auto unavailable = [&] { return error_response(head, 503, "not available on this server"); };
+  if (path != "/api/lab/overview" && !path.starts_with(kSubjects)) return error_response(head, 404, "no such API endpoint");
+  if (req.method() != http::verb::get) return error_response(head, 405, "use GET");
+  if (path == "/api/lab/overview") {
+    if (!handlers.lab_overview) return unavailable();
+    handlers.lab_overview(reply);
+    return std::nullopt;
+  }
+  const std::string_view id = path.substr(kSubjects.size());
+  if (!is_subject_id(id)) return bad_subject_id(head);
+  std::optional<std::int64_t> sessions;
+  if (const auto text = query_value(query, "sessions")) {
+    sessions = parse_count(*text);
+    if (!sessions) return error_response(head, 400, "sessions: expected a whole number of sessions");
+  }
+  if (!handlers.lab_subject) return unavailable();
+  handlers.lab_subject(std::string(id), sessions, reply);
   return std::nullopt;
 }
 

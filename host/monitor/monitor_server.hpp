@@ -63,6 +63,10 @@ struct ApiHandlers {
   std::function<void(const std::string& subject, Reply)> subject;
   std::function<void(const std::string& subject, const std::string& record, const nlohmann::json& body, Reply)>
       record_welfare;
+  // The lab page (`rig lab serve`, docs/lab.md): GET /api/lab/overview, and GET /api/lab/subjects/{id}?sessions=N
+  // (`sessions` nullopt when the query has none; its range is the handler's to check).
+  std::function<void(Reply)> lab_overview;
+  std::function<void(const std::string& subject, std::optional<std::int64_t> sessions, Reply)> lab_subject;
 };
 
 // The characters a subject id may have in an API path.
@@ -75,6 +79,8 @@ inline constexpr std::int64_t kMaxTrialPage = 500;
 inline const std::vector<std::string> kDashboardFiles = {
     "index.html", "app.js", "style.css", "node_modules/uplot/dist/uPlot.min.css",
     "node_modules/uplot/dist/uPlot.iife.min.js"};
+// The lab page's files, relative to its directory (the dashboard's `lab/`).
+inline const std::vector<std::string> kLabPageFiles = {"index.html", "lab.js", "lab.css"};
 
 struct ServerOptions {
   std::string address = "127.0.0.1";  // listen address; anything but loopback only when configured

@@ -101,9 +101,12 @@ RigFiles load_rig_files(const std::string& config, const std::string& subjects) 
   files.subjects_path = subjects.empty()
                             ? (std::filesystem::path(files.rig_path).parent_path() / "subjects.yaml").string()
                             : subjects;
-  files.subjects = take(config::parse_subjects(read_file(files.subjects_path, files.rig.max_file_bytes), files.subjects_path),
-                        "subjects file");
+  files.subjects = load_subjects_checked(files.subjects_path, files.rig.max_file_bytes);
   return files;
+}
+
+task::SubjectList load_subjects_checked(const std::string& path, std::size_t max_bytes) {
+  return take(config::parse_subjects(read_file(path, max_bytes), path), "subjects file");
 }
 
 std::vector<std::filesystem::path> protocol_dirs(const RigFiles& files) {

@@ -77,6 +77,9 @@ CheckedFile<task::RigConfig> load_rig_config_checked(const std::string& path);
 // Reads with the rig's size cap (rig.max_file_bytes).
 CheckedFile<task::Protocol> load_protocol_checked(const std::string& path, const task::RigConfig& rig);
 
+// Reads and checks a subjects file. Thread-safe. Throws InputError with every FILE:LINE:COL diagnostic.
+task::SubjectList load_subjects_checked(const std::string& path, std::size_t max_bytes = config::kDefaultMaxConfigBytes);
+
 // The rig config and the subjects file, read and checked.
 struct RigFiles {
   std::string rig_path, rig_text;

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <ctime>
 
+#include "host/model/trial_json.hpp"
 #include "host/session/run_support.hpp"
 
 namespace rig::app {
@@ -69,52 +70,6 @@ task::WelfareStatus read_welfare(const store::Store& db, const task::Subject& su
     }
   }
   return task::welfare_status(subject, weighings, water, session_ul_by_day, today, local_day_of);
-}
-
-namespace {
-
-nlohmann::json optional_json(const std::optional<double>& value) {
-  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
-}
-
-}  // namespace
-
-std::vector<std::string> welfare_flags(const task::WelfareStatus& s) {
-  std::vector<std::string> flags;
-  if (s.under_threshold) flags.push_back("under threshold");
-  if (!s.weighed_today()) flags.push_back("unweighed today");
-  if (s.owed_ul > 0.0) flags.push_back("owed " + std::to_string(static_cast<long>(std::ceil(s.owed_ul))) + " uL");
-  return flags;
-}
-
-nlohmann::json welfare_json(const task::WelfareStatus& s) {
-  nlohmann::json days = nlohmann::json::array();
-  for (const auto& d : s.days) {
-    days.push_back({{"day", task::day_text(d.day)},
-                    {"weight_g", optional_json(d.weight_g)},
-                    {"session_ul", d.session_ul},
-                    {"by_hand_ul", d.by_hand_ul}});
-  }
-  nlohmann::json baseline = nullptr;
-  if (s.baseline) {
-    baseline = {{"weight_g", s.baseline->weight_g}, {"source", s.baseline->source}, {"provisional", s.baseline->provisional}};
-  }
-  return {{"subject", s.subject_id},
-          {"baseline", std::move(baseline)},
-          {"weight_today_g", optional_json(s.weight_today_g)},
-          {"percent_of_baseline", optional_json(s.percent_of_baseline)},
-          {"min_weight_percent", s.min_weight_percent},
-          {"under_threshold", s.under_threshold},
-          {"weighed_today", s.weighed_today()},
-          {"water",
-           {{"target_ul", s.target_ul},
-            {"minimum_ul", s.minimum_ul},
-            {"session_today_ul", s.session_today_ul},
-            {"by_hand_today_ul", s.by_hand_today_ul},
-            {"total_today_ul", s.total_today_ul()},
-            {"owed_ul", s.owed_ul}}},
-          {"days", std::move(days)},
-          {"flags", welfare_flags(s)}};
 }
 
 std::string login_name() {
@@ -240,7 +195,7 @@ WeightCheck check_weight_before_session(store::Store& db, const task::Subject& s
                            {"source", how},
                            {"baseline_g", status.baseline ? nlohmann::json(status.baseline->weight_g) : nlohmann::json(nullptr)},
                            {"baseline_source", status.baseline ? nlohmann::json(status.baseline->source) : nlohmann::json(nullptr)},
-                           {"percent_of_baseline", optional_json(status.percent_of_baseline)},
+                           {"percent_of_baseline", model::optional_json(status.percent_of_baseline)},
                            {"min_weight_percent", status.min_weight_percent},
                            {"under_threshold", status.under_threshold},
                            {"override_reason", source.override_reason.empty() ? nlohmann::json(nullptr)

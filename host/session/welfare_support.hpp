@@ -30,13 +30,9 @@ std::chrono::system_clock::time_point next_local_minute(int minute_of_day);
 task::WelfareStatus read_welfare(const store::Store& db, const task::Subject& subject, std::chrono::sys_days today,
                                  const store::SubjectElsewhere* elsewhere = nullptr);
 
-// {subject, baseline: {weight_g, source, provisional} | null, weight_today_g, percent_of_baseline,
-// min_weight_percent, under_threshold, weighed_today, water: {target_ul, minimum_ul, session_today_ul,
-// by_hand_today_ul, total_today_ul, owed_ul}, days: [{day, weight_g, session_ul, by_hand_ul}], flags: [...]}.
-// Pure.
-nlohmann::json welfare_json(const task::WelfareStatus& status);
-// What needs the operator's attention: "under threshold", "unweighed today", "owed N uL". Pure.
-std::vector<std::string> welfare_flags(const task::WelfareStatus& status);
+// The welfare day as JSON and its flags (host/task/welfare.hpp), as rig and rigd name them.
+using task::welfare_flags;
+using task::welfare_json;
 
 // The operator's login name ($USER, else the password database's entry, else "unknown"). Thread-safe.
 std::string login_name();

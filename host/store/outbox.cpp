@@ -143,8 +143,9 @@ std::int64_t Store::outbox_enqueue_all() {
   return queued;
 }
 
-OutboxBacklog Store::outbox_backlog() const {
-  auto count = connection_of(*this).prepare("SELECT COUNT(*), MIN(queued_at_unix_us) FROM outbox");
+OutboxBacklog Store::outbox_backlog(std::int64_t after_seq) const {
+  auto count = connection_of(*this).prepare("SELECT COUNT(*), MIN(queued_at_unix_us) FROM outbox WHERE seq > ?");
+  count.bind(1, after_seq);
   count.step("count the outbox");
   return {count.int64(0), count.optional_int64(1)};
 }

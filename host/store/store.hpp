@@ -277,8 +277,8 @@ class Store {
   // Queues every row of every synced table again, in one transaction (`rig sync --all`: a lab restored from an
   // older backup, or emptied). Returns the entries queued. Throws StoreError.
   std::int64_t outbox_enqueue_all();
-  // The entries waiting and the oldest one's time. Throws StoreError.
-  OutboxBacklog outbox_backlog() const;
+  // The entries waiting after entry `after_seq` (0: all) and the oldest one's time. Throws StoreError.
+  OutboxBacklog outbox_backlog(std::int64_t after_seq = 0) const;
   // This database's own uuid (made when it reached schema 5; it tells the lab one rig's store from another's).
   // Throws StoreError.
   std::string store_uuid() const;

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "host/model/trial_json.hpp"
+
 namespace rig::task {
 
 std::string day_text(std::chrono::sys_days day) {
@@ -106,6 +108,44 @@ double simulated_body_weight_g(const Subject& subject, std::chrono::sys_days day
   for (int i = 0; i < 8; ++i) mix((n >> (8 * i)) & 0xFF);
   const double unit = static_cast<double>(h % 10001) / 10000.0;  // [0, 1]
   return subject.welfare.simulated_weight_g * (1.0 + 0.03 * (unit - 0.5));
+}
+
+std::vector<std::string> welfare_flags(const WelfareStatus& s) {
+  std::vector<std::string> flags;
+  if (s.under_threshold) flags.push_back("under threshold");
+  if (!s.weighed_today()) flags.push_back("unweighed today");
+  if (s.owed_ul > 0.0) flags.push_back("owed " + std::to_string(static_cast<long>(std::ceil(s.owed_ul))) + " uL");
+  return flags;
+}
+
+nlohmann::json welfare_json(const WelfareStatus& s) {
+  nlohmann::json days = nlohmann::json::array();
+  for (const auto& d : s.days) {
+    days.push_back({{"day", day_text(d.day)},
+                    {"weight_g", model::optional_json(d.weight_g)},
+                    {"session_ul", d.session_ul},
+                    {"by_hand_ul", d.by_hand_ul}});
+  }
+  nlohmann::json baseline = nullptr;
+  if (s.baseline) {
+    baseline = {{"weight_g", s.baseline->weight_g}, {"source", s.baseline->source}, {"provisional", s.baseline->provisional}};
+  }
+  return {{"subject", s.subject_id},
+          {"baseline", std::move(baseline)},
+          {"weight_today_g", model::optional_json(s.weight_today_g)},
+          {"percent_of_baseline", model::optional_json(s.percent_of_baseline)},
+          {"min_weight_percent", s.min_weight_percent},
+          {"under_threshold", s.under_threshold},
+          {"weighed_today", s.weighed_today()},
+          {"water",
+           {{"target_ul", s.target_ul},
+            {"minimum_ul", s.minimum_ul},
+            {"session_today_ul", s.session_today_ul},
+            {"by_hand_today_ul", s.by_hand_today_ul},
+            {"total_today_ul", s.total_today_ul()},
+            {"owed_ul", s.owed_ul}}},
+          {"days", std::move(days)},
+          {"flags", welfare_flags(s)}};
 }
 
 }  // namespace rig::task

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -78,5 +79,13 @@ double simulated_body_weight_g(const Subject& subject, std::chrono::sys_days day
 
 // "2026-11-30". Pure.
 std::string day_text(std::chrono::sys_days day);
+
+// {subject, baseline: {weight_g, source, provisional} | null, weight_today_g, percent_of_baseline,
+// min_weight_percent, under_threshold, weighed_today, water: {target_ul, minimum_ul, session_today_ul,
+// by_hand_today_ul, total_today_ul, owed_ul}, days: [{day, weight_g, session_ul, by_hand_ul}], flags: [...]}.
+// Pure.
+nlohmann::json welfare_json(const WelfareStatus& status);
+// What needs the operator's attention: "under threshold", "unweighed today", "owed N uL". Pure.
+std::vector<std::string> welfare_flags(const WelfareStatus& status);
 
 }  // namespace rig::task

@@ -405,6 +405,32 @@ TEST_F(MonitorServerTest, TrialPagesCheckTheirParametersBeforeTheHandler) {
   EXPECT_EQ(calls[1], (std::array<std::int64_t, 3>{3, 120, 10}));
 }
 
+TEST_F(MonitorServerTest, LabPageViewsAreGetOnlyWithAValidSubjectIdAndACountOfSessions) {
+  std::vector<std::string> seen;
+  ApiHandlers h;
+  start(h);
+  EXPECT_EQ(http_get(port(), "/api/lab/overview").status, 503u) << "not a lab page server";
+  server_->stop();
+  h.lab_overview = [&](const Reply& reply) {
+    seen.push_back("overview");
+    reply({200, {{"rigs", nlohmann::json::array()}}});
+  };
+  h.lab_subject = [&](const std::string& id, std::optional<std::int64_t> sessions, const Reply& reply) {
+    seen.push_back(id + " " + (sessions ? std::to_string(*sessions) : "-"));
+    reply({200, {{"subject", id}}});
+  };
+  start(h);
+  EXPECT_EQ(http_get(port(), "/api/lab/overview").status, 200u);
+  EXPECT_EQ(http_get(port(), "/api/lab/subjects/M-1").status, 200u);
+  EXPECT_EQ(http_get(port(), "/api/lab/subjects/M-1?sessions=12").status, 200u);
+  EXPECT_EQ(http_get(port(), "/api/lab/subjects/M-1?sessions=twelve").status, 400u);
+  EXPECT_EQ(http_get(port(), "/api/lab/subjects/M%2F1").status, 404u);
+  EXPECT_EQ(http_get(port(), "/api/lab/subjects/").status, 404u);
+  EXPECT_EQ(http_get(port(), "/api/lab/rigs").status, 404u);
+  EXPECT_EQ(http_request(port(), http::verb::post, "/api/lab/overview", "{}").status, 405u);
+  EXPECT_EQ(seen, (std::vector<std::string>{"overview", "M-1 -", "M-1 12"}));
+}
+
 TEST_F(MonitorServerTest, SubjectViewsNeedNoTokenAndRecordsNeedItWithAValidIdAndAJsonBody) {
   std::vector<std::string> seen;
   ApiHandlers h;
