@@ -16,6 +16,11 @@ OutcomeType outcome_type(bool controllable_delivered, bool distractor_delivered)
   return static_cast<OutcomeType>((controllable_delivered ? 1 : 0) + (distractor_delivered ? 2 : 0));
 }
 
+Choice choice_of(std::optional<wire::Side> side) {
+  if (!side) return Choice::kMiss;
+  return *side == wire::Side::kLeft ? Choice::kLeft : Choice::kRight;
+}
+
 std::optional<int> choice_sign(Choice choice) {
   switch (choice) {
     case Choice::kLeft: return -1;

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "firmware/wire/messages.hpp"
+
 namespace rig::analysis {
 
 enum class Side : std::uint8_t { kLeft, kRight };
@@ -41,6 +43,9 @@ std::string_view outcome_name(OutcomeType type);
 
 // The outcome type of two deliveries. Thread-safe, no errors.
 OutcomeType outcome_type(bool controllable_delivered, bool distractor_delivered);
+
+// The choice a logged side (nullopt: no choice) stands for. Thread-safe, no errors.
+Choice choice_of(std::optional<wire::Side> side);
 
 // +1 for a right choice, -1 for a left one; miss has no sign. Thread-safe, no errors.
 std::optional<int> choice_sign(Choice choice);

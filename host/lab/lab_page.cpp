@@ -105,10 +105,8 @@ std::vector<analysis::TrialRecord> regression_input(const std::vector<const Sess
   return records;
 }
 
-std::int64_t window_us() { return std::chrono::duration_cast<std::chrono::microseconds>(kRunningElsewhereWindow).count(); }
-
 bool running(const Session& session, std::int64_t now_unix_us) {
-  return !session.ended_at_unix_us && now_unix_us - session.last_activity_unix_us < window_us();
+  return is_running(session.ended_at_unix_us.has_value(), session.last_activity_unix_us, now_unix_us);
 }
 
 nlohmann::json session_json(const Session& s, const LabClock& clock) {
@@ -207,10 +205,15 @@ struct LabPage::Impl {
     }
     const auto result =
         lab.exec(kSelect, {PgParam{text_array(rigs)}, PgParam{int_array(ids)}, PgParam{int_array(after)}}, "read the trials");
+    std::int64_t where_for = 0;  // the key (1-based) `where` names
+    std::string where;
     for (int row = 0; row < result.rows(); ++row) {
-      Session& s = *stale.at(static_cast<std::size_t>(result.int64(row, 0) - 1));
-      const std::string where = "lab database " + lab.server() + ", table trials, rig " + s.key.rig_id + ", session " +
-                                std::to_string(s.key.session_id);
+      const std::int64_t index = result.int64(row, 0);
+      Session& s = *stale.at(static_cast<std::size_t>(index - 1));
+      if (index != where_for) {
+        where = trials_place(lab, s.key.rig_id, s.key.session_id);
+        where_for = index;
+      }
       int column = 1;
       const auto next = [&](auto& member) {
         const auto* field = kFields[column - 1];
@@ -229,7 +232,7 @@ struct LabPage::Impl {
       next(cherry_ul);
       next(grape_ul);
       next(committed_at_unix_us);
-      t.choice = !choice ? Choice::kMiss : *choice == wire::Side::kLeft ? Choice::kLeft : Choice::kRight;
+      t.choice = analysis::choice_of(choice);
       s.trials.push_back(t);
       s.last_trial_number = trial_number;
       s.last_activity_unix_us = std::max(s.last_activity_unix_us, committed_at_unix_us);
@@ -265,12 +268,12 @@ struct LabPage::Impl {
     return *s.fit;
   }
 
-  // The fit of `sessions` pooled (kept until one of them grows), or nullopt when it cannot be fitted.
+  // The fit of `chosen` pooled (kept until one of them grows), or null when it cannot be fitted.
   const analysis::HistoryFit* pooled_fit(const std::string& subject_id, const std::vector<const Session*>& chosen) {
     std::string signature;
     for (const auto* s : chosen) signature += key_text(s->key) + ":" + std::to_string(s->trials.size()) + ";";
     auto& entry = pooled[{subject_id, static_cast<int>(chosen.size())}];
-    if (entry.signature != signature || signature.empty()) {
+    if (entry.signature != signature) {
       entry.signature = signature;
       try {
         entry.fit = analysis::fit_history(regression_input(chosen), options.fit);

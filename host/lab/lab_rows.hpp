@@ -3,6 +3,7 @@
 // field tables (welfare.def), so that no reader retypes a column.
 #pragma once
 
+#include <cstdint>
 #include <exception>
 #include <string>
 #include <vector>
@@ -24,6 +25,11 @@ inline model::ColumnValue column_value(const PgResult& result, int row, int colu
     case model::ColumnType::kText: break;
   }
   return text;
+}
+
+// "lab database SERVER, table trials, rig R, session S": where a malformed trial is, for messages. Pure.
+inline std::string trials_place(const PgConnection& lab, const std::string& rig_id, std::int64_t session_id) {
+  return "lab database " + lab.server() + ", table trials, rig " + rig_id + ", session " + std::to_string(session_id);
 }
 
 // Fills `member` from the result's `column`, read as `field`; a malformed value is a LabError naming `where`.

@@ -41,6 +41,7 @@ store::SubjectElsewhere read_subject_elsewhere(PgConnection& lab, const std::str
   PgTransaction snapshot(lab, what);
   lab.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", what);
   const auto result = lab.exec(kSelect, {PgParam{subject_id}, PgParam{rig_id}}, what);
+  std::string where;  // the current session's place, for a malformed trial's message
   for (int row = 0; row < result.rows(); ++row) {
     const std::string other_rig = result.text(row, 0);
     const std::int64_t session_id = result.int64(row, 1);
@@ -52,11 +53,10 @@ store::SubjectElsewhere read_subject_elsewhere(PgConnection& lab, const std::str
       session.ended = result.text(row, 3) == "t";
       session.last_activity_unix_us = session.started_at_unix_us;
       record.sessions.push_back(std::move(session));
+      where = trials_place(lab, other_rig, session_id);
     }
     store::SessionElsewhere& session = record.sessions.back();
     if (result.is_null(row, 4)) continue;  // no trial yet
-    const std::string where = "lab database " + lab.server() + ", table trials, rig " + other_rig + ", session " +
-                              std::to_string(session_id);
     store::SubjectTrial trial;
     trial.session_id = session_id;
     int column = 4;
@@ -87,11 +87,14 @@ store::SubjectElsewhere read_subject_elsewhere(PgConnection& lab, const std::str
   return record;
 }
 
+bool is_running(bool ended, std::int64_t last_activity_unix_us, std::int64_t now_unix_us) {
+  return !ended && now_unix_us - last_activity_unix_us < std::chrono::microseconds(kRunningElsewhereWindow).count();
+}
+
 std::optional<std::string> running_elsewhere(const store::SubjectElsewhere& record, const std::string& subject_id,
                                              std::int64_t now_unix_us) {
-  const std::int64_t window_us = std::chrono::duration_cast<std::chrono::microseconds>(kRunningElsewhereWindow).count();
   for (auto session = record.sessions.rbegin(); session != record.sessions.rend(); ++session) {
-    if (session->ended || now_unix_us - session->last_activity_unix_us >= window_us) continue;
+    if (!is_running(session->ended, session->last_activity_unix_us, now_unix_us)) continue;
     const long long ago_s = std::max<long long>(0, (now_unix_us - session->last_activity_unix_us) / 1'000'000);
     char text[512];
     std::snprintf(text, sizeof text,

@@ -18,6 +18,11 @@ namespace rig::lab {
 // than this: a rig that died mid-session frees its subject after it, without anyone editing the lab.
 inline constexpr std::chrono::minutes kRunningElsewhereWindow{10};
 
+// Whether a session counts as running at `now_unix_us`: it has no end and its last activity (its last trial's
+// commit, else its start) is younger than kRunningElsewhereWindow. The lab page shows rigs by the same rule. Pure;
+// thread-safe.
+bool is_running(bool ended, std::int64_t last_activity_unix_us, std::int64_t now_unix_us);
+
 // Everything the lab holds of `subject_id` from rigs other than `rig_id`: sessions (oldest first) with their
 // trials, weighings and water (in time order), and the rewards of trials committed at or after
 // `rewards_since_unix_us`. Reads the lab (one snapshot: a REPEATABLE READ transaction); not thread-safe (uses

@@ -6,11 +6,7 @@ analysis::TrialRecord to_trial_record(const CompletedTrial& trial, int64_t sessi
   const auto& t = trial.record;
   analysis::TrialRecord r;
   r.session_id = std::to_string(session_id);
-  if (!t.choice) {
-    r.choice = analysis::Choice::kMiss;
-  } else {
-    r.choice = *t.choice == wire::Side::kLeft ? analysis::Choice::kLeft : analysis::Choice::kRight;
-  }
+  r.choice = analysis::choice_of(t.choice);
   r.free_choice = t.free_choice;
   r.controllable_delivered = model::delivered_open_us(t, t.controllable_flavour) > 0;
   r.distractor_delivered = model::delivered_open_us(t, t.distractor_flavour) > 0;

@@ -216,8 +216,7 @@ std::chrono::year_month_day today() {
 analysis::TrialRecord to_analysis_record(const store::SubjectTrial& t) {
   analysis::TrialRecord r;
   r.session_id = std::to_string(t.session_id);
-  r.choice = !t.choice ? analysis::Choice::kMiss
-                       : (*t.choice == wire::Side::kLeft ? analysis::Choice::kLeft : analysis::Choice::kRight);
+  r.choice = analysis::choice_of(t.choice);
   r.free_choice = t.free_choice;
   r.controllable_delivered = t.controllable_delivered;
   r.distractor_delivered = t.distractor_delivered;

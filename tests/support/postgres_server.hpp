@@ -11,6 +11,7 @@
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <stdexcept>
 #include <chrono>
 #include <string>
@@ -121,6 +122,26 @@ class PostgresServer {
   std::filesystem::path dir_;
   int port_;
   std::string as_user_;
+};
+
+// A suite with a private server of its own (started before its first test, stopped after its last, named after the
+// suite) and a fresh, empty database for each test (PREFIX_testname, see fresh_database).
+class PostgresSuite : public ::testing::Test {
+ protected:
+  explicit PostgresSuite(std::string prefix) : prefix_(std::move(prefix)) {}
+  static void SetUpTestSuite() {
+    server_ = std::make_unique<PostgresServer>(::testing::UnitTest::GetInstance()->current_test_suite()->name());
+  }
+  static void TearDownTestSuite() { server_.reset(); }
+  void SetUp() override { database_ = server_->fresh_database(prefix_); }
+  // The test's database as the superuser, over the Unix socket.
+  std::string url() const { return server_->url(database_); }
+
+  inline static std::unique_ptr<PostgresServer> server_;
+  std::string database_;
+
+ private:
+  std::string prefix_;
 };
 
 }  // namespace rig::testing

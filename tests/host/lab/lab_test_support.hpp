@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "host/store/sqlite.hpp"
 #include "host/store/store.hpp"
 #include "host/store/store_test_support.hpp"
+#include "support/postgres_server.hpp"
 
 namespace rig::lab::testing {
 
@@ -110,6 +112,20 @@ inline void expect_lab_equals(PgConnection& lab, const std::vector<std::pair<con
                                << (extra.empty() ? "" : extra.front().substr(0, 300));
   }
 }
+
+// A suite whose every test has a lab database of its own with the lab schema, and a connection to it (lab_).
+class LabSuite : public rig::testing::PostgresSuite {
+ protected:
+  LabSuite() : PostgresSuite("lab") {}
+  void SetUp() override {
+    PostgresSuite::SetUp();
+    lab_ = std::make_unique<PgConnection>(url());
+    migrate_lab(*lab_);
+  }
+
+  store::testing::TempDir dir_;
+  std::unique_ptr<PgConnection> lab_;
+};
 
 // `sessions` sessions of `trials` synthetic trials each for `subject_id` (wheel traces, a lick and a sync edge
 // per trial, an event per session, each session ended), then a weighing and a top-up. Deterministic for a seed.

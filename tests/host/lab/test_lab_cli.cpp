@@ -20,23 +20,15 @@ using rig::testing::run_command;
 
 const std::string kRigConfig = RIG_SOURCE_DIR "/config/rig.sim.yaml";  // rig.id: sim-1
 
-class LabCli : public ::testing::Test {
+class LabCli : public rig::testing::PostgresSuite {
  protected:
-  static void SetUpTestSuite() { server_ = std::make_unique<rig::testing::PostgresServer>("lab-cli"); }
-  static void TearDownTestSuite() { server_.reset(); }
-  void SetUp() override {
-    database_ = server_->fresh_database("cli");
-  }
-  std::string url() const { return server_->url(database_); }
+  LabCli() : PostgresSuite("cli") {}
   rig::testing::CommandRun rig(const std::string& arguments) {
     return run_command(std::string(RIG_BINARY) + " " + arguments + " 2>&1");
   }
 
-  static std::unique_ptr<rig::testing::PostgresServer> server_;
   store::testing::TempDir dir_;
-  std::string database_;
 };
-std::unique_ptr<rig::testing::PostgresServer> LabCli::server_;
 
 TEST_F(LabCli, InitCreatesThenSaysThereIsNothingToDo) {
   const auto created = rig("lab init --url '" + url() + "'");

@@ -65,16 +65,8 @@ void expect_estimate(const nlohmann::json& actual, const std::optional<analysis:
   EXPECT_NEAR(actual["se"].get<double>(), expected->se, 1e-9) << what;
 }
 
-class LabPageTest : public ::testing::Test {
+class LabPageTest : public testing::LabSuite {
  protected:
-  static void SetUpTestSuite() { server_ = std::make_unique<rig::testing::PostgresServer>("lab-page"); }
-  static void TearDownTestSuite() { server_.reset(); }
-
-  void SetUp() override {
-    database_ = server_->fresh_database("lab");
-    lab_ = std::make_unique<PgConnection>(server_->url(database_));
-    migrate_lab(*lab_);
-  }
   // A rig's store whose clock ticks a second at each reading, from kT0.
   Store open_rig(const std::string& name) {
     return Store::open(dir_.file(name + ".sqlite"), store::OpenOptions::with_clock([this] { return now_us_ += 1'000'000; }));
@@ -90,13 +82,8 @@ class LabPageTest : public ::testing::Test {
     return out;
   }
 
-  static std::unique_ptr<rig::testing::PostgresServer> server_;
-  store::testing::TempDir dir_;
-  std::string database_;
-  std::unique_ptr<PgConnection> lab_;
   std::int64_t now_us_ = kT0;
 };
-std::unique_ptr<rig::testing::PostgresServer> LabPageTest::server_;
 
 TEST_F(LabPageTest, TheOverviewShowsEveryRigAndSubjectWithIndicesFittedOnTheRigsTrials) {
   Store a = open_rig("rig-a");

@@ -24,26 +24,10 @@ using store::Store;
 using testing::expect_lab_equals;
 using testing::fill_rig;
 
-class LabSync : public ::testing::Test {
+class LabSync : public testing::LabSuite {
  protected:
-  static void SetUpTestSuite() { server_ = std::make_unique<rig::testing::PostgresServer>("lab-sync"); }
-  static void TearDownTestSuite() { server_.reset(); }
-
-  // A database of its own for each test, with the lab schema.
-  void SetUp() override {
-    database_ = server_->fresh_database("lab");
-    lab_ = std::make_unique<PgConnection>(url());
-    migrate_lab(*lab_);
-  }
-  std::string url() const { return server_->url(database_); }
   Store open_rig(const std::string& name) { return Store::open(dir_.file(name + ".sqlite")); }
-
-  static std::unique_ptr<rig::testing::PostgresServer> server_;
-  store::testing::TempDir dir_;
-  std::string database_;
-  std::unique_ptr<PgConnection> lab_;
 };
-std::unique_ptr<rig::testing::PostgresServer> LabSync::server_;
 
 TEST(LabSchema, EveryStoreTableIsALabTableWithTheSameColumnsKeyedByRig) {
   const auto& tables = store::synced_tables(store::kSchemaVersion);
