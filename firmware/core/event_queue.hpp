@@ -69,7 +69,10 @@ class EventQueue {
   uint8_t reserved_results() const { return reserved_results_; }
 
   // Cumulative acknowledgement: frees every queued event with seq <= acked_seq (mod 2^16). Returns how many.
+  // An acknowledgement of a number not yet given out frees nothing: only a confused host (or a corrupt frame
+  // that passed the CRC) sends one, and freeing on it would drop events the host never received.
   uint8_t ack(uint16_t acked_seq) {
+    if (static_cast<int16_t>(acked_seq - static_cast<uint16_t>(next_seq_ - 1)) > 0) return 0;
     uint8_t freed = 0;
     while (count_ > 0 && static_cast<int16_t>(acked_seq - slots_[first_].seq) >= 0) {
       first_ = static_cast<uint8_t>((first_ + 1) % kEventQueueCapacity);
@@ -104,10 +107,13 @@ class EventQueue {
       case EventClass::kControl:
         return static_cast<uint8_t>(kEventQueueCapacity - 1 - reserved_results_);
       case EventClass::kResult:
-        return static_cast<uint8_t>(kEventQueueCapacity - 1);
+        // A reserved result's slot was kept free by every other class (the overflow fault's included).
+        return static_cast<uint8_t>(reserved_results_ > 0 ? kEventQueueCapacity
+                                                           : kEventQueueCapacity - 1);
       case EventClass::kOverflow:
       default:
-        return kEventQueueCapacity;
+        // The last slot, after the reservations: the fault never takes a reserved result's slot.
+        return static_cast<uint8_t>(kEventQueueCapacity - reserved_results_);
     }
   }
 

@@ -269,7 +269,14 @@ void Link::handle_hello_reply(const wire::HelloReply& reply) {
                                       "; flash the firmware built with this host");
     return;
   }
-  const bool reset = have_boot_ && reply.boot_id != device_.boot_id;
+  // The same boot id with an event window that cannot hold what this host last took (it took events the
+  // device never numbered, or the device freed events this host never took) is not the device this host
+  // talked to: a restart the boot id did not reveal. Carrying on would drop every new event as a replay.
+  const uint16_t newest = static_cast<uint16_t>(reply.next_event_seq - 1);
+  const bool window_holds = static_cast<int16_t>(last_event_seq_ - static_cast<uint16_t>(reply.oldest_unacked_seq - 1)) >= 0 &&
+                            static_cast<int16_t>(newest - last_event_seq_) >= 0;
+  const bool new_boot = have_boot_ && reply.boot_id != device_.boot_id;
+  const bool reset = new_boot || (have_boot_ && !window_holds);
   if (reset) {
     ++stats_.device_resets;
     fail_pending("the device restarted before acknowledging");
@@ -299,7 +306,10 @@ void Link::handle_hello_reply(const wire::HelloReply& reply) {
   device_.hal_kind = static_cast<wire::HalKind>(reply.hal_kind);
   backoff_ = options_.backoff_min;
 
-  set_state(LinkState::kConnected, reset ? "connected; the device had restarted (boot id changed)" : "connected");
+  set_state(LinkState::kConnected, !reset    ? "connected"
+                                   : new_boot ? "connected; the device had restarted (boot id changed)"
+                                              : "connected; the device had restarted (same boot id, but its events "
+                                                "are not the ones this host took)");
   if (callbacks_.on_device) callbacks_.on_device(device_, reset);
   for (Pending& p : unacked_) {
     p.last_sent = Clock::now();

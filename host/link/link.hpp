@@ -67,7 +67,7 @@ struct LinkStats {
   uint64_t out_of_order = 0;      // device events after a gap, dropped until the device resends the gap
   uint64_t reconnects = 0;        // handshakes after the first
   uint64_t disconnects = 0;
-  uint64_t device_resets = 0;     // handshakes that found a new boot id
+  uint64_t device_resets = 0;     // handshakes that found a new boot id, or the same one with other events
   uint64_t commands_failed = 0;   // commands dropped unacknowledged (device reset, link stopped)
 };
 

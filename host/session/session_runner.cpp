@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 #include <cmath>
+#include <nlohmann/json.hpp>
 
 #include "host/task/names.hpp"
 #include "host/task/record.hpp"
@@ -54,7 +55,8 @@ void SessionRunner::start(std::function<void(const SessionEnd&)> done) {
   events.on_link = [self](const link::LinkStatus& status) {
     for (auto* o : self->observers_) o->on_link(status);
     if (self->configured_ && status.state != link::LinkState::kConnected) {
-      self->recorder_.event("link", self->session_now_us(), "{\"state\":\"" + std::string(link::link_state_name(status.state)) + "\"}");
+      const nlohmann::json detail = {{"state", link::link_state_name(status.state)}, {"reason", status.reason}};
+      self->recorder_.event("link", self->session_now_us(), detail.dump());
     }
     if (status.state == link::LinkState::kFailed) self->finish("the device link failed: " + status.reason, true);
   };
@@ -145,15 +147,23 @@ void SessionRunner::record_lost_trial() {
 }
 
 void SessionRunner::on_device_status(const wire::DeviceStatus& status) {
-  // After an event-queue overflow the device queued nothing until the host's acknowledgements emptied the
-  // queue. Once it is empty every event it kept has arrived: a trial in flight that the device no longer runs
-  // lost its result. Record it as aborted (what it delivered is unknown) so the session goes on.
-  if (!events_lost_ || status.queue_depth != 0 || finished_) return;
-  events_lost_ = false;
-  rig_.clear_faults(wire::kFaultEventOverflow);  // so that a later overflow is reported again
+  // With the device's queue empty, every event it kept has arrived and been taken.
+  if (status.queue_depth != 0 || finished_) return;
+  const bool overflowed = events_lost_;
+  if (events_lost_) {
+    events_lost_ = false;
+    rig_.clear_faults(wire::kFaultEventOverflow);  // so that a later overflow is reported again
+  }
+  // A status that comes after the arm's acknowledgement (the line keeps order) shows the trial armed until its
+  // result is queued. So an armed trial the device no longer runs, with nothing left in its queue, sent a
+  // result that never reached the session (an overflow on an older firmware, or a fault nothing else caught).
+  // Record it as aborted (what it delivered is unknown) rather than wait for it forever.
   if (in_flight_ && in_flight_armed_ && status.armed_trial_id != in_flight_->arm.trial_id) {
-    recorder_.event("trial_lost", session_now_us(),
-                    "{\"trial\":" + std::to_string(in_flight_->trial_number) + ",\"cause\":\"event_overflow\"}");
+    const nlohmann::json detail = {{"trial", in_flight_->trial_number},
+                                   {"cause", overflowed ? "event_overflow" : "device_idle"},
+                                   {"device_trial_state", status.trial_state},
+                                   {"device_armed_trial_id", status.armed_trial_id}};
+    recorder_.event("trial_lost", session_now_us(), detail.dump());
     record_lost_trial();
   }
 }

@@ -39,6 +39,7 @@ class SimBoard {
 
   hal::SimHal& hal() { return hal_; }
   core::Device& device() { return device_; }
+  const core::Device& device() const { return device_; }
   uint64_t now_us() const { return hal_.time_us(); }
 
   // Runs the main loop until simulated time `t_us` (one iteration per loop period; valves close exactly on

@@ -208,7 +208,7 @@ class Store {
   void commit_trials(std::int64_t session_id, const std::vector<model::TrialRecord>& trials,
                      const task::EngineState& state_after);
 
-  // Appends an event: kind (e.g. "fault", "link_disconnected", "link_reconnected", "device_reset",
+  // Appends an event: kind (e.g. "fault", "link", "device_reset", "trial_lost",
   // "reversal", "stage_decision", "session_stop"), its time t_us on the caller's clock (device or host; say
   // which in detail), and detail as JSON text. session_id nullopt: not tied to a session. Returns its id.
   // Throws std::invalid_argument when detail_json is not JSON, StoreError on SQLite failures.

@@ -21,6 +21,14 @@ constexpr size_t kMaxQueuedToDevice = 4096;
 // from where it is instead of racing to catch up.
 constexpr std::chrono::milliseconds kMaxLag{100};
 
+// A paced board holding this many events its host has not acknowledged waits for the host, as long as the
+// host is still talking (sent something within kHostTalkingWindow of wall time): a slow host (a loaded
+// machine) must not lose data or results to a simulation that runs ahead of it, which a real board at 1x
+// would never do. A host that is gone is not waited for: its board's watchdog must trip on time.
+constexpr uint8_t kHostBehindEvents = 12;
+constexpr std::chrono::milliseconds kHostTalkingWindow{100};
+constexpr std::chrono::microseconds kHostBehindPause{500};
+
 const VirtualMcuOptions& checked(const VirtualMcuOptions& options) {
   if (!(options.speed >= 0)) throw std::invalid_argument("VirtualMcu: speed must be >= 0");
   if (options.slice_us == 0) throw std::invalid_argument("VirtualMcu: slice_us must be > 0");
@@ -216,6 +224,12 @@ void VirtualMcu::run() {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
       continue;
     }
+    if (options_.speed > 0 && waiting_for_host()) {
+      std::this_thread::sleep_for(kHostBehindPause);
+      wall0 = Clock::now();
+      sim0_us = board_.now_us();
+      continue;
+    }
     if (options_.speed > 0) {
       const auto due = wall0 + std::chrono::microseconds(
                                    static_cast<int64_t>(static_cast<double>(board_.now_us() - sim0_us) / options_.speed));
@@ -230,6 +244,15 @@ void VirtualMcu::run() {
   }
 }
 
+bool VirtualMcu::waiting_for_host() const {
+  if (board_.device().events().depth() < kHostBehindEvents) return false;
+  {
+    std::lock_guard<std::mutex> lock(faults_mutex_);
+    if (faults_.withhold_acks) return false;  // a test makes the host deaf on purpose: let the queue fill
+  }
+  return std::chrono::steady_clock::now() - last_host_bytes_wall_ < kHostTalkingWindow;
+}
+
 void VirtualMcu::feed_device(const Faults& faults) {
   uint8_t buf[512];
   if (withholding_ && !faults.withhold_acks) {
@@ -241,6 +264,7 @@ void VirtualMcu::feed_device(const Faults& faults) {
     const size_t n = line_read(buf, sizeof(buf));
     if (n == 0) break;
     bytes_from_host_ += n;
+    last_host_bytes_wall_ = std::chrono::steady_clock::now();
     if (faults.cut_to_device == Pending::kOn) continue;  // lost on the cut line
     if (withholding_) {
       filter_event_acks(buf, n);

@@ -1,7 +1,8 @@
 // The virtual MCU: the firmware core on the simulated HAL (a sim::SimBoard), with an optional simulated mouse
 // turning its wheel. Two ways to run it:
 // - behind a private pseudo-terminal, in its own thread (start()), paced against wall time by `speed`: a host
-//   opens path() like a USB serial port (rig run --device sim, rig-vmcu, demos and soak runs);
+//   opens path() like a USB serial port (rig run --device sim, rig-vmcu, demos and soak runs); `speed` is
+//   the most it runs at: it waits for a host that is still talking but far behind on acknowledging events;
 // - on an in-process line, stepped by its owner (step()) on simulated time: a host connects through
 //   plug_host(); nothing depends on wall time (tests; see SimLoop). Faults can be injected on the
 // simulated serial line for tests: bit flips, bursts of garbage, a delayed device output, a cut line (a pulled
@@ -10,6 +11,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -149,6 +151,9 @@ class VirtualMcu {
 
   static Pending pending_for(FaultMoment when);
   void run();
+  // Paced (kPty) only: whether the board holds so many unacknowledged events that it waits for a host that
+  // is still talking (virtual_mcu.cpp, kHostBehindEvents).
+  bool waiting_for_host() const;
   size_t run_slice();  // returns the bytes sent to the host
   size_t line_read(uint8_t* out, size_t capacity);
   void line_write(const uint8_t* data, size_t size);
@@ -178,6 +183,7 @@ class VirtualMcu {
   std::mt19937_64 rng_garbage_;
   std::vector<uint8_t> partial_frame_;  // host bytes since the last delimiter, while acks are withheld
   bool withholding_ = false;
+  std::chrono::steady_clock::time_point last_host_bytes_wall_{};  // when the host's last bytes were read
   bool cue_was_on_ = false;
   size_t valve_final_ = 0;  // valve log entries before this one are closed and copied
 

@@ -78,6 +78,30 @@ TEST(EventQueue, AReservedResultAlwaysFindsItsSlot) {
   EXPECT_EQ(q.depth(), EventQueue::capacity());
 }
 
+// The overflow can come before the armed trial ends: trial events fill every slot they may, the next one
+// raises the overflow fault, and the trial's result still finds its reserved slot (before the fix the fault
+// took it and the result was lost without a word, leaving the host waiting for it).
+TEST(EventQueue, TheOverflowFaultLeavesAReservedResultItsSlot) {
+  EventQueue q;
+  ASSERT_TRUE(q.reserve_result());
+  while (q.push_message(fault(0))) {
+  }
+  EXPECT_TRUE(q.push_message(fault(99), EventClass::kOverflow));
+  rig::wire::TrialResult result{};
+  EXPECT_TRUE(q.push_message(result, EventClass::kResult));
+  EXPECT_EQ(q.depth(), EventQueue::capacity());
+  EXPECT_FALSE(q.push_message(fault(100), EventClass::kOverflow));
+}
+
+TEST(EventQueue, AnAckOfANumberNotYetGivenOutFreesNothing) {
+  EventQueue q;
+  for (uint32_t i = 0; i < 3; ++i) q.push_message(fault(i));
+  EXPECT_EQ(q.ack(4), 0);
+  EXPECT_EQ(q.ack(0xFFF0), 0);
+  EXPECT_EQ(q.depth(), 3);
+  EXPECT_EQ(q.ack(3), 3);
+}
+
 TEST(EventQueue, RefusesAReservationWithNoSlotForIt) {
   EventQueue q;
   while (q.push_message(fault(0))) {

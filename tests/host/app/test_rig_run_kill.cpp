@@ -44,6 +44,35 @@ size_t committed_trials(const std::string& db) {
 
 using rig::testing::wait_exit;
 
+// No run of 200 trials at 50x comes near this on any machine; past it, `rig run` hangs.
+constexpr std::chrono::seconds kHangLimit{300};
+
+// The session's events, one per line: what a hung run leaves to read.
+std::string session_events(const std::string& db) {
+  std::string out;
+  try {
+    auto store = rig::store::Store::open(db, rig::store::OpenOptions::reading());
+    const auto sessions = store.sessions("SAVVY");
+    if (sessions.empty()) return "(no session)";
+    for (const auto& e : store.events(sessions.front().session_id)) out += "  " + e.kind + " " + e.detail_json + "\n";
+  } catch (const std::exception& e) {
+    out = std::string("(unreadable: ") + e.what() + ")";
+  }
+  return out;
+}
+
+// Runs `rig run` on `db` to its end; 0 when it ended well. A run that hangs is killed and reported with the
+// session's events.
+int run_to_end(const std::string& db, bool resume, int max_trials) {
+  const auto code = rig::testing::wait_exit_within(start_rig(db, resume, max_trials), kHangLimit);
+  if (!code) {
+    ADD_FAILURE() << "rig run on " << db << " hung (killed after " << kHangLimit.count() << " s) with "
+                  << committed_trials(db) << " trials; its events:\n" << session_events(db);
+    return -1;
+  }
+  return *code;
+}
+
 std::vector<rig::store::StoredTrial> session_trials(const std::string& db) {
   auto store = rig::store::Store::open(db, rig::store::OpenOptions::reading());
   EXPECT_EQ(store.integrity_check(), "ok");
@@ -79,7 +108,14 @@ TEST(RigRunKill, KilledAtRandomPointsLosesNoTrialAndResumesExactly) {
     const size_t target = committed + 15;
     int status = 0;
     bool exited = false;
+    const auto hang_at = std::chrono::steady_clock::now() + kHangLimit;
     while (!exited && committed_trials(db) < target) {
+      if (std::chrono::steady_clock::now() > hang_at) {
+        ::kill(pid, SIGKILL);
+        wait_exit(pid);
+        FAIL() << "rig run hung at kill " << k << " with " << committed_trials(db) << " trials; its events:\n"
+               << session_events(db);
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       exited = ::waitpid(pid, &status, WNOHANG) == pid;
     }
@@ -97,7 +133,7 @@ TEST(RigRunKill, KilledAtRandomPointsLosesNoTrialAndResumesExactly) {
   EXPECT_GE(kills, 6);
   // Let the last resume run to the end.
   if (committed < kTrials) {
-    ASSERT_EQ(wait_exit(start_rig(db, true, kTrials)), 0);
+    ASSERT_EQ(run_to_end(db, true, kTrials), 0);
   }
   const auto trials = session_trials(db);
   ASSERT_EQ(trials.size(), static_cast<size_t>(kTrials));
@@ -112,7 +148,7 @@ TEST(RigRunKill, KilledAtRandomPointsLosesNoTrialAndResumesExactly) {
   // The same seed, uninterrupted: the draws that do not depend on the mouse are the same trial by trial (they
   // depend only on the seed and n). The controllable draw per side also depends on which side is high, which
   // follows the mouse's choices, and a restarted simulated mouse chooses differently.
-  ASSERT_EQ(wait_exit(start_rig(reference_db, false, kTrials)), 0);
+  ASSERT_EQ(run_to_end(reference_db, false, kTrials), 0);
   const auto reference = session_trials(reference_db);
   ASSERT_EQ(reference.size(), trials.size());
   for (size_t i = 0; i < trials.size(); ++i) {

@@ -352,6 +352,26 @@ void run_with_unplugs(FaultSession& s, const std::function<bool(uint32_t)>& pull
   })) << "the session did not finish";
 }
 
+// Runs `s` to its end; the MCU halts at the go cue of trial 6 and a new one with `new_boot_id` appears on the
+// same line.
+void run_with_mcu_reset(FaultSession& s, uint32_t new_boot_id) {
+  bool halting = false, restarted = false;
+  s.witness.after_trial = [&](const app::CompletedTrial& t) {
+    if (t.record.trial_number == 5) {
+      s.vmcu().halt(FaultMoment::kNextGoCue);
+      halting = true;
+    }
+  };
+  ASSERT_TRUE(s.run([&] {
+    if (halting && !restarted && s.vmcu().halted()) {
+      s.kill_device();
+      s.start_device(new_boot_id);
+      restarted = true;
+    }
+  })) << "the session did not finish";
+  ASSERT_TRUE(restarted);
+}
+
 // After unplugs of the same board: the invariants, the link losses and the device watchdog's report, and
 // no reset.
 void expect_unplugs_survived(const FaultSession& s, uint32_t n) {
@@ -392,21 +412,7 @@ TEST(SessionFaults, UnplugMidItiLosesNothingAndReportsIt) {
 TEST(SessionFaults, McuResetMidTrialIsRecordedOnceAsAborted) {
   constexpr uint32_t kTrials = 16;
   FaultSession s("mcu-reset", kTrials);
-  bool halting = false, restarted = false;
-  s.witness.after_trial = [&](const app::CompletedTrial& t) {
-    if (t.record.trial_number == 5) {
-      s.vmcu().halt(FaultMoment::kNextGoCue);
-      halting = true;
-    }
-  };
-  ASSERT_TRUE(s.run([&] {
-    if (halting && !restarted && s.vmcu().halted()) {
-      s.kill_device();
-      s.start_device(2);
-      restarted = true;
-    }
-  })) << "the session did not finish";
-  ASSERT_TRUE(restarted);
+  ASSERT_NO_FATAL_FAILURE(run_with_mcu_reset(s, 2));
   expect_every_trial_once(s, kTrials);
   const auto& dead = s.stored[5];
   EXPECT_EQ(dead.outcome, wire::TrialOutcome::kAborted);
@@ -423,6 +429,22 @@ TEST(SessionFaults, McuResetMidTrialIsRecordedOnceAsAborted) {
   EXPECT_EQ(s.status["link"]["counters"]["device_resets"], 1);
   EXPECT_EQ(s.summary_json["link"]["device_resets"], 1);
   expect_link_loss_reported(s);
+}
+
+// As above, but the new MCU reports the same boot id (a board whose boot id did not change, or came round
+// again): the handshake still finds it is not the board the host talked to, since its event numbers cannot hold
+// the events the host took. The trial is recorded once as aborted and every later event is taken; before,
+// the host dropped the new board's events as replays of old ones and waited for trial 6 forever.
+TEST(SessionFaults, AnMcuResetThatKeepsItsBootIdIsStillFoundAndTheTrialRecordedAborted) {
+  constexpr uint32_t kTrials = 12;
+  FaultSession s("mcu-reset-same-id", kTrials);
+  ASSERT_NO_FATAL_FAILURE(run_with_mcu_reset(s, 1));
+  expect_every_trial_once(s, kTrials);
+  EXPECT_EQ(s.stored[5].outcome, wire::TrialOutcome::kAborted);
+  EXPECT_TRUE(s.witness.trials[5].synthesized);
+  expect_valves_match_trials(s.boards_pulses(), s.stored, {6, kTrials}, {6});
+  EXPECT_EQ(count_events(s, "device_reset", "\"boot_id\":1"), 1u);
+  EXPECT_EQ(s.summary_json["link"]["device_resets"], 1);
 }
 
 // One byte in a hundred has a bit flipped, both ways (about one frame in three damaged).
