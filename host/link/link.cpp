@@ -89,6 +89,7 @@ void Link::stop(bool notify) {
   handshake_timer_.cancel();
   reconnect_timer_.cancel();
   close_port();
+  pty_hold_.release();
   fail_pending("link stopped");
   set_state(LinkState::kStopped, "stopped by the host");
 }
@@ -123,6 +124,7 @@ void Link::connect() {
       schedule_reconnect();
       return;
     }
+    if (port_->is_pty()) pty_hold_.hold(path);
   }
   stream_ = std::make_unique<asio::posix::stream_descriptor>(io_, port_->release_fd());
   device_.port = path;

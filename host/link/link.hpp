@@ -154,6 +154,7 @@ class Link : public std::enable_shared_from_this<Link> {
   uint32_t nonce_;
 
   std::unique_ptr<OpenPort> port_;
+  PtyHold pty_hold_;  // the pty last connected to, until stop() or another path (serial_port.hpp)
   std::unique_ptr<boost::asio::posix::stream_descriptor> stream_;
   uint64_t generation_ = 0;
   LinkState state_ = LinkState::kStopped;

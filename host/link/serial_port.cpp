@@ -114,6 +114,19 @@ std::unique_ptr<OpenPort> open_port(const std::string& path) {
   return std::make_unique<OpenPort>(fd, port, path, false);
 }
 
+void PtyHold::hold(const std::string& path) {
+  if (fd_ >= 0 && path == path_) return;
+  release();
+  fd_ = ::open(path.c_str(), O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+  if (fd_ >= 0) path_ = path;
+}
+
+void PtyHold::release() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  path_.clear();
+}
+
 std::string read_path_file(const std::string& file) {
   std::ifstream in(file);
   std::string line;

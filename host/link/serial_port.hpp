@@ -46,6 +46,26 @@ class OpenPort {
   bool is_pty_;
 };
 
+// Keeps a pseudo-terminal's number taken between connections: a descriptor on its slave that is never read.
+// The kernel gives a pty's number to the next pty once every descriptor on it is closed, so a host reconnecting by
+// path to a simulator that died would otherwise open some other simulator's pty (and read the bytes meant for
+// that one's own host); while held, opening the dead one's path fails instead. Not thread-safe.
+class PtyHold {
+ public:
+  PtyHold() = default;
+  ~PtyHold() { release(); }
+  PtyHold(const PtyHold&) = delete;
+  PtyHold& operator=(const PtyHold&) = delete;
+  // Holds `path` (an open pty: open it first), releasing a different one held before; no-op if held already.
+  // A hold that cannot be taken is no hold (the connection works without it).
+  void hold(const std::string& path);
+  void release();
+
+ private:
+  int fd_ = -1;
+  std::string path_;
+};
+
 // Opens `path` raw at kBaudRate 8N1, no flow control, DTR asserted (which resets an Arduino Mega: the
 // firmware then announces itself). A /dev/pts/N path is opened with termios. Non-blocking descriptor.
 // Throws std::runtime_error naming the path and the reason. Thread-safe.

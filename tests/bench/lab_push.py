@@ -34,18 +34,21 @@ def pg_bindir():
 
 
 class Server:
-    """A private PostgreSQL server on a Unix socket in `workdir`."""
+    """A private PostgreSQL server on a Unix socket in `workdir`: a new one, or (existing=True) the one a kept
+    work directory holds. `options`: more `-c name=value` settings."""
 
-    def __init__(self, workdir, port=55432):
+    def __init__(self, workdir, port=55432, existing=False, options=""):
         self.dir, self.port, self.bin = workdir, port, pg_bindir()
         self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
         if self.as_user:
             shutil.chown(workdir, "postgres")
-        subprocess.run(self.as_user + [f"{self.bin}/initdb", "-D", f"{workdir}/data", "-U", "postgres", "-A", "trust",
-                                       "-E", "UTF8", "--locale=C"], check=True, capture_output=True)
+        if not existing:
+            subprocess.run(self.as_user + [f"{self.bin}/initdb", "-D", f"{workdir}/data", "-U", "postgres", "-A", "trust",
+                                           "-E", "UTF8", "--locale=C"], check=True, capture_output=True)
         subprocess.run(self.as_user + [f"{self.bin}/pg_ctl", "start", "-w", "-D", f"{workdir}/data", "-l",
                                        f"{workdir}/server.log", "-o",
-                                       f"-k {workdir} -p {port} -c listen_addresses= -c max_wal_size=4GB -c shared_buffers=2GB"],
+                                       f"-k {workdir} -p {port} -c listen_addresses= -c max_wal_size=4GB -c shared_buffers=2GB "
+                                       + options],
                        check=True, capture_output=True)
 
     def url(self, db="postgres"):

@@ -3,6 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "pty_endpoint.hpp"
+#include "serial_port.hpp"
 
 #include "vmcu_session.hpp"
 
@@ -57,4 +63,26 @@ TEST(LinkVmcu, HandshakeDescribesTheVirtualBoard) {
   EXPECT_EQ(device.boot_id, 42u);
   EXPECT_EQ(device.encoder_ticks_per_rev, 4096);
   EXPECT_EQ(device.firmware_build_id.rfind("rig-sim-", 0), 0u);
+}
+
+// A host that held a pty keeps its number while the simulator behind it is gone: a new pty never gets that
+// number (else the host, reconnecting by path, would open a stranger's pty and read its host's bytes: in CI
+// one test's session stalled while another test's host, whose simulator it had killed, read its line), and
+// opening the dead one's path fails. Released, the number is free again.
+TEST(PtyHold, AHeldPtysNumberIsNotGivenToTheNextPty) {
+  std::string dead_path;
+  rig::link::PtyHold hold;
+  {
+    rig::device::PtyEndpoint simulator;
+    dead_path = simulator.path();
+    auto host_port = rig::link::open_port(dead_path);
+    hold.hold(dead_path);
+  }
+  std::vector<std::unique_ptr<rig::device::PtyEndpoint>> later;
+  for (int i = 0; i < 8; ++i) {
+    later.push_back(std::make_unique<rig::device::PtyEndpoint>());
+    EXPECT_NE(later.back()->path(), dead_path) << "pty " << i << " got the held number";
+  }
+  EXPECT_THROW(rig::link::open_port(dead_path), std::runtime_error);
+  hold.release();
 }
