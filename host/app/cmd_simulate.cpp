@@ -27,6 +27,7 @@ struct SimulateOptions {
   std::string subject = "SIMULATED";
   std::string controllable = "cherry";
   int sessions = 1;
+  double days_apart = 0.0;  // between session starts; the last one starts now
   int64_t trials = 500;
   uint64_t seed = 1;
   std::string db;
@@ -70,7 +71,20 @@ int simulate(const SimulateOptions& o) {
   const analysis::AgentParams params = agent_params(o.agent);
 
   const std::string db_path = o.db.empty() ? store::Store::default_path() : o.db;
-  store::OpenOptions open_options;
+  // Session s starts (sessions - 1 - s) * days_apart days before now; what the store stamps during a session
+  // (its trials' commits, its end) runs on from that start with the wall clock.
+  const int64_t now_unix_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const auto session_start_unix_us = [&](int s) {
+    return now_unix_us - static_cast<int64_t>(static_cast<double>(o.sessions - 1 - s) * o.days_apart * 86400e6);
+  };
+  int64_t session_base_unix_us = session_start_unix_us(0);
+  auto session_base_steady = std::chrono::steady_clock::now();
+  store::OpenOptions open_options = store::OpenOptions::with_clock([&] {
+    return session_base_unix_us + std::chrono::duration_cast<std::chrono::microseconds>(
+                                      std::chrono::steady_clock::now() - session_base_steady)
+                                      .count();
+  });
   open_options.cache_kib = 32 * 1024;  // bulk inserts: the table's and the key's pages stay in memory
   store::Store db = store::Store::open(db_path, open_options);
 
@@ -93,8 +107,9 @@ int simulate(const SimulateOptions& o) {
     start.device_kind = "simulate";
     start.host_version = RIG_HOST_VERSION;
     start.rng_seed = seed;
-    start.started_at_unix_us =
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    session_base_unix_us = session_start_unix_us(s);
+    session_base_steady = std::chrono::steady_clock::now();
+    start.started_at_unix_us = session_base_unix_us;
     start.initial_state_json = task::engine_state_to_json(engine.state());
     const int64_t session_id = db.begin_session(start);
 
@@ -147,6 +162,10 @@ const CommandRegistration kSimulateRegistration{
           ->capture_default_str();
       command.add_option("--sessions", o->sessions, "Sessions to simulate")->capture_default_str()->check(CLI::PositiveNumber);
       command.add_option("--trials", o->trials, "Trials per session")->capture_default_str()->check(CLI::PositiveNumber);
+      command.add_option("--days-apart", o->days_apart,
+                         "Days between the sessions' starts, the last one starting now (0: all now)")
+          ->capture_default_str()
+          ->check(CLI::NonNegativeNumber);
       command.add_option("--seed", o->seed, "Seed (schedule draws and the agent)")->capture_default_str();
       command.add_option("--db", o->db, "Session database (default: " + store::Store::default_path() + ")");
       command.add_flag("--json", o->json, "Print the result as JSON");

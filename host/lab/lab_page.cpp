@@ -18,6 +18,9 @@ namespace {
 
 using analysis::Choice;
 
+// Sessions whose trials one query reads (LabPage's Impl::load).
+constexpr std::size_t kSessionsPerRead = 250;
+
 struct SessionKey {
   std::string rig_id;
   std::int64_t session_id = 0;
@@ -179,9 +182,18 @@ struct LabPage::Impl {
     }
   }
 
-  // Reads the trials of `stale` sessions after the last one read (in the caller's snapshot, with the session rows).
+  // Reads the trials of `stale` sessions after the last one read (in the caller's snapshot, with the session rows),
+  // kSessionsPerRead sessions a query: each stays an index lookup per session (one query for 12,000 sessions
+  // was planned as a merge join sorting 6 M rows on disk, 13 s) and the answer held in memory stays small.
   void load(PgConnection& lab, const std::vector<Session*>& stale, const LabClock& clock) {
-    if (stale.empty()) return;
+    for (std::size_t from = 0; from < stale.size(); from += kSessionsPerRead) {
+      const auto first = stale.begin() + static_cast<std::ptrdiff_t>(from);
+      const auto last = stale.begin() + static_cast<std::ptrdiff_t>(std::min(stale.size(), from + kSessionsPerRead));
+      load_some(lab, std::vector<Session*>(first, last), clock);
+    }
+  }
+
+  void load_some(PgConnection& lab, const std::vector<Session*>& stale, const LabClock& clock) {
     static const model::FieldInfo* kFields[] = {
         &model::trial_field("trial_number"),          &model::trial_field("choice"),
         &model::trial_field("free_choice"),           &model::trial_field("controllable_delivered"),

@@ -15,7 +15,7 @@ page started fresh:
   order), one at a time, each timed from sending the request to the last byte of the answer: p50, p95, max.
 Then the server is restarted with auto_explain logging every statement's plan (ANALYZE, BUFFERS), the page
 started again, and one cold overview, one cold subject page, one warm overview and one warm subject page are
-requested; their plans go to --plans (default ./lab-page-plans.txt). A work directory this script made is
+requested, and the plan of the first read of trials; the plans go to --plans (default ./lab-page-plans.txt). A work directory this script made is
 removed at the end unless --keep.
 """
 import argparse
@@ -159,6 +159,7 @@ def main():
 
         server.stop()
         server = lab_push.Server(workdir, existing=True, options=kExplain)
+        started = log_offset(server)
         page = Page(rig, reader, workdir, 2)
         sections = []
         for title, path in [("cold overview", "/api/lab/overview"), (f"cold subject page ({subjects[0]})",
@@ -168,6 +169,9 @@ def main():
             sections.append((title, plans_since(server, offset)))
         page.wait_read_ahead()
         time.sleep(2)  # the read-ahead's last statements are logged
+        trial_reads = [e for e in plans_since(server, started).split("\n\n") if "unnest(" in e]
+        sections.append((f"read-ahead: a read of trials ({len(trial_reads)} such reads in all; the first)",
+                         trial_reads[0] if trial_reads else "(none)"))
         for title, path in [("warm overview", "/api/lab/overview"), (f"warm subject page ({subjects[-1]})",
                                                                         f"/api/lab/subjects/{subjects[-1]}")]:
             offset = log_offset(server)

@@ -9,7 +9,7 @@ object.
                            docs/lab.md sets a lab up) rather than as the tables' owner
 
 The server is Debian's PostgreSQL 15 (initdb into a temporary directory, as the `postgres` user when run as root;
-fsync on, shared_buffers 2 GB and max_wal_size 4 GB as docs/lab.md advises for a lab server, the rest default). Each rig's database is made by `rig simulate --sessions S --trials T --seed R` with
+fsync on, shared_buffers 2 GB and max_wal_size 4 GB as docs/lab.md advises for a lab server, the rest default). Each rig's database is made by `rig simulate --sessions S --trials T --days-apart 1 --seed R` (a session a day, the last today) with
 its own rig config (rig.id rig-R); the push is `rig sync --db ... --lab URL --config ... --quiet`, `--parallel` of
 them at a time. Throughput = trials pushed / wall time of all pushes (the generation is not timed). Afterwards
 the lab's row counts are checked against the rigs' databases.
@@ -112,7 +112,8 @@ def main():
             config = rig_config(workdir, r)
             subprocess.run([rig, "simulate", "--protocol", os.path.join(ROOT, "protocols", "distractor.yaml"),
                             "--config", config, "--subject", f"M{r:03d}", "--sessions", str(args.sessions),
-                            "--trials", str(args.trials), "--seed", str(r), "--db", db], check=True, capture_output=True)
+                            "--trials", str(args.trials), "--days-apart", "1", "--seed", str(r), "--db", db],
+                           check=True, capture_output=True)
             if args.roles:
                 subprocess.run([rig, "lab", "add-rig", f"rig-{r}", "--url", server.url("lab")], check=True,
                                capture_output=True)

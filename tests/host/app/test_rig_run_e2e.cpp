@@ -2,13 +2,16 @@
 // session database; checks the stored session, the summary and the signs of the indices (paper, Figure 2).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include "host/store/store.hpp"
 #include "support/run_command.hpp"
 #include "program_test_support.hpp"
 
@@ -108,4 +111,33 @@ TEST_F(RigRunE2e, BadSubjectIsAClearErrorWithExitTwo) {
   EXPECT_EQ(c.exit_code, 2);
   EXPECT_NE(c.output.find("no subject 'NOBODY'"), std::string::npos) << c.output;
   EXPECT_NE(c.output.find("SAVVY"), std::string::npos) << "the message lists the known subjects";
+}
+
+// `rig simulate --days-apart 1`: a session a day, the last one starting now, each session's trials and end
+// stamped on its own day (the lab's benchmark database is a year of such days, not a year of sessions today).
+TEST_F(RigRunE2e, SimulatedSessionsADayApartEndOnTheirOwnDays) {
+  const Command c = run(std::string(RIG_BINARY) + " simulate --protocol " + e2e("protocol.yaml") + " --config " +
+                        e2e("rig.yaml") + " --subject DAYS --sessions 3 --trials 20 --days-apart 1 --seed 3 --db " + db_);
+  ASSERT_EQ(c.exit_code, 0) << c.output;
+  const auto db = rig::store::Store::open(db_, rig::store::OpenOptions::reading());
+  auto sessions = db.sessions("DAYS");
+  ASSERT_EQ(sessions.size(), 3u);
+  std::sort(sessions.begin(), sessions.end(), [](const auto& a, const auto& b) { return a.session_id < b.session_id; });
+  constexpr int64_t kDayUs = 86'400'000'000;
+  const int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                             std::chrono::system_clock::now().time_since_epoch()).count();
+  EXPECT_LE(now_us - sessions[2].started_at_unix_us, 600'000'000) << "the last session starts now";
+  for (size_t i = 0; i < sessions.size(); ++i) {
+    if (i > 0) {
+      EXPECT_EQ(sessions[i].started_at_unix_us - sessions[i - 1].started_at_unix_us, kDayUs);
+    }
+    for (const auto& t : db.trials(sessions[i].session_id)) {
+      EXPECT_GE(t.committed_at_unix_us, sessions[i].started_at_unix_us);
+      EXPECT_LT(t.committed_at_unix_us, sessions[i].started_at_unix_us + kDayUs / 24) << "session " << i;
+    }
+  }
+  const Command bad = run(std::string(RIG_BINARY) + " simulate --protocol " + e2e("protocol.yaml") +
+                          " --subject DAYS --days-apart -1 --db " + db_ + " 2>&1");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.output.find("--days-apart"), std::string::npos) << bad.output;
 }
