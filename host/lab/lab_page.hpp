@@ -60,8 +60,8 @@ class LabPage {
   LabPage(const LabPage&) = delete;
   LabPage& operator=(const LabPage&) = delete;
 
-  // GET /api/lab/overview: {generated_at_unix_us, lab, index_sessions, offline_after_s, welfare_rules, cache: {sessions,
-  // fitted}, rigs: [...], subjects: [...]} (docs/lab.md lists the fields). Reads `lab` in one snapshot. Not
+  // GET /api/lab/overview: {generated_at_unix_us, lab, index_sessions, offline_after_s, cache: {sessions, final},
+  // rigs: [...], subjects: [...]} (docs/lab.md lists the fields). Reads `lab` in one snapshot. Not
   // thread-safe: one LabPage per thread, with its own connection. Throws LabError.
   nlohmann::json overview(PgConnection& lab, const LabClock& clock);
 

@@ -36,11 +36,14 @@ inline pid_t spawn_process(std::vector<std::string> argv, const std::string& out
   return pid;
 }
 
+// A waitpid status as an exit code, or minus the signal that ended the process.
+inline int exit_code_of(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status); }
+
 // The exit code of `pid` once it has ended, or minus the signal that ended it. Blocks.
 inline int wait_exit(pid_t pid) {
   int status = 0;
   ::waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+  return exit_code_of(status);
 }
 
 // wait_exit(), but for at most `limit`: a child still running then is killed (SIGKILL) and reaped, and the
@@ -56,7 +59,7 @@ inline std::optional<int> wait_exit_within(pid_t pid, std::chrono::seconds limit
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+  return exit_code_of(status);
 }
 
 class ChildProcess {

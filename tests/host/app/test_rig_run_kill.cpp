@@ -47,16 +47,16 @@ using rig::testing::wait_exit;
 // No run of 200 trials at 50x comes near this on any machine; past it, `rig run` hangs.
 constexpr std::chrono::seconds kHangLimit{300};
 
-// The session's events, one per line: what a hung run leaves to read.
-std::string session_events(const std::string& db) {
-  std::string out;
+// How far a hung run on `db` got and the session's events, one per line: what it leaves to read.
+std::string hang_report(const std::string& db) {
+  std::string out = "with " + std::to_string(committed_trials(db)) + " trials; its events:\n";
   try {
     auto store = rig::store::Store::open(db, rig::store::OpenOptions::reading());
     const auto sessions = store.sessions("SAVVY");
-    if (sessions.empty()) return "(no session)";
+    if (sessions.empty()) return out + "(no session)";
     for (const auto& e : store.events(sessions.front().session_id)) out += "  " + e.kind + " " + e.detail_json + "\n";
   } catch (const std::exception& e) {
-    out = std::string("(unreadable: ") + e.what() + ")";
+    out += std::string("(unreadable: ") + e.what() + ")";
   }
   return out;
 }
@@ -66,8 +66,8 @@ std::string session_events(const std::string& db) {
 int run_to_end(const std::string& db, bool resume, int max_trials) {
   const auto code = rig::testing::wait_exit_within(start_rig(db, resume, max_trials), kHangLimit);
   if (!code) {
-    ADD_FAILURE() << "rig run on " << db << " hung (killed after " << kHangLimit.count() << " s) with "
-                  << committed_trials(db) << " trials; its events:\n" << session_events(db);
+    ADD_FAILURE() << "rig run on " << db << " hung (killed after " << kHangLimit.count() << " s) "
+                  << hang_report(db);
     return -1;
   }
   return *code;
@@ -113,8 +113,7 @@ TEST(RigRunKill, KilledAtRandomPointsLosesNoTrialAndResumesExactly) {
       if (std::chrono::steady_clock::now() > hang_at) {
         ::kill(pid, SIGKILL);
         wait_exit(pid);
-        FAIL() << "rig run hung at kill " << k << " with " << committed_trials(db) << " trials; its events:\n"
-               << session_events(db);
+        FAIL() << "rig run hung at kill " << k << " " << hang_report(db);
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       exited = ::waitpid(pid, &status, WNOHANG) == pid;
