@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "command_registry.hpp"
+#include "ephys_alignment.hpp"
 #include "store_access.hpp"
 #include "host/analysis/sync_align.hpp"
 #include "host/config/bounded_read.hpp"
@@ -87,39 +88,12 @@ int run_align(const AlignOptions& options) {
   int exit_code = rig::app::kExitOk;
   auto store = rig::app::open_store_reading("align", options.db, exit_code, options.session_id);
   if (!store) return exit_code;
-  std::vector<std::int64_t> device_edges_us;
-  store->for_each_recording<rig::model::SyncRecord>(
-      options.session_id, [&](const rig::model::SyncRecord& edge) { device_edges_us.push_back(edge.device_us); });
-  if (device_edges_us.empty()) {
-    std::fprintf(stderr,
-                 "rig align: session %lld has no sync edges: the rig's sync output was off (rig config `sync: "
-                 "{enabled: true}`) or the firmware predates it\n",
-                 static_cast<long long>(options.session_id));
-    return rig::app::kExitInvalid;
-  }
-  // An hour of 30 kHz edges is far below this; anything larger is not an edge list.
-  const auto read = rig::config::read_bounded_file(options.ephys_sync, std::size_t{1} << 30);
-  if (!read.text) {
-    std::fprintf(stderr, "rig align: %s: %s\n", options.ephys_sync.c_str(), read.error.c_str());
-    return rig::app::kExitInvalid;
-  }
-  std::vector<double> ephys_edges_s;
-  try {
-    ephys_edges_s = rig::analysis::parse_ephys_sync_csv(*read.text);
-  } catch (const std::invalid_argument& e) {
-    std::fprintf(stderr, "rig align: %s: %s\n", options.ephys_sync.c_str(), e.what());
-    return rig::app::kExitInvalid;
-  }
-  rig::analysis::SyncAlignment alignment;
-  try {
-    alignment = rig::analysis::align_sync_pulses(device_edges_us, ephys_edges_s);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "rig align: session %lld and %s: %s\n", static_cast<long long>(options.session_id),
-                 options.ephys_sync.c_str(), e.what());
-    return rig::app::kExitInvalid;
-  }
-  const auto json = alignment_json(options.session_id, options.ephys_sync, alignment, device_edges_us.size(),
-                                   ephys_edges_s.size());
+  std::size_t device_edges = 0;
+  std::size_t ephys_edges = 0;
+  const auto alignment = rig::app::align_session_to_ephys("align", *store, options.session_id, options.ephys_sync,
+                                                          exit_code, &device_edges, &ephys_edges);
+  if (!alignment) return exit_code;
+  const auto json = alignment_json(options.session_id, options.ephys_sync, *alignment, device_edges, ephys_edges);
   if (!options.out.empty()) {
     std::ofstream out(options.out, std::ios::binary | std::ios::trunc);
     if (!out) {
@@ -130,7 +104,7 @@ int run_align(const AlignOptions& options) {
     std::size_t rows = 0;
     char ephys[40];
     for (const TimedEvent& e : session_events(*store, options.session_id)) {
-      std::snprintf(ephys, sizeof ephys, "%.9f", alignment.to_ephys_s(e.device_us));
+      std::snprintf(ephys, sizeof ephys, "%.9f", alignment->to_ephys_s(e.device_us));
       out << e.trial_number << ',' << e.event << ',' << e.spout << ',' << e.device_us << ',' << ephys << '\n';
       ++rows;
     }
@@ -149,11 +123,11 @@ int run_align(const AlignOptions& options) {
         "session %lld aligned to %s: %zu of %zu rig pulses matched (%zu missing on the rig, %zu in the recording)\n"
         "  ephys_s = %.9f + %.12f * device_s (drift %+.2f ppm%s)\n"
         "  residual %.1f us rms, %.1f us max\n",
-        static_cast<long long>(options.session_id), options.ephys_sync.c_str(), alignment.matched,
-        device_edges_us.size(), alignment.missing_rig, alignment.missing_ephys, alignment.offset_s, alignment.slope,
-        (alignment.slope - 1.0) * 1e6,
-        alignment.piecewise ? (", piecewise over " + std::to_string(alignment.segments.size()) + " segments").c_str() : "",
-        alignment.residual_us_rms, alignment.residual_us_max);
+        static_cast<long long>(options.session_id), options.ephys_sync.c_str(), alignment->matched, device_edges,
+        alignment->missing_rig, alignment->missing_ephys, alignment->offset_s, alignment->slope,
+        (alignment->slope - 1.0) * 1e6,
+        alignment->piecewise ? (", piecewise over " + std::to_string(alignment->segments.size()) + " segments").c_str() : "",
+        alignment->residual_us_rms, alignment->residual_us_max);
   }
   return rig::app::kExitOk;
 }

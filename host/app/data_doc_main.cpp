@@ -1,6 +1,6 @@
 // rig-data-doc: writes the tables of docs/data-format.md that come from a field table (host/model/*.def):
 // the `trials` columns (trial.def), the device description (device.def) and the recording tables
-// (recording.def: licks, sync_edges, camera_runs). Each lives between a pair of
+// (recording.def: licks, sync_edges, camera_runs) and the NWB export's trial columns. Each lives between a pair of
 // markers, "<!-- BEGIN rig-data-doc NAME -->" and "<!-- END rig-data-doc NAME -->"; the prose around them is
 // written by hand.
 //   rig-data-doc --output FILE   rewrite the generated tables in FILE
@@ -17,6 +17,7 @@
 #include "host/model/recording.hpp"
 #include "host/model/welfare.hpp"
 #include "host/model/trial_record.hpp"
+#include "host/store/nwb_export.hpp"
 
 namespace {
 
@@ -54,6 +55,17 @@ std::string recording_table() {
   return md.str();
 }
 
+// The trial columns of an NWB export's /intervals/trials (host/store/nwb_export.hpp).
+std::string nwb_trials_table() {
+  std::ostringstream md;
+  md << "| column | dtype | unit attribute | NULL as |\n|---|---|---|---|\n";
+  for (const auto& column : store::nwb_trial_columns()) {
+    md << "| " << column.field->name << " | " << store::nwb_dtype_name(column.dtype) << " | " << column.unit << " | "
+       << (!column.field->nullable ? "" : column.dtype == store::NwbDtype::kText ? "empty text" : "NaN") << " |\n";
+  }
+  return md.str();
+}
+
 struct Section {
   const char* name;
   std::string (*generate)();
@@ -64,7 +76,8 @@ constexpr Section kSections[] = {{"trials", trials_table},
                                  {"sync_edges", recording_table<model::SyncRecord>},
                                  {"camera_runs", recording_table<model::CameraRecord>},
                                  {"weighings", recording_table<model::Weighing>},
-                                 {"water_given", recording_table<model::WaterGiven>}};
+                                 {"water_given", recording_table<model::WaterGiven>},
+                                 {"nwb_trials", nwb_trials_table}};
 
 // `text` with every section's generated table in place; an error names a missing marker.
 std::string regenerate(const std::string& text, const std::string& path) {

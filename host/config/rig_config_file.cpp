@@ -194,7 +194,11 @@ RigConfig read_rig_config(yaml::Sink& sink, const YAML::Node& document) {
   MapReader root(sink, document, "",
                  {"rig", "device", "wheel", "cues", "valves", "calibration_max_age_days", "files", "sync", "camera", "licks",
                   "alerts", "lab"});
-  if (auto rig = root.mapping("rig", {"id"}, Need::kRequired)) rig->text("id", config.id, Need::kRequired);
+  if (auto rig = root.mapping("rig", {"id", "lab", "institution"}, Need::kRequired)) {
+    rig->text("id", config.id, Need::kRequired);
+    rig->text("lab", config.lab_name, Need::kOptional);
+    rig->text("institution", config.institution, Need::kOptional);
+  }
   auto& policy = config.device_policy;
   if (auto device = root.mapping("device", {"kind", "port", "heartbeat_timeout_ms", "max_open_us", "max_open_us_per_s"},
                                  Need::kRequired)) {

@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "host/task/calibration.hpp"
 #include "host/task/rig_config.hpp"
 #include "host/task/subject.hpp"
 #include "host/config/yaml_reader.hpp"
@@ -72,7 +73,7 @@ SubjectList read_subjects(yaml::Sink& sink, const YAML::Node& document) {
   for (std::size_t i = 0; items && i < items->size(); ++i) {
     MapReader map(sink, (*items)[i], "subjects[" + std::to_string(i) + "]",
                   {"id", "controllable", "stage", "daily_water_target_ml", "daily_water_max_ml", "simulated_agent",
-                   "welfare"});
+                   "welfare", "sex", "date_of_birth", "strain", "genotype"});
     if (!map.is_mapping()) continue;
     Subject subject;
     if (map.text("id", subject.id, Need::kRequired) && !ids.insert(subject.id).second) {
@@ -91,6 +92,16 @@ SubjectList read_subjects(yaml::Sink& sink, const YAML::Node& document) {
                      yaml::format_number(subject.daily_water_target_ml) + "), got " +
                      yaml::format_number(*subject.daily_water_max_ml));
     }
+    map.choice("sex", subject.sex, kSexNames);
+    std::string birth;
+    if (map.text("date_of_birth", birth)) {
+      subject.date_of_birth = parse_date(birth);
+      if (!subject.date_of_birth) {
+        sink.error(map.location("date_of_birth"), map.path("date_of_birth") + ": expected a date YYYY-MM-DD, got " + birth);
+      }
+    }
+    map.text("strain", subject.strain);
+    map.text("genotype", subject.genotype);
     read_agent(map, subject);
     read_welfare(map, subject);
     list.subjects.push_back(std::move(subject));

@@ -157,6 +157,14 @@ DROP INDEX trials_by_subject_time;
   queued_at_unix_us INTEGER NOT NULL
 );
 )sql"},
+      // The NWB export (issue 19): who the subject is (the subjects file's sex, date_of_birth, strain, genotype).
+      // Nullable as the lab's copies are (a column a lab migration adds cannot be NOT NULL); the store always
+      // writes sex, strain and genotype.
+      {6, R"sql(ALTER TABLE subjects ADD COLUMN sex TEXT DEFAULT 'U' CHECK (sex IN ('F', 'M', 'U', 'O'));
+ALTER TABLE subjects ADD COLUMN date_of_birth TEXT;
+ALTER TABLE subjects ADD COLUMN strain TEXT DEFAULT '';
+ALTER TABLE subjects ADD COLUMN genotype TEXT DEFAULT '';
+)sql"},
   };
 }
 

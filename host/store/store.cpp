@@ -325,18 +325,31 @@ void Store::upsert_subject(const task::Subject& subject) {
   auto& db = impl_->connection;
   const std::string what = "store subject " + subject.id;
   Transaction transaction(db, what);
-  db.prepare(
-        "INSERT INTO subjects (subject_id, controllable_flavour, stage, daily_water_target_ml, daily_water_max_ml, "
-        "updated_at_unix_us) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (subject_id) DO UPDATE SET "
-        "controllable_flavour = excluded.controllable_flavour, stage = excluded.stage, "
-        "daily_water_target_ml = excluded.daily_water_target_ml, daily_water_max_ml = excluded.daily_water_max_ml, "
-        "updated_at_unix_us = excluded.updated_at_unix_us")
+  // The columns in bind order; the first is the key.
+  static const std::string kSql = [] {
+    const char* columns[] = {"subject_id", "controllable_flavour", "stage", "daily_water_target_ml",
+                             "daily_water_max_ml", "sex", "date_of_birth", "strain", "genotype", "updated_at_unix_us"};
+    std::string names, values, updates;
+    for (const char* column : columns) {
+      names += std::string(names.empty() ? "" : ", ") + column;
+      values += values.empty() ? "?" : ", ?";
+      if (column != columns[0]) updates += std::string(updates.empty() ? "" : ", ") + column + " = excluded." + column;
+    }
+    return "INSERT INTO subjects (" + names + ") VALUES (" + values + ") ON CONFLICT (subject_id) DO UPDATE SET " +
+           updates;
+  }();
+  db.prepare(kSql)
       .bind(1, subject.id)
       .bind(2, task::flavour_name(subject.controllable))
       .bind(3, subject.stage)
       .bind(4, subject.daily_water_target_ml)
       .bind(5, subject.daily_water_max_ml)
-      .bind(6, now_unix_us())
+      .bind(6, model::name_of(task::kSexNames, subject.sex))
+      .bind(7, subject.date_of_birth ? std::optional<std::string>(task::format_date(*subject.date_of_birth))
+                                     : std::optional<std::string>())
+      .bind(8, subject.strain)
+      .bind(9, subject.genotype)
+      .bind(10, now_unix_us())
       .run(what);
   transaction.commit();
 }
@@ -424,11 +437,17 @@ std::vector<std::int64_t> Store::mark_interrupted_sessions() {
 
 namespace {
 
+// `sql` (one `?`, the session's id) stepped to the session's row; StoreError "WHAT: no such session" without one.
+Statement session_row(const Connection& db, const std::string& sql, std::int64_t session_id, const std::string& what) {
+  auto select = db.prepare(sql);
+  select.bind(1, session_id);
+  if (!select.step(what)) throw StoreError("store " + db.path() + ": " + what + ": no such session", 0);
+  return select;
+}
+
 // The subject of a session that is still running; StoreError when it does not exist or has ended.
 std::string running_session_subject(const Connection& db, std::int64_t session_id, const std::string& what) {
-  auto session = db.prepare("SELECT subject_id, ended_at_unix_us FROM sessions WHERE session_id = ?");
-  session.bind(1, session_id);
-  if (!session.step(what)) throw StoreError("store " + db.path() + ": " + what + ": no such session", 0);
+  auto session = session_row(db, "SELECT subject_id, ended_at_unix_us FROM sessions WHERE session_id = ?", session_id, what);
   if (!session.is_null(1)) throw StoreError("store " + db.path() + ": " + what + ": the session has ended", 0);
   return session.text(0);
 }
@@ -582,14 +601,49 @@ std::vector<SessionInfo> Store::sessions(const std::string& subject_id) const {
   return out;
 }
 
+SessionStart Store::session_start(std::int64_t session_id) const {
+  const std::string what = "read the start of session " + std::to_string(session_id);
+  auto select = session_row(
+      impl_->connection,
+      "SELECT s.subject_id, s.controllable_flavour, s.protocol_path, s.protocol_text, s.rig_config_path, "
+      "s.rig_config_text, s.valve_calibration_json, s.device_kind, s.firmware_build_id, s.hardware_json, "
+      "s.host_version, s.rng_seed, s.started_at_unix_us, s.initial_state_json, j.sex, j.date_of_birth, j.strain, "
+      "j.genotype FROM sessions s JOIN subjects j USING (subject_id) WHERE s.session_id = ?",
+      session_id, what);
+  SessionStart start;
+  start.subject.id = select.text(0);
+  const auto* flavour = model::value_of(model::kFlavourNames, select.text(1));
+  if (!flavour) throw StoreError("store " + path() + ": " + what + ": unknown flavour '" + select.text(1) + "'", 0);
+  start.subject.controllable = *flavour;
+  start.protocol_path = select.text(2);
+  start.protocol_text = select.text(3);
+  start.rig_config_path = select.text(4);
+  start.rig_config_text = select.text(5);
+  start.valve_calibration_json = select.text(6);
+  start.device_kind = select.text(7);
+  start.firmware_build_id = select.text(8);
+  start.hardware_json = select.text(9);
+  start.host_version = select.text(10);
+  start.rng_seed = std::stoull(select.text(11));
+  start.started_at_unix_us = select.int64(12);
+  start.initial_state_json = select.text(13);
+  if (const auto* sex = model::value_of(task::kSexNames, select.optional_text(14).value_or("U"))) {
+    start.subject.sex = *sex;
+  }
+  if (const auto birth = select.optional_text(15)) start.subject.date_of_birth = task::parse_date(*birth);
+  start.subject.strain = select.optional_text(16).value_or("");
+  start.subject.genotype = select.optional_text(17).value_or("");
+  return start;
+}
+
 ResumePoint Store::resume_point(std::int64_t session_id) const {
   const std::string what = "read the resume point of session " + std::to_string(session_id);
-  auto select = impl_->connection.prepare(
+  auto select = session_row(
+      impl_->connection,
       "SELECT s.subject_id, st.after_trial_number, st.state_json, s.rng_seed, s.protocol_path, s.protocol_text, "
       "s.protocol_sha256, s.rig_config_text FROM sessions s JOIN session_states st USING (session_id) "
-      "WHERE s.session_id = ?");
-  select.bind(1, session_id);
-  if (!select.step(what)) throw StoreError("store " + path() + ": " + what + ": no such session", 0);
+      "WHERE s.session_id = ?",
+      session_id, what);
   ResumePoint point;
   point.session_id = session_id;
   point.subject_id = select.text(0);

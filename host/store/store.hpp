@@ -39,7 +39,7 @@
 
 namespace rig::store {
 
-inline constexpr int kSchemaVersion = 5;
+inline constexpr int kSchemaVersion = 6;
 inline constexpr int kBusyTimeoutMs = 5000;
 inline constexpr const char* kInterruptedReason = "interrupted (host stopped without ending the session)";
 
@@ -221,6 +221,11 @@ class Store {
   std::optional<SessionInfo> session(std::int64_t session_id) const;
   // Sessions in id order, of one subject or (empty subject_id) all. Throws StoreError.
   std::vector<SessionInfo> sessions(const std::string& subject_id = {}) const;
+
+  // What the session was started with (SessionStart as begin_session took it; the subject as far as the store
+  // knows it: the session's id and controllable flavour, and the subject's sex, date of birth, strain and
+  // genotype as last stored). Throws StoreError when the session does not exist.
+  SessionStart session_start(std::int64_t session_id) const;
 
   // The state to resume `session_id` from. Throws StoreError when the session does not exist.
   ResumePoint resume_point(std::int64_t session_id) const;

@@ -88,6 +88,8 @@ struct LabSettings {
 
 struct RigConfig {
   std::string id;
+  std::string lab_name;     // the lab and institution the rig is in (NWB's /general/lab and /general/institution)
+  std::string institution;
   DeviceKind device_kind = DeviceKind::kSim;
   std::string port;                          // serial device path; required for kSerial
   std::int64_t ticks_per_rev = 1024;         // wheel encoder ticks per revolution after 4x decoding

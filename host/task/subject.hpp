@@ -2,12 +2,14 @@
 // training stage and water budget.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "firmware/wire/messages.hpp"
+#include "host/model/names.hpp"
 #include "host/task/diagnostics.hpp"
 
 namespace rig::task {
@@ -39,8 +41,18 @@ struct WelfareSettings {
   bool operator==(const WelfareSettings&) const = default;
 };
 
+// A subject's sex as NWB spells it (F, M, U unknown, O other).
+enum class Sex : std::uint8_t { kFemale, kMale, kUnknown, kOther };
+inline constexpr model::Named<Sex> kSexNames[] = {
+    {"F", Sex::kFemale}, {"M", Sex::kMale}, {"U", Sex::kUnknown}, {"O", Sex::kOther}};
+
 struct Subject {
   std::string id;
+  // Who the mouse is, for the data it leaves (the NWB export's /general/subject; docs/config.md).
+  Sex sex = Sex::kUnknown;
+  std::optional<std::chrono::year_month_day> date_of_birth;
+  std::string strain;    // e.g. C57BL/6J; empty: not stated
+  std::string genotype;  // e.g. wild type; empty: not stated
   wire::Valve controllable = wire::Valve::kCherry;  // the other flavour is the distractor
   std::string stage;                                // protocol file, relative to the subjects file
   double daily_water_target_ml = 1.0;               // what the mouse should get per day (top-up after)

@@ -68,6 +68,45 @@ class RigAlignE2e : public ::testing::Test {
                " --format csv --table " + table);
   }
 
+  // The sync edges as the recording saw them (CSV with a time_s column): it starts after the first 5% of the
+  // session and ends before the last 5%, loses 1% of the pulses (counted in `lost`), has 5 spurious ones, and
+  // samples at 30 kHz.
+  static std::string recording_edges_csv(const std::vector<double>& device_us, std::size_t& lost) {
+    std::mt19937 rng(16);
+    std::bernoulli_distribution lose(0.01);
+    std::vector<double> ephys_s;
+    const size_t from = device_us.size() / 20, to = device_us.size() - device_us.size() / 20;
+    for (size_t i = from; i < to; ++i) {
+      if (lose(rng)) {
+        ++lost;
+        continue;
+      }
+      ephys_s.push_back(std::round(truth_s(device_us[i]) * kSampleRateHz) / kSampleRateHz);
+    }
+    std::uniform_real_distribution<double> anywhere(ephys_s.front(), ephys_s.back());
+    for (int k = 0; k < 5; ++k) ephys_s.push_back(std::round(anywhere(rng) * kSampleRateHz) / kSampleRateHz);
+    std::sort(ephys_s.begin(), ephys_s.end());
+    ephys_s.erase(std::unique(ephys_s.begin(), ephys_s.end()), ephys_s.end());
+    std::ostringstream csv;
+    csv << "time_s,channel\n";
+    char line[64];
+    for (double t : ephys_s) {
+      std::snprintf(line, sizeof line, "%.6f,XA0\n", t);
+      csv << line;
+    }
+    return csv.str();
+  }
+
+  // The session's sync edges, device microseconds, from `rig export --table sync`.
+  std::vector<double> sync_edges_us(int session) {
+    const Command sync = export_table(session, "sync");
+    EXPECT_EQ(sync.exit_code, 0) << sync.output;
+    const auto rows = csv_rows(sync.output);
+    std::vector<double> device_us;
+    for (size_t i = 1; i < rows.size(); ++i) device_us.push_back(std::stod(rows[i][2]));
+    return device_us;
+  }
+
   std::string write(const std::string& name, const std::string& text) {
     const auto path = (dir_ / name).string();
     std::ofstream(path) << text;
@@ -95,31 +134,9 @@ TEST_F(RigAlignE2e, PutsEveryEventOfAVirtualMcuSessionWithin50usOfItsEphysTime) 
   }
   ASSERT_GT(device_us.size(), 200u) << "60 trials should take minutes of device time";
 
-  // The recording's view: starts after the first 5% of the session and ends before the last 5%.
-  std::mt19937 rng(16);
-  std::bernoulli_distribution lose(0.01);
-  std::vector<double> ephys_s;
+  std::size_t lost = 0;
+  const auto ephys_file = write("sync_edges.csv", recording_edges_csv(device_us, lost));
   const size_t from = device_us.size() / 20, to = device_us.size() - device_us.size() / 20;
-  size_t lost = 0;
-  for (size_t i = from; i < to; ++i) {
-    if (lose(rng)) {
-      ++lost;
-      continue;
-    }
-    ephys_s.push_back(std::round(truth_s(device_us[i]) * kSampleRateHz) / kSampleRateHz);
-  }
-  std::uniform_real_distribution<double> anywhere(ephys_s.front(), ephys_s.back());
-  for (int k = 0; k < 5; ++k) ephys_s.push_back(std::round(anywhere(rng) * kSampleRateHz) / kSampleRateHz);
-  std::sort(ephys_s.begin(), ephys_s.end());
-  ephys_s.erase(std::unique(ephys_s.begin(), ephys_s.end()), ephys_s.end());
-  std::ostringstream csv;
-  csv << "time_s,channel\n";
-  char line[64];
-  for (double t : ephys_s) {
-    std::snprintf(line, sizeof line, "%.6f,XA0\n", t);
-    csv << line;
-  }
-  const auto ephys_file = write("sync_edges.csv", csv.str());
   const auto aligned_file = (dir_ / "aligned.csv").string();
 
   const Command align = run(std::string(RIG_BINARY) + " align --db " + db_ + " --session " + std::to_string(session) +
@@ -188,6 +205,46 @@ TEST_F(RigAlignE2e, PutsEveryEventOfAVirtualMcuSessionWithin50usOfItsEphysTime) 
   }
   ASSERT_GT(deliveries, 10);
   EXPECT_GE(drunk, deliveries * 8 / 10) << drunk << " of " << deliveries << " cherry deliveries consumed";
+}
+
+TEST_F(RigAlignE2e, ExportsAVirtualMcuSessionAsNwbOnTheRecordingsClock) {
+  const int session = run_session(e2e("rig.yaml"), 30);
+  const auto device_us = sync_edges_us(session);
+  ASSERT_GT(device_us.size(), 100u);
+  std::size_t lost = 0;
+  const auto ephys_file = write("sync_edges.csv", recording_edges_csv(device_us, lost));
+  const auto nwb = (dir_ / "session.nwb").string();
+  const Command exported = run(std::string(RIG_BINARY) + " export --db " + db_ + " --session " +
+                               std::to_string(session) + " --format nwb --out " + nwb + " --ephys-sync " + ephys_file +
+                               " 2>&1");
+  ASSERT_EQ(exported.exit_code, 0) << exported.output;
+  EXPECT_NE(exported.output.find("(on the ephys clock)"), std::string::npos) << exported.output;
+
+  const Command validated = run(std::string(RIG_NWB_VALIDATE) + " " + nwb + " 2>&1");
+  EXPECT_EQ(validated.exit_code, 0) << validated.output;
+  for (const char* table : {"trials", "wheel", "licks", "sync", "frames"}) {
+    const Command csv = export_table(session, table);
+    ASSERT_EQ(csv.exit_code, 0) << csv.output;
+    write(std::string(table) + ".csv", csv.output);
+  }
+  const Command read_back = run(std::string("/usr/bin/python3 ") + RIG_NWB_ROUNDTRIP + " " + nwb + " " + dir_.string());
+  EXPECT_EQ(read_back.exit_code, 0) << read_back.output;
+  const auto summary = nlohmann::json::parse(read_back.output);
+  EXPECT_GT(summary["wheel_samples"].get<int>(), 1000);
+  EXPECT_GT(summary["lick_edges"].get<int>(), 20);
+
+  // Every sync edge and go cue in the file is at its true ephys time.
+  const Command error = run(std::string("/usr/bin/python3 -c \"import csv, h5py, numpy as np\n"
+                                        "f = h5py.File('") + nwb + "', 'r')\n"
+                            "def worst(series, device_us):\n"
+                            "    truth = 1234.0 + np.array(device_us) * 1e-6 * (1 + 30e-6)\n"
+                            "    return np.max(np.abs(f['processing/behavior/' + series + '/timestamps'][:] - truth)) * 1e6\n"
+                            "sync = [int(r['device_us']) for r in csv.DictReader(open('" + (dir_ / "sync.csv").string() + "'))]\n"
+                            "cues = [int(r['go_cue_device_us']) for r in csv.DictReader(open('" + (dir_ / "trials.csv").string() +
+                            "')) if r['go_cue_device_us']]\n"
+                            "print(max(worst('sync_pulses', sync), worst('go_cues', cues)))\"");
+  ASSERT_EQ(error.exit_code, 0) << error.output;
+  EXPECT_LT(std::stod(error.output), 50.0) << "us from the true ephys time";
 }
 
 TEST_F(RigAlignE2e, RefusesBadSyncFilesAndSessionsWithoutSyncEdgesNamingTheFileAndLine) {

@@ -56,6 +56,7 @@ inline SessionStart session_start(const std::string& subject_id, std::uint64_t s
   model::DeviceInfo device;
   device.firmware_build_id = "fw-test-1";
   device.boot_id = 7;
+  device.encoder_ticks_per_rev = 1024;  // synthetic::kRigYaml's wheel
   start.hardware_json = device_info_json(device);
   start.host_version = "0.1.0-test";
   start.rng_seed = seed;

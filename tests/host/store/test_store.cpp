@@ -43,9 +43,10 @@ TEST(Store, OpenCreatesDirectoriesAndAppliesEveryMigration) {
 }
 
 // Every table's columns (name, type, NOT NULL, default, primary key) and every index, in the layout of
-// schema_v5.txt: version 2's tables as dumped from a database the store made before the trial record was
+// schema_v6.txt: version 2's tables as dumped from a database the store made before the trial record was
 // generated from host/model/trial.def, version 3's recording tables (host/model/recording.def) and version 4's
-// welfare tables (host/model/welfare.def), version 5's session uuid, outbox and lab_sync_state (the lab).
+// welfare tables (host/model/welfare.def), version 5's session uuid, outbox and lab_sync_state (the lab), version
+// 6's subject columns (the NWB export).
 std::string schema_dump(const Store& store) {
   std::ostringstream out;
   auto tables = connection_of(store).prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
@@ -74,8 +75,8 @@ std::string schema_dump(const Store& store) {
 TEST(Store, SchemaIsUnchangedByTheFieldTable) {
   TempDir dir;
   auto store = Store::open(dir.file("rig.sqlite"));
-  std::ifstream golden(RIG_STORE_TEST_DIR "/schema_v5.txt");
-  ASSERT_TRUE(golden) << "cannot read schema_v5.txt";
+  std::ifstream golden(RIG_STORE_TEST_DIR "/schema_v6.txt");
+  ASSERT_TRUE(golden) << "cannot read schema_v6.txt";
   std::stringstream expected;
   expected << golden.rdbuf();
   EXPECT_EQ(schema_dump(store), expected.str());
@@ -140,7 +141,8 @@ TEST(Store, AVersionOneDatabaseIsMigratedWithItsTrialsReadableAfterwards) {
   const auto session_id = testing::store_unended_session(path, 3);
   {
     // Back to what schema version 1 left: its two trial indices, no recording or welfare tables, no later trial
-    // columns, no session uuid, outbox or its triggers, no version 2 to 5 row.
+    // columns, no session uuid, outbox or its triggers, no subject sex, birth, strain or genotype, no version 2 to 6
+    // row.
     auto store = Store::open(path);
     std::string later_columns;
     for (const auto& field : model::kTrialFields) {
@@ -155,7 +157,9 @@ TEST(Store, AVersionOneDatabaseIsMigratedWithItsTrialsReadableAfterwards) {
             "CREATE INDEX trials_by_subject_time ON trials (subject_id, committed_at_unix_us);"
             "DROP TABLE licks; DROP TABLE sync_edges; DROP TABLE camera_runs; DROP TABLE weighings; "
             "DROP TABLE water_given; DROP TABLE outbox; DROP TABLE lab_sync_state; DROP INDEX sessions_by_uuid; "
-            "ALTER TABLE sessions DROP COLUMN session_uuid;" +
+            "ALTER TABLE sessions DROP COLUMN session_uuid;"
+            "ALTER TABLE subjects DROP COLUMN sex; ALTER TABLE subjects DROP COLUMN date_of_birth; "
+            "ALTER TABLE subjects DROP COLUMN strain; ALTER TABLE subjects DROP COLUMN genotype;" +
             later_columns + "DELETE FROM schema_version WHERE version >= 2",
         "test");
   }

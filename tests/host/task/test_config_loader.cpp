@@ -190,6 +190,36 @@ TEST(SubjectsLoader, ExampleSubjectsLoadWithTheirAgents) {
   EXPECT_EQ(list.find("nobody"), nullptr);
 }
 
+TEST(SubjectsLoader, SexDateOfBirthStrainAndGenotypeAreOptionalAndChecked) {
+  const auto loaded = parse_subjects(
+      "subjects:\n  - {id: A, controllable: grape, stage: s.yaml, daily_water_target_ml: 1, sex: M, "
+      "date_of_birth: 2025-03-02, strain: C57BL/6J, genotype: wild type}\n"
+      "  - {id: B, controllable: grape, stage: s.yaml, daily_water_target_ml: 1}\n",
+      "s.yaml");
+  for (const auto& d : loaded.diagnostics) ADD_FAILURE() << format_diagnostic(d);
+  ASSERT_TRUE(loaded.ok());
+  const auto& a = loaded.value->subjects[0];
+  EXPECT_EQ(a.sex, Sex::kMale);
+  EXPECT_EQ(a.date_of_birth, std::chrono::year_month_day(std::chrono::year(2025), std::chrono::March, std::chrono::day(2)));
+  EXPECT_EQ(a.strain, "C57BL/6J");
+  EXPECT_EQ(a.genotype, "wild type");
+  const auto& b = loaded.value->subjects[1];
+  EXPECT_EQ(b.sex, Sex::kUnknown);
+  EXPECT_FALSE(b.date_of_birth.has_value());
+  EXPECT_EQ(b.strain, "");
+
+  const auto bad_sex = parse_subjects(
+      "subjects:\n  - {id: A, controllable: grape, stage: s.yaml, daily_water_target_ml: 1, sex: female}\n", "s.yaml");
+  EXPECT_NE(testing::only_diagnostic(bad_sex).find("s.yaml:2:"), std::string::npos) << testing::only_diagnostic(bad_sex);
+  EXPECT_NE(testing::only_diagnostic(bad_sex).find("subjects[0].sex"), std::string::npos) << testing::only_diagnostic(bad_sex);
+  const auto bad_date = parse_subjects(
+      "subjects:\n  - {id: A, controllable: grape, stage: s.yaml, daily_water_target_ml: 1, date_of_birth: 2025-13-01}\n",
+      "s.yaml");
+  EXPECT_NE(testing::only_diagnostic(bad_date).find("subjects[0].date_of_birth: expected a date YYYY-MM-DD, got 2025-13-01"),
+            std::string::npos)
+      << testing::only_diagnostic(bad_date);
+}
+
 TEST(SubjectsLoader, AgentGivenAsAPathIsAFileReference) {
   const auto loaded = parse_subjects(
       "subjects:\n  - {id: A, controllable: grape, stage: s.yaml, daily_water_target_ml: 1, simulated_agent: agents/a.yaml}\n",
