@@ -62,6 +62,11 @@ class TrialExecutor {
 
   wire::TrialState state() const { return state_; }
   uint32_t armed_trial_id() const { return state_ == wire::TrialState::kIdle ? 0 : trial_.trial_id; }
+  // The armed trial's kind (wire::TrialKind): what the rig shows the animal (one side offered on an instructed
+  // trial). kFree when idle.
+  uint8_t armed_trial_kind() const {
+    return state_ == wire::TrialState::kIdle ? static_cast<uint8_t>(wire::TrialKind::kFree) : trial_.kind;
+  }
   bool pulse_train_running() const { return train_remaining_ > 0 || train_valve_open_; }
 
  private:

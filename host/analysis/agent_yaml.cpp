@@ -24,7 +24,8 @@ struct Field {
   const NumberRule* rule;
 };
 constexpr Field kFields[] = {
-    {"learning_rate", &AgentParams::learning_rate, &kRate},
+    {"learning_rate_controllable", &AgentParams::learning_rate_controllable, &kRate},
+    {"learning_rate_distractor", &AgentParams::learning_rate_distractor, &kRate},
     {"inverse_temperature", &AgentParams::inverse_temperature, &kNonNegative},
     {"forgetting_rate", &AgentParams::forgetting_rate, &kRate},
     {"perseveration", &AgentParams::perseveration, &kAnyNumber},
@@ -35,7 +36,7 @@ constexpr Field kFields[] = {
 };
 
 std::vector<std::string_view> allowed_keys() {
-  std::vector<std::string_view> keys{"preset"};
+  std::vector<std::string_view> keys{"preset", "learning_rate"};
   for (const auto& field : kFields) keys.emplace_back(field.key);
   return keys;
 }
@@ -44,6 +45,9 @@ void read_agent(MapReader& map, AgentParams& params) {
   // The preset is the base, whatever the order of the keys.
   AgentPreset preset{};
   if (map.choice("preset", preset, kAgentPresetNames)) params = agent_preset(preset);
+  // learning_rate sets both flavours' rates; a flavour's own key overrides it, whatever the order of the keys.
+  double both = 0.0;
+  if (map.number("learning_rate", both, kRate)) params.learning_rate_controllable = params.learning_rate_distractor = both;
   for (const auto& field : kFields) map.number(field.key, params.*field.member, *field.rule);
 }
 

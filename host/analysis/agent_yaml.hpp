@@ -19,7 +19,9 @@ struct AgentConfig {
 
 // Reads an agent from YAML text reported as `file_name`:
 //   preset: naive | savvy | mixed     # optional base (default: the AgentParams defaults)
-//   learning_rate: 0.5                # any AgentParams field overrides the base
+//   learning_rate: 0.5                # any AgentParams field overrides the base; this one sets both rates:
+//   learning_rate_controllable: 0.5   # ... which these override, one flavour each
+//   learning_rate_distractor: 0.1
 //   inverse_temperature: 5
 //   forgetting_rate: 0.1
 //   perseveration: 0.2

@@ -19,7 +19,8 @@ AgentParams agent_preset(AgentPreset preset) {
   // The presets differ only in what the distractor is worth; the rest gives mouse-like learning curves on
   // the default task (0.8/0.2 reversals, distractor 0.5).
   const double distractor_weight = preset == AgentPreset::kNaive ? 1.0 : preset == AgentPreset::kSavvy ? 0.0 : 0.5;
-  return AgentParams{.learning_rate = 0.5,
+  return AgentParams{.learning_rate_controllable = 0.5,
+                     .learning_rate_distractor = 0.5,
                      .inverse_temperature = 5.0,
                      .forgetting_rate = 0.1,
                      .perseveration = 0.2,
@@ -35,7 +36,8 @@ std::optional<AgentPreset> parse_agent_preset(std::string_view name) {
 }
 
 AgentParams validated(const AgentParams& params) {
-  require(is_rate(params.learning_rate), "learning_rate", "in [0, 1]");
+  require(is_rate(params.learning_rate_controllable), "learning_rate_controllable", "in [0, 1]");
+  require(is_rate(params.learning_rate_distractor), "learning_rate_distractor", "in [0, 1]");
   require(std::isfinite(params.inverse_temperature) && params.inverse_temperature >= 0.0, "inverse_temperature",
           "finite and >= 0");
   require(is_rate(params.forgetting_rate), "forgetting_rate", "in [0, 1]");
@@ -65,10 +67,13 @@ void QLearningAgent::learn(Choice choice, bool controllable_delivered, bool dist
   const auto sign = choice_sign(choice);
   if (!sign) return;
   const std::size_t chosen = *sign > 0 ? 1 : 0;
-  const double reward = (controllable_delivered ? params_.controllable_weight : 0.0) +
-                        (distractor_delivered ? params_.distractor_weight : 0.0);
-  q_[chosen] += params_.learning_rate * (reward - q_[chosen]);
-  q_[1 - chosen] *= 1.0 - params_.forgetting_rate;
+  const double controllable = controllable_delivered ? params_.controllable_weight : 0.0;
+  const double distractor = distractor_delivered ? params_.distractor_weight : 0.0;
+  q_controllable_[chosen] += params_.learning_rate_controllable * (controllable - q_controllable_[chosen]);
+  q_distractor_[chosen] += params_.learning_rate_distractor * (distractor - q_distractor_[chosen]);
+  q_controllable_[1 - chosen] *= 1.0 - params_.forgetting_rate;
+  q_distractor_[1 - chosen] *= 1.0 - params_.forgetting_rate;
+  for (std::size_t side = 0; side < 2; ++side) q_[side] = q_controllable_[side] + q_distractor_[side];
   previous_sign_ = *sign;
 }
 

@@ -13,7 +13,10 @@ namespace rig::analysis {
 
 // All rates are per trial, in [0, 1]; weights and temperatures are unitless (reward units of one delivery).
 struct AgentParams {
-  double learning_rate = 0.5;         // alpha: Q(chosen) += alpha * (reward - Q(chosen))
+  // alpha of each flavour's value: Qc(chosen) += alpha_c * (controllable reward - Qc(chosen)), the same for the
+  // distractor's Qd; the agent acts on Q = Qc + Qd. Equal rates are the one-value model Q += alpha (reward - Q).
+  double learning_rate_controllable = 0.5;
+  double learning_rate_distractor = 0.5;
   double inverse_temperature = 5.0;   // beta: logit P(right) = beta * (Q(right) - Q(left)) + ...
   double forgetting_rate = 0.0;       // Q(unchosen) *= (1 - forgetting_rate)
   double perseveration = 0.0;         // + perseveration * s(previous choice), s = +1 right, -1 left
@@ -52,11 +55,13 @@ class QLearningAgent {
 
   // P(right) on a free trial, lapse and miss aside (for tests and plots).
   double p_right_softmax() const;
-  const std::array<double, 2>& values() const { return q_; }  // [left, right]
+  const std::array<double, 2>& values() const { return q_; }  // Qc + Qd, [left, right]
   const AgentParams& params() const { return params_; }
 
  private:
   AgentParams params_;
+  std::array<double, 2> q_controllable_{0.0, 0.0};
+  std::array<double, 2> q_distractor_{0.0, 0.0};
   std::array<double, 2> q_{0.0, 0.0};
   int previous_sign_ = 0;
 };

@@ -23,8 +23,14 @@ nlohmann::json fit_to_json(const HistoryFit& fit, const CrtResult* crt, std::uin
       se[name].push_back(w ? number(w->se) : nlohmann::json(nullptr));
     }
   }
-  auto value = [](const std::optional<Estimate>& e) { return e ? number(e->value) : nlohmann::json(nullptr); };
-  auto error = [](const std::optional<Estimate>& e) { return e ? number(e->se) : nlohmann::json(nullptr); };
+  // Indices of a fit that cannot be read are null, with the reason beside them.
+  const Estimability state = estimability(fit);
+  auto value = [&](const std::optional<Estimate>& e) {
+    return e && state.estimable ? number(e->value) : nlohmann::json(nullptr);
+  };
+  auto error = [&](const std::optional<Estimate>& e) {
+    return e && state.estimable ? number(e->se) : nlohmann::json(nullptr);
+  };
   nlohmann::json out{
       {"n_trials", fit.n_trials},
       {"lags", fit.lags},
@@ -41,12 +47,19 @@ nlohmann::json fit_to_json(const HistoryFit& fit, const CrtResult* crt, std::uin
       {"iterations", fit.model.iterations},
       {"separation", fit.model.separation},
       {"singular", fit.model.singular},
+      {"estimable", state.estimable},
   };
+  if (!state.estimable) out["reason"] = state.reason;
   if (crt != nullptr) {
     out["crt"] = nlohmann::json{{"surrogates", crt->surrogates},
                                 {"seed", crt_seed},
                                 {"controllable_p", number(crt->controllable_p)},
-                                {"distractor_p", number(crt->distractor_p)}};
+                                {"distractor_p", number(crt->distractor_p)},
+                                {"structure_p", number(crt->structure_p)},
+                                {"separated_surrogates",
+                                 {{"controllable", crt->controllable_separated},
+                                  {"distractor", crt->distractor_separated},
+                                  {"structure", crt->structure_separated}}}};
   }
   return out;
 }

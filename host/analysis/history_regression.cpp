@@ -36,6 +36,18 @@ std::optional<Estimate> history_index(const LogisticFit& model, int lags, IndexK
   return Estimate{contrast.dot(model.coefficients), std::sqrt(contrast.dot(model.covariance * contrast))};
 }
 
+Estimability estimability(const HistoryFit& fit) {
+  const std::size_t parameters = 1 + static_cast<std::size_t>(kOutcomeTypeCount * fit.lags);
+  const std::size_t needed = kMinChoicesPerParameter * parameters;
+  if (fit.n_trials < needed) {
+    return {false, "not estimable yet: " + std::to_string(fit.n_trials) + " choices for " + std::to_string(parameters) +
+                       " parameters (needs " + std::to_string(needed) + ")"};
+  }
+  if (fit.model.separation) return {false, "separated: some choices are predicted with certainty (weights diverge)"};
+  if (fit.model.singular) return {false, "singular: the history regressors are collinear"};
+  return {true, ""};
+}
+
 FitOptions validated(const FitOptions& options) {
   if (options.lags < 1 || options.lags > kMaxLags) {
     throw std::invalid_argument("lags must be between 1 and " + std::to_string(kMaxLags));
@@ -69,6 +81,55 @@ HistoryFit fit_history(const SparseDesign& design, const FitOptions& options, co
 
 HistoryFit fit_history(std::span<const TrialRecord> trials, const FitOptions& options) {
   return fit_history(build_design(trials, options.lags), options);
+}
+
+double design_loglik(const LogisticFit& model, const SparseDesign& design) {
+  std::vector<double> coefficient(static_cast<std::size_t>(design.full_columns()), 0.0);
+  for (std::size_t i = 0; i < model.columns.size(); ++i) {
+    const int column = model.columns[i];
+    if (column < design.full_columns()) {
+      coefficient[static_cast<std::size_t>(column)] = model.coefficients[static_cast<Eigen::Index>(i) + 1];
+    }
+  }
+  double loglik = 0.0;
+  for (std::size_t row = 0; row < design.rows(); ++row) {
+    double eta = model.coefficients[0];
+    for (int lag = 0; lag < design.lags(); ++lag) {
+      const int column = design.column(row, lag);
+      if (column >= 0) eta += coefficient[static_cast<std::size_t>(column)] * design.value(row, lag);
+    }
+    // log sigmoid(+-eta), computed without overflow.
+    const double signed_eta = design.chose_right(row) ? eta : -eta;
+    loglik -= signed_eta > 0 ? std::log1p(std::exp(-signed_eta)) : -signed_eta + std::log1p(std::exp(signed_eta));
+  }
+  return loglik;
+}
+
+LagChoice choose_lags(std::span<const TrialRecord> trials, int max_lags, const FitOptions& options) {
+  validated(FitOptions{.lags = max_lags, .l2 = options.l2});
+  std::vector<std::pair<std::size_t, std::size_t>> sessions;  // [begin, end)
+  for (std::size_t i = 0; i < trials.size(); ++i) {
+    if (i == 0 || trials[i].session_id != trials[i - 1].session_id) sessions.push_back({i, i});
+    sessions.back().second = i + 1;
+  }
+  if (sessions.size() < 2) throw std::invalid_argument("choosing the lags by cross-validation needs two sessions or more");
+  LagChoice choice;
+  for (int lags = 1; lags <= max_lags; ++lags) {
+    FitOptions fit_options = options;
+    fit_options.lags = lags;
+    double held_out = 0.0;
+    for (const auto& [begin, end] : sessions) {
+      std::vector<TrialRecord> rest(trials.begin(), trials.begin() + static_cast<std::ptrdiff_t>(begin));
+      rest.insert(rest.end(), trials.begin() + static_cast<std::ptrdiff_t>(end), trials.end());
+      const HistoryFit fit = fit_history(rest, fit_options);
+      held_out += design_loglik(fit.model, build_design(trials.subspan(begin, end - begin), lags));
+    }
+    choice.held_out_loglik.push_back({lags, held_out});
+    if (choice.best_lags == 0 || held_out > choice.held_out_loglik[static_cast<std::size_t>(choice.best_lags - 1)].second) {
+      choice.best_lags = lags;
+    }
+  }
+  return choice;
 }
 
 }  // namespace rig::analysis

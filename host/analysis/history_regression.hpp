@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <optional>
 #include <span>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "host/analysis/design_matrix.hpp"
@@ -51,6 +53,34 @@ HistoryFit fit_history(std::span<const TrialRecord> trials, const FitOptions& op
 // The same on a built design, optionally warm-started from a previous fit of the same subject.
 HistoryFit fit_history(const SparseDesign& design, const FitOptions& options,
                        const HistoryFit* warm_start = nullptr);
+
+// A fit's weights and indices are read only with this many choices (regression targets) per parameter of the
+// model (1 + 4 lags); with fewer they are printed as numbers that mean nothing (e.g. +91 +- 2148 at 50 trials).
+inline constexpr std::size_t kMinChoicesPerParameter = 10;
+
+// Whether a fit can be read, and if not why, in words for the operator.
+struct Estimability {
+  bool estimable = false;
+  std::string reason;  // empty when estimable
+};
+
+// "not estimable yet: 39 choices for 21 parameters (needs 210)", "separated: some choices are predicted with
+// certainty (weights diverge)", "singular: ..." or estimable. Pure; thread-safe.
+Estimability estimability(const HistoryFit& fit);
+
+// The log-likelihood (natural log) of `design`'s choices under `model` (a fit of another design with the same
+// lags, e.g. of the other sessions). Pure; thread-safe.
+double design_loglik(const LogisticFit& model, const SparseDesign& design);
+
+// The number of lags by cross-validation: for L = 1..max_lags, each session held out in turn, the regression
+// fitted to the others (with `options`' penalty) and the held-out session's choices scored; the L with the
+// highest summed held-out log-likelihood. Pure; thread-safe. Throws std::invalid_argument with fewer than two
+// sessions or max_lags outside [1, kMaxLags].
+struct LagChoice {
+  int best_lags = 0;
+  std::vector<std::pair<int, double>> held_out_loglik;  // (L, summed held-out log-likelihood), L = 1..max_lags
+};
+LagChoice choose_lags(std::span<const TrialRecord> trials, int max_lags, const FitOptions& options);
 
 // Index value only, without standard errors (for surrogate fits). nullopt when a weight involved is missing.
 enum class IndexKind { kControllable, kDistractor };

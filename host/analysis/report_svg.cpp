@@ -14,6 +14,7 @@ constexpr double kPanelHeightPx = 260;
 constexpr double kMarginLeftPx = 52, kMarginRightPx = 14, kMarginTopPx = 30, kMarginBottomPx = 40;
 constexpr double kTitleHeightPx = 34;
 constexpr int kPanelsPerRow = 3;
+constexpr double kCi95 = 1.959963984540054;  // the normal 97.5% quantile: a 95% confidence interval is +- this SE
 constexpr std::array<const char*, kOutcomeTypeCount> kTypeColours{"#555555", "#1f77b4", "#ff7f0e", "#9467bd"};
 
 std::string fmt(double x) {
@@ -120,6 +121,11 @@ void weights_panel(std::string& svg, double x0, double y0, const SubjectFit& sub
   for (int k = 1; k <= fit.lags; ++k) ticks.push_back(k);
   axes(svg, p, ticks, "trials back", "weight (log-odds)", panel_title(number, subject.subject));
   line(svg, p.px(p.x_min), p.py(0), p.px(p.x_max), p.py(0), "stroke=\"#999\" stroke-dasharray=\"4 3\"");
+  // A fit that cannot be read says so instead of drawing numbers that mean nothing.
+  if (const auto state = estimability(fit); !state.estimable) {
+    text(svg, p.px(p.x_min) + 6, p.py(limit) + 14, state.reason, "font-size=\"10\" fill=\"#d62728\"");
+    return;
+  }
   for (int type = 0; type < kOutcomeTypeCount; ++type) {
     const auto& by_lag = fit.weights[static_cast<std::size_t>(type)];
     const std::string colour = kTypeColours[static_cast<std::size_t>(type)];
@@ -153,11 +159,20 @@ void weights_panel(std::string& svg, double x0, double y0, const SubjectFit& sub
   }
 }
 
+// The indices of a subject the scatter can show: a readable fit with a controllable index (the distractor index
+// may be missing: no distractor ever delivered).
+bool in_scatter(const SubjectFit& s) {
+  return estimability(s.fit).estimable && s.fit.controllable_index && std::isfinite(s.fit.controllable_index->value);
+}
+
 void scatter_panel(std::string& svg, double x0, double y0, std::span<const SubjectFit> subjects) {
   double max_abs = 0.0;
   for (const auto& s : subjects) {
+    if (!in_scatter(s)) continue;
     for (const auto* e : {&s.fit.controllable_index, &s.fit.distractor_index}) {
-      if (*e && std::isfinite((*e)->value)) max_abs = std::max(max_abs, std::abs((*e)->value) + (std::isfinite((*e)->se) ? (*e)->se : 0.0));
+      if (*e && std::isfinite((*e)->value)) {
+        max_abs = std::max(max_abs, std::abs((*e)->value) + (std::isfinite((*e)->se) ? kCi95 * (*e)->se : 0.0));
+      }
     }
   }
   const double limit = symmetric_limit(max_abs);
@@ -165,24 +180,64 @@ void scatter_panel(std::string& svg, double x0, double y0, std::span<const Subje
   std::vector<double> ticks;
   const double step = tick_step(2 * limit);
   for (double x = -limit; x <= limit + 1e-9; x += step) ticks.push_back(x);
-  axes(svg, p, ticks, "distractor index", "controllable index", "indices across subjects");
+  axes(svg, p, ticks, "distractor index", "controllable index", "indices across subjects (95% CI)");
   line(svg, p.px(-limit), p.py(0), p.px(limit), p.py(0), "stroke=\"#999\"");
   line(svg, p.px(0), p.py(-limit), p.px(0), p.py(limit), "stroke=\"#999\"");
   line(svg, p.px(-limit), p.py(-limit), p.px(limit), p.py(limit), "stroke=\"#999\" stroke-dasharray=\"4 3\"");
+  const auto clamp = [&](double v) { return std::clamp(v, -limit, limit); };
+  std::vector<double> group_c, group_d;
+  int left_out = 0;
   for (std::size_t number = 1; number <= subjects.size(); ++number) {
     const SubjectFit& s = subjects[number - 1];
+    if (!in_scatter(s)) {
+      ++left_out;
+      continue;
+    }
     const auto& c = s.fit.controllable_index;
-    if (!c || !std::isfinite(c->value)) continue;
     // A subject without a distractor index (no distractor ever delivered) sits on x = 0, drawn hollow.
     const auto& d = s.fit.distractor_index;
     const bool has_d = d && std::isfinite(d->value);
     const double x = has_d ? d->value : 0.0;
-    if (std::isfinite(c->se)) line(svg, p.px(x), p.py(std::max(-limit, c->value - c->se)), p.px(x), p.py(std::min(limit, c->value + c->se)), "stroke=\"#1f77b4\"");
-    if (has_d && std::isfinite(d->se)) line(svg, p.px(std::max(-limit, x - d->se)), p.py(c->value), p.px(std::min(limit, x + d->se)), p.py(c->value), "stroke=\"#ff7f0e\"");
+    if (has_d) {
+      group_c.push_back(c->value);
+      group_d.push_back(d->value);
+    }
+    if (std::isfinite(c->se)) {
+      line(svg, p.px(x), p.py(clamp(c->value - kCi95 * c->se)), p.px(x), p.py(clamp(c->value + kCi95 * c->se)),
+           "stroke=\"#1f77b4\"");
+    }
+    if (has_d && std::isfinite(d->se)) {
+      line(svg, p.px(clamp(x - kCi95 * d->se)), p.py(c->value), p.px(clamp(x + kCi95 * d->se)), p.py(c->value),
+           "stroke=\"#ff7f0e\"");
+    }
     svg += "<circle cx=\"" + fmt(p.px(x)) + "\" cy=\"" + fmt(p.py(c->value)) + "\" r=\"4\" " +
            (has_d ? "fill=\"#000\"" : "fill=\"#fff\" stroke=\"#000\"") + "/>\n";
     // Points carry the panel numbers: names would overlap where subjects are close.
     text(svg, p.px(x) + 6, p.py(c->value) - 6, std::to_string(number), "font-size=\"10\"");
+  }
+  // The group mean (over subjects with both indices), +-1 SE across subjects, as a red diamond.
+  if (!group_c.empty()) {
+    const auto mean_se = [](const std::vector<double>& v) {
+      double mean = 0.0;
+      for (double x : v) mean += x / static_cast<double>(v.size());
+      double squares = 0.0;
+      for (double x : v) squares += (x - mean) * (x - mean);
+      const double se = v.size() > 1 ? std::sqrt(squares / static_cast<double>(v.size() - 1) / static_cast<double>(v.size())) : 0.0;
+      return std::pair{mean, se};
+    };
+    const auto [mc, sc] = mean_se(group_c);
+    const auto [md, sd] = mean_se(group_d);
+    line(svg, p.px(md), p.py(clamp(mc - sc)), p.px(md), p.py(clamp(mc + sc)), "stroke=\"#d62728\" stroke-width=\"2\"");
+    line(svg, p.px(clamp(md - sd)), p.py(mc), p.px(clamp(md + sd)), p.py(mc), "stroke=\"#d62728\" stroke-width=\"2\"");
+    const double cx = p.px(md), cy = p.py(mc);
+    svg += "<polygon points=\"" + fmt(cx) + "," + fmt(cy - 7) + " " + fmt(cx + 7) + "," + fmt(cy) + " " + fmt(cx) + "," +
+           fmt(cy + 7) + " " + fmt(cx - 7) + "," + fmt(cy) + "\" fill=\"#d62728\"/>\n";
+    text(svg, p.px(-limit) + 6, p.py(limit) + 14,
+         "red: mean of " + std::to_string(group_c.size()) + " (+-1 SE across subjects)", "font-size=\"10\" fill=\"#d62728\"");
+  }
+  if (left_out > 0) {
+    text(svg, p.px(-limit) + 6, p.py(limit) + 28,
+         std::to_string(left_out) + " not shown: fit not readable yet (see the panels)", "font-size=\"10\"");
   }
 }
 

@@ -1,6 +1,7 @@
 #include "host/analysis/trial_csv.hpp"
 
 #include "host/analysis/csv_text.hpp"
+#include "host/model/trial_record.hpp"
 
 #include <algorithm>
 #include <array>
@@ -18,6 +19,15 @@ enum Column { kSession, kChoice, kFree, kControllable, kDistractor, kPLeft, kPRi
 constexpr std::array<std::string_view, kColumnCount> kColumnNames{
     "session", "choice", "free", "controllable", "distractor", "p_controllable_left", "p_controllable_right",
     "p_distractor"};
+
+// The names `rig export --format csv` gives the same columns (host/model/trial.def), where they differ.
+const std::array<std::string_view, kColumnCount>& export_column_names() {
+  static const std::array<std::string_view, kColumnCount> kNames{
+      model::trial_field("session_id").name, "", model::trial_field("free_choice").name,
+      model::trial_field("controllable_delivered").name, model::trial_field("distractor_delivered").name, "", "",
+      ""};
+  return kNames;
+}
 
 [[noreturn]] void fail(std::size_t line, std::string_view column, const std::string& what) {
   throw std::invalid_argument("line " + std::to_string(line) + (column.empty() ? "" : ", column ") +
@@ -44,8 +54,9 @@ Choice parse_choice(std::string_view field, std::size_t line) {
   const std::string value = lowercase(field);
   if (value == "l") return Choice::kLeft;
   if (value == "r") return Choice::kRight;
-  if (value == "miss") return Choice::kMiss;
-  fail(line, "choice", "expected L, R or miss, got '" + std::string(field) + "'");
+  // Empty: the export's NULL choice (a miss, an abort, no quiescence).
+  if (value == "miss" || value.empty()) return Choice::kMiss;
+  fail(line, "choice", "expected L, R, miss or nothing, got '" + std::string(field) + "'");
 }
 
 std::string format_probability(double p) {
@@ -70,13 +81,18 @@ std::vector<TrialRecord> parse_trials_csv(std::string_view text) {
       for (std::size_t i = 0; i < fields.size(); ++i) {
         const std::string name = lowercase(fields[i]);
         for (std::size_t c = 0; c < kColumnCount; ++c) {
-          if (name != kColumnNames[c]) continue;
-          if (where[c]) fail(line_number, name, "column appears twice");
+          if (name != kColumnNames[c] && name != export_column_names()[c]) continue;
+          if (where[c]) fail(line_number, name, "column appears twice (or under both its names)");
           where[c] = i;
         }
       }
       for (const Column required : {kChoice, kControllable, kDistractor}) {
-        if (!where[required]) fail(line_number, "", "missing column '" + std::string(kColumnNames[required]) + "'");
+        if (!where[required]) {
+          const auto other = export_column_names()[required];
+          fail(line_number, "",
+               "missing column '" + std::string(kColumnNames[required]) + "'" +
+                   (other.empty() ? std::string() : " (or '" + std::string(other) + "')"));
+        }
       }
       return;
     }

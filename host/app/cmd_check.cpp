@@ -8,9 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "host/analysis/agent_yaml.hpp"
 #include "host/config/protocol_file.hpp"
 #include "command_registry.hpp"
 #include "host/config/check.hpp"
+#include "host/task/compatibility.hpp"
 #include "host/task/protocol.hpp"
 
 namespace {
@@ -39,10 +41,36 @@ int run_effective(const CheckOptions& options) {
   return rig::app::kExitOk;
 }
 
+// A subject's simulated agent as `rig run` will build it: a preset it knows, a file or an inline mapping with
+// only the agent keys of docs/analysis.md, each value in range.
+std::vector<std::string> check_agent(const rig::task::AgentSpec& agent, const std::string& subjects_file) {
+  std::vector<std::string> problems;
+  switch (agent.kind) {
+    case rig::task::AgentSpec::Kind::kPreset:
+      if (!rig::analysis::parse_agent_preset(agent.text)) {
+        problems.push_back("unknown agent preset '" + agent.text + "' (naive, savvy, mixed)");
+      }
+      break;
+    case rig::task::AgentSpec::Kind::kFile: {
+      const auto loaded = rig::analysis::load_agent_config_file(rig::task::resolve_relative(subjects_file, agent.text));
+      for (const auto& d : loaded.diagnostics) problems.push_back(rig::task::format_diagnostic(d));
+      break;
+    }
+    case rig::task::AgentSpec::Kind::kInline: {
+      // The mapping is re-emitted text: its own line numbers mean nothing in the subjects file, so only the
+      // field and the reason are given (at the subject's simulated_agent).
+      const auto loaded = rig::analysis::parse_agent_config(agent.text, subjects_file);
+      for (const auto& d : loaded.diagnostics) problems.push_back(d.message);
+      break;
+    }
+  }
+  return problems;
+}
+
 int run_check(const CheckOptions& options) {
   std::optional<std::string> rig_config;
   if (!options.rig_config.empty()) rig_config = options.rig_config;
-  const auto report = rig::config::check_files(options.files, rig_config);
+  const auto report = rig::config::check_files(options.files, rig_config, check_agent);
   print_diagnostics(report.diagnostics);
   for (const auto& file : report.files) {
     if (file.ok) std::printf("%s: ok (%s)\n", file.path.c_str(), rig::task::name_of(rig::config::kFileKindNames, file.kind));

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "command_registry.hpp"
+#include "group_report.hpp"
 #include "host/store/store.hpp"
 #include "run_support.hpp"
 #include "host/analysis/history_regression.hpp"
@@ -91,9 +92,9 @@ int run_report(const ReportArguments& args) {
     return rig::app::kExitFailure;
   }
   for (const auto& s : subjects) {
-    if (s.fit.model.separation || s.fit.model.singular) {
-      std::fprintf(stderr, "rig report: warning: the fit of %s is %s; its weights are not meaningful\n",
-                   s.subject.c_str(), s.fit.model.separation ? "separated" : "singular");
+    if (const auto state = analysis::estimability(s.fit); !state.estimable) {
+      std::fprintf(stderr, "rig report: %s: %s (drawn without weights, left out of the scatter)\n", s.subject.c_str(),
+                   state.reason.c_str());
     }
   }
   const std::filesystem::path dir(args.out_dir);
@@ -110,6 +111,13 @@ int run_report(const ReportArguments& args) {
     std::fprintf(stderr, "rig report: wrote %s, but rsvg-convert failed (%d); run scripts/setup for librsvg2-bin\n",
                  svg_path.c_str(), status);
     return rig::app::kExitFailure;
+  }
+  // Several subjects: the numbers behind the scatter, as `rig fit --subject ...` prints them.
+  if (subjects.size() > 1) {
+    std::vector<rig::app::FittedSubject> fits;
+    for (const auto& s : subjects) fits.push_back({s.subject, s.fit, std::nullopt});
+    rig::app::report_group(fits, false, 0);
+    std::printf("\n");
   }
   std::printf("%s\n%s\n", svg_path.c_str(), png_path.c_str());
   return rig::app::kExitOk;

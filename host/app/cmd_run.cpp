@@ -105,10 +105,16 @@ class ProgressLine : public SessionObserver {
     if (!tty_ && trials_ % 50 != 0) return;
     last_print_ = now;
     std::string indices = "indices pending";
-    if (const auto fit = fit_.latest(); fit && fit->controllable_index && fit->distractor_index) {
-      char buf[96];
-      std::snprintf(buf, sizeof(buf), "ctrl %+.2f dist %+.2f", fit->controllable_index->value, fit->distractor_index->value);
-      indices = buf;
+    if (const auto fit = fit_.latest()) {
+      const auto state = analysis::estimability(*fit);
+      if (!state.estimable) {
+        indices = "indices " + state.reason;
+      } else if (fit->controllable_index && fit->distractor_index) {
+        char buf[96];
+        std::snprintf(buf, sizeof(buf), "ctrl %+.2f dist %+.2f (L2 %.2g)", fit->controllable_index->value,
+                      fit->distractor_index->value, fit_.options().l2);
+        indices = buf;
+      }
     }
     std::fprintf(stderr, "%strial %u | high side %.0f%% | cherry %u (%.0f uL) grape %u (%.0f uL) | block %u high %c | %s | link %s%s",
                  tty_ ? "\r" : "", trials_, choices_ ? 100.0 * high_ / choices_ : 0.0, rewards_[0], volume_[0], rewards_[1],

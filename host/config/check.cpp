@@ -54,7 +54,8 @@ FileKind classify_file(const std::string& text) {
   return FileKind::kProtocol;
 }
 
-CheckReport check_files(const std::vector<std::string>& paths, const std::optional<std::string>& rig_config_path) {
+CheckReport check_files(const std::vector<std::string>& paths, const std::optional<std::string>& rig_config_path,
+                        const AgentCheck& agent_check) {
   CheckReport report;
   std::vector<RigConfig> rigs;
   if (rig_config_path) {
@@ -92,9 +93,17 @@ CheckReport check_files(const std::vector<std::string>& paths, const std::option
             const auto& subject = loaded.value->subjects[i];
             const auto prefix = "subjects[" + std::to_string(i) + "].";
             require_file(path, loaded.value->locations, prefix + "stage", subject.stage, out);
-            if (subject.simulated_agent && subject.simulated_agent->kind == AgentSpec::Kind::kFile) {
+            if (!subject.simulated_agent) continue;
+            const auto before = out.size();
+            if (subject.simulated_agent->kind == AgentSpec::Kind::kFile) {
               require_file(path, loaded.value->locations, prefix + "simulated_agent", subject.simulated_agent->text,
                            out);
+            }
+            if (agent_check && out.size() == before) {
+              for (const auto& message : agent_check(*subject.simulated_agent, path)) {
+                out.push_back({location_of(loaded.value->locations, path, prefix + "simulated_agent"),
+                               prefix + "simulated_agent: " + message});
+              }
             }
           }
         }

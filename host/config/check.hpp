@@ -2,12 +2,14 @@
 // other, and collect every problem as a FILE:LINE:COL diagnostic.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "host/task/diagnostics.hpp"
 #include "host/task/names.hpp"
+#include "host/task/subject.hpp"
 
 namespace rig::config {
 
@@ -40,6 +42,10 @@ FileKind classify_file(const std::string& text);
 // advance.to must exist; each protocol must be able to run (check_compatibility) on the rig config
 // `rig_config_path` if given, else on every valid rig config among `paths`; each subject's stage and agent
 // file must exist. Paths in diagnostics are as given. Reads the files; thread-safe.
-CheckReport check_files(const std::vector<std::string>& paths, const std::optional<std::string>& rig_config_path);
+// `agent_check` (when given) checks each subject's simulated agent, an inline mapping or an existing file; its
+// messages are reported at the subject's simulated_agent. (The analysis module knows agents; this one does not.)
+using AgentCheck = std::function<std::vector<std::string>(const task::AgentSpec& agent, const std::string& subjects_file)>;
+CheckReport check_files(const std::vector<std::string>& paths, const std::optional<std::string>& rig_config_path,
+                        const AgentCheck& agent_check = {});
 
 }  // namespace rig::config

@@ -51,9 +51,12 @@ analysis::AgentParams agent_params_for(const task::Subject& subject, const std::
 AgentChooser::AgentChooser(const analysis::AgentParams& params, wire::Valve controllable, uint64_t seed)
     : agent_(params), controllable_(controllable), rng_(seed) {}
 
-sim::Choice AgentChooser::choose() {
-  // A mouse cannot see whether a trial is instructed: it decides from its values alone.
-  switch (agent_.choose(std::nullopt, rng_)) {
+sim::Choice AgentChooser::choose(std::optional<sim::Choice> offered) {
+  // On an instructed trial the rig offers one side, and the mouse takes it (or misses), as in `rig simulate`.
+  std::optional<analysis::Side> only;
+  if (offered == sim::Choice::kLeft) only = analysis::Side::kLeft;
+  if (offered == sim::Choice::kRight) only = analysis::Side::kRight;
+  switch (agent_.choose(only, rng_)) {
     case analysis::Choice::kLeft: return sim::Choice::kLeft;
     case analysis::Choice::kRight: return sim::Choice::kRight;
     case analysis::Choice::kMiss: return sim::Choice::kMiss;

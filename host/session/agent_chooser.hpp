@@ -20,7 +20,7 @@ analysis::AgentParams agent_params_for(const task::Subject& subject, const std::
 class AgentChooser final : public sim::Chooser {
  public:
   AgentChooser(const analysis::AgentParams& params, wire::Valve controllable, uint64_t seed);
-  sim::Choice choose() override;
+  sim::Choice choose(std::optional<sim::Choice> offered) override;
   void observe(sim::Choice choice, bool cherry, bool grape) override;
 
  private:

@@ -17,7 +17,7 @@ analysis::TrialRecord to_trial_record(const CompletedTrial& trial, int64_t sessi
 }
 
 LiveFit::LiveFit(std::vector<analysis::TrialRecord> history, int64_t session_id, analysis::FitOptions options)
-    : trials_(std::move(history)), history_size_(trials_.size()), session_id_(session_id) {
+    : trials_(std::move(history)), history_size_(trials_.size()), session_id_(session_id), options_(options) {
   fitter_ = std::make_unique<analysis::OnlineFitter>(options);
   if (!trials_.empty()) fitter_->submit(trials_);
 }

@@ -187,10 +187,14 @@ void MonitorObserver::on_trial(const CompletedTrial& trial) {
   nlohmann::json fit = nullptr, index_point = nullptr;
   if (const auto latest = fit_.latest()) {
     fit = analysis::fit_to_json(*latest);
+    // A fit that cannot be read yet is a gap with its reason, not a clipped band.
+    const analysis::Estimability state = analysis::estimability(*latest);
     index_point = {{"trial", t.trial_number},
                    {"n_trials", latest->n_trials},
-                   {"controllable", analysis::estimate_to_json(latest->controllable_index)},
-                   {"distractor", analysis::estimate_to_json(latest->distractor_index)}};
+                   {"estimable", state.estimable},
+                   {"controllable", state.estimable ? analysis::estimate_to_json(latest->controllable_index) : nullptr},
+                   {"distractor", state.estimable ? analysis::estimate_to_json(latest->distractor_index) : nullptr}};
+    if (!state.estimable) index_point["reason"] = state.reason;
   }
   emit({{"type", "trial"},
         {"session_id", session_id_json()},

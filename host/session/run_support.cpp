@@ -245,8 +245,14 @@ nlohmann::json session_report(const SessionEnd& end, const std::vector<analysis:
   try {
     analysis::FitOptions options;
     const analysis::HistoryFit fit = analysis::fit_history(trials, options);
-    r["controllable_index"] = analysis::estimate_to_json(fit.controllable_index);
-    r["distractor_index"] = analysis::estimate_to_json(fit.distractor_index);
+    const analysis::Estimability state = analysis::estimability(fit);
+    r["estimable"] = state.estimable;
+    if (state.estimable) {
+      r["controllable_index"] = analysis::estimate_to_json(fit.controllable_index);
+      r["distractor_index"] = analysis::estimate_to_json(fit.distractor_index);
+    } else {
+      r["reason"] = state.reason;
+    }
     r["fit_converged"] = fit.model.converged;
     if (crt_surrogates > 0 && !r["controllable_index"].is_null()) {
       analysis::CrtOptions crt;
@@ -256,7 +262,7 @@ nlohmann::json session_report(const SessionEnd& end, const std::vector<analysis:
       const analysis::CrtResult result = analysis::conditional_randomization_test(trials, crt);
       auto p = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
       r["crt"] = {{"surrogates", result.surrogates}, {"controllable_p", p(result.controllable_p)},
-                  {"distractor_p", p(result.distractor_p)}};
+                  {"distractor_p", p(result.distractor_p)}, {"structure_p", p(result.structure_p)}};
     }
   } catch (const std::exception& e) {
     r["fit_error"] = e.what();
@@ -265,17 +271,16 @@ nlohmann::json session_report(const SessionEnd& end, const std::vector<analysis:
 }
 
 void print_report(const nlohmann::json& r) {
-  auto index = [](const nlohmann::json& e) {
-    if (e.is_null()) return std::string("not estimable yet (too few trials or outcomes for the fit)");
+  auto index = [&](const nlohmann::json& e) {
+    if (e.is_null()) return r.value("reason", std::string("not estimable (an outcome type never occurred)"));
     char buf[64];
     std::snprintf(buf, sizeof(buf), "%+.3f +- %.3f", e["value"].get<double>(), e["se"].get<double>());
     return std::string(buf);
   };
   auto pvalue = [&](const char* key) {
     if (r["crt"].is_null() || r["crt"][key].is_null()) return std::string("");
-    char buf[48];
-    std::snprintf(buf, sizeof(buf), "  (randomization test p = %.3f)", r["crt"][key].get<double>());
-    return std::string(buf);
+    return "  (randomization test " +
+           analysis::format_p_value(r["crt"][key].get<double>(), r["crt"]["surrogates"].get<int>()) + ")";
   };
   std::printf("Session %lld of %s ended: %s\n", r["session_id"].get<long long>(), r["subject"].get<std::string>().c_str(),
               r["end_reason"].get<std::string>().c_str());
@@ -303,6 +308,9 @@ void print_report(const nlohmann::json& r) {
   }
   std::printf("  controllable index %s%s\n", index(r["controllable_index"]).c_str(), pvalue("controllable_p").c_str());
   std::printf("  distractor index   %s%s\n", index(r["distractor_index"]).c_str(), pvalue("distractor_p").c_str());
+  if (const auto structure = pvalue("structure_p"); !structure.empty()) {
+    std::printf("  controllable > distractor%s\n", structure.c_str());
+  }
   std::printf("  (fit pooled over %d trials of this subject)\n", r["fit_trials"].get<int>());
   std::printf("  stage: %s\n", r["stage_decision"]["reason"].get<std::string>().c_str());
   std::printf("  link: %d dropped frames, %d retransmissions, %d reconnects, %d device resets\n",

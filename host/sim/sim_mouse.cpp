@@ -44,7 +44,8 @@ RandomChooser::RandomChooser(uint64_t seed, double p_right, double p_miss)
   if (!(p_miss >= 0.0 && p_miss <= 1.0)) throw std::invalid_argument("RandomChooser: p_miss must be in [0, 1]");
 }
 
-Choice RandomChooser::choose() {
+// A random chooser does not attend to the offer: its draws stay those of its seed whatever the trials.
+Choice RandomChooser::choose(std::optional<Choice> /*offered*/) {
   std::uniform_real_distribution<double> u(0.0, 1.0);
   if (u(rng_) < p_miss_) return Choice::kMiss;
   return u(rng_) < p_right_ ? Choice::kRight : Choice::kLeft;
@@ -65,6 +66,13 @@ SimBoardMouseAdapter::SimBoardMouseAdapter(SimBoard& board) : board_(board) {
 SimBoardMouseAdapter::~SimBoardMouseAdapter() {
   board_.hal().on_cue(nullptr);
   board_.hal().on_valve(nullptr);
+}
+
+std::optional<Choice> SimBoardMouseAdapter::offered_side() const {
+  const auto kind = static_cast<wire::TrialKind>(board_.device().executor().armed_trial_kind());
+  if (kind == wire::TrialKind::kInstructedLeft) return Choice::kLeft;
+  if (kind == wire::TrialKind::kInstructedRight) return Choice::kRight;
+  return std::nullopt;
 }
 
 std::vector<PinChange> SimBoardMouseAdapter::take_pin_changes() {
@@ -195,7 +203,7 @@ void SimMouse::on_cue(uint64_t t_us) {
   if (pending_) finish_observation();
   // A mouse that attends to the cue stops whatever twitch or drift it was in.
   plan_.clear();
-  const Choice choice = chooser_->choose();
+  const Choice choice = chooser_->choose(board_.offered_side());
   if (choice == Choice::kMiss) {
     ++stats_.misses;
     pending_ = Pending{choice, t_us + config_.observe_after_miss_us};

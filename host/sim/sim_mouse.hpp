@@ -21,25 +21,26 @@ namespace rig::sim {
 // What the mouse does at a go cue.
 enum class Choice : uint8_t { kLeft = 0, kRight = 1, kMiss = 2 };
 
-// The mouse's decision model. The mouse cannot know whether a trial is free or instructed, so choose() is
-// given nothing but the fact that a go cue started. Called on the thread that runs the mouse.
+// The mouse's decision model, asked at each go cue with what the rig shows (the one side an instructed trial
+// offers). Called on the thread that runs the mouse.
 class Chooser {
  public:
   virtual ~Chooser() = default;
-  // Decides at a go cue onset.
-  virtual Choice choose() = 0;
+  // Decides at a go cue onset. `offered` is the only side the rig offers on an instructed trial (nullopt: a
+  // free choice), as a mouse sees it on a real rig; a mouse that attends takes it.
+  virtual Choice choose(std::optional<Choice> offered) = 0;
   // What followed `choice`: whether cherry and grape were delivered. Called once per choose(), in order,
   // after the valves opened by that trial have closed (a miss is observed at the next cue at the latest).
   virtual void observe(Choice choice, bool cherry, bool grape) = 0;
 };
 
-// Chooses at random, learns nothing: right with probability p_right among the responses, and no response
-// with probability p_miss.
+// Chooses at random, learns nothing, ignores what the rig offers: right with probability p_right among the
+// responses, and no response with probability p_miss.
 class RandomChooser final : public Chooser {
  public:
   // Throws std::invalid_argument unless 0 <= p_right <= 1 and 0 <= p_miss <= 1.
   RandomChooser(uint64_t seed, double p_right, double p_miss);
-  Choice choose() override;
+  Choice choose(std::optional<Choice> offered) override;
   void observe(Choice, bool, bool) override {}
 
  private:
@@ -71,6 +72,9 @@ class MouseBoard {
   virtual std::vector<PinChange> take_pin_changes() = 0;
   // The tongue touches (high) or leaves (low) spout 0 (cherry) or 1 (grape) now: the lick sensor's output.
   virtual void set_lick(uint8_t spout, bool high) = 0;
+  // The only side the armed trial offers (an instructed trial), or nullopt (a free choice, or a board that
+  // cannot tell).
+  virtual std::optional<Choice> offered_side() const { return std::nullopt; }
 };
 
 // The mouse on a sim::SimBoard: installs the simulated HAL's cue and valve callbacks (replacing any others).
@@ -87,6 +91,7 @@ class SimBoardMouseAdapter final : public MouseBoard {
   void step_wheel(int direction) override { board_.hal().move_wheel(direction > 0 ? 1 : -1); }
   void set_lick(uint8_t spout, bool high) override { board_.hal().set_lick(spout, high); }
   std::vector<PinChange> take_pin_changes() override;
+  std::optional<Choice> offered_side() const override;
 
  private:
   SimBoard& board_;

@@ -116,6 +116,8 @@ function updateIndices() {
 
 function updateFit(fit) {
   state.fit = fit;
+  // A fit that cannot be read yet says why instead of showing numbers (its indices are null).
+  $("fit-reason").textContent = fit && fit.estimable === false ? "(" + fit.reason + ")" : "";
   $("ctrl-index").textContent = fit ? fmt(fit.controllable_index) : "–";
   $("ctrl-se").textContent = fit && fit.controllable_index_se != null ? fit.controllable_index_se.toFixed(2) : "–";
   $("dist-index").textContent = fit ? fmt(fit.distractor_index) : "–";

@@ -10,9 +10,9 @@ namespace {
 TEST(AgentYaml, APresetIsTheBaseAndKeysOverrideIt) {
   const AgentParams params = agent_params_from_yaml_text("preset: savvy\nlearning_rate: 0.3\nlapse_rate: 0\n");
   AgentParams expected = agent_preset(AgentPreset::kSavvy);
-  expected.learning_rate = 0.3;
   expected.lapse_rate = 0.0;
-  EXPECT_EQ(params.learning_rate, expected.learning_rate);
+  EXPECT_EQ(params.learning_rate_controllable, 0.3);
+  EXPECT_EQ(params.learning_rate_distractor, 0.3);
   EXPECT_EQ(params.lapse_rate, expected.lapse_rate);
   EXPECT_EQ(params.distractor_weight, expected.distractor_weight);
   EXPECT_EQ(params.inverse_temperature, expected.inverse_temperature);
@@ -29,7 +29,8 @@ TEST(AgentYaml, EveryParameterCanBeSetUnderAnAgentKey) {
   controllable_weight: 2
   distractor_weight: 0.7
 )");
-  EXPECT_EQ(p.learning_rate, 0.1);
+  EXPECT_EQ(p.learning_rate_controllable, 0.1);
+  EXPECT_EQ(p.learning_rate_distractor, 0.1);
   EXPECT_EQ(p.inverse_temperature, 3);
   EXPECT_EQ(p.forgetting_rate, 0.2);
   EXPECT_EQ(p.perseveration, -0.4);
@@ -37,6 +38,12 @@ TEST(AgentYaml, EveryParameterCanBeSetUnderAnAgentKey) {
   EXPECT_EQ(p.miss_rate, 0.03);
   EXPECT_EQ(p.controllable_weight, 2);
   EXPECT_EQ(p.distractor_weight, 0.7);
+}
+
+TEST(AgentYaml, EachFlavoursLearningRateOverridesTheSharedOneWhateverTheOrder) {
+  const AgentParams p = agent_params_from_yaml_text("learning_rate_distractor: 0.05\nlearning_rate: 0.4\n");
+  EXPECT_EQ(p.learning_rate_controllable, 0.4);
+  EXPECT_EQ(p.learning_rate_distractor, 0.05);
 }
 
 TEST(AgentYaml, RejectsUnknownKeysPresetsNonNumbersAndBadYaml) {

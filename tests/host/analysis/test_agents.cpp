@@ -58,7 +58,7 @@ TEST(Agents, MixedAgentCreditsTheControllableRewardMoreThanTheDistractorLikeTheM
 
 TEST(Agents, LearningMovesTheChosenValueTowardTheRewardAndForgetsTheOther) {
   AgentParams params;
-  params.learning_rate = 0.5;
+  params.learning_rate_controllable = params.learning_rate_distractor = 0.5;
   params.forgetting_rate = 0.25;
   params.controllable_weight = 1.0;
   params.distractor_weight = 0.5;
@@ -72,9 +72,25 @@ TEST(Agents, LearningMovesTheChosenValueTowardTheRewardAndForgetsTheOther) {
   EXPECT_DOUBLE_EQ(agent.values()[0], 0.25);
 }
 
+TEST(Agents, EachFlavourLearnsAtItsOwnRate) {
+  AgentParams params;
+  params.learning_rate_controllable = 0.5;
+  params.learning_rate_distractor = 0.0;  // credits nothing to the distractor
+  params.forgetting_rate = 0.0;
+  QLearningAgent agent(params);
+  agent.learn(Choice::kRight, false, true);
+  EXPECT_DOUBLE_EQ(agent.values()[1], 0.0);
+  agent.learn(Choice::kRight, true, true);
+  EXPECT_DOUBLE_EQ(agent.values()[1], 0.5);
+  params.learning_rate_distractor = 0.25;
+  QLearningAgent both(params);
+  both.learn(Choice::kLeft, true, true);  // 0.5 * 1 + 0.25 * 1
+  EXPECT_DOUBLE_EQ(both.values()[0], 0.75);
+}
+
 TEST(Agents, ChoiceProbabilityIsSoftmaxOfValuesPlusPerseveration) {
   AgentParams params;
-  params.learning_rate = 1.0;
+  params.learning_rate_controllable = params.learning_rate_distractor = 1.0;
   params.inverse_temperature = 2.0;
   params.perseveration = 0.5;
   QLearningAgent agent(params);
@@ -127,7 +143,7 @@ TEST(Agents, PresetsAreNamedAndDifferInWhatCountsAsReward) {
 
 TEST(Agents, RejectParametersOutOfRange) {
   AgentParams params;
-  params.learning_rate = 1.5;
+  params.learning_rate_controllable = 1.5;
   EXPECT_THROW(QLearningAgent{params}, std::invalid_argument);
   params = AgentParams{};
   params.miss_rate = 1.0;

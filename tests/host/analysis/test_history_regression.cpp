@@ -61,3 +61,32 @@ TEST(HistoryRegression, RejectsBadOptions) {
 
 }  // namespace
 }  // namespace rig::analysis
+
+namespace rig::analysis {
+namespace {
+
+TEST(HistoryRegression, ADesignsLikelihoodUnderItsOwnFitIsTheFitsLikelihood) {
+  const auto trials = simulate_agent(agent_preset(AgentPreset::kMixed), 2, 600, 31);
+  const HistoryFit fit = fit_history(trials, FitOptions{.lags = 3});
+  EXPECT_NEAR(design_loglik(fit.model, build_design(trials, 3)), fit.model.loglik, 1e-8);
+}
+
+TEST(HistoryRegression, TheLagsAreChosenOnHeldOutSessions) {
+  const auto trials = simulate_agent(agent_preset(AgentPreset::kMixed), 4, 500, 32);
+  const LagChoice choice = choose_lags(trials, 6, FitOptions{});
+  ASSERT_EQ(choice.held_out_loglik.size(), 6u);
+  for (std::size_t i = 0; i < choice.held_out_loglik.size(); ++i) {
+    EXPECT_EQ(choice.held_out_loglik[i].first, static_cast<int>(i) + 1);
+    EXPECT_LT(choice.held_out_loglik[i].second, 0.0);
+  }
+  ASSERT_GE(choice.best_lags, 1);
+  const double best = choice.held_out_loglik[static_cast<std::size_t>(choice.best_lags - 1)].second;
+  for (const auto& [lags, loglik] : choice.held_out_loglik) EXPECT_LE(loglik, best) << "L = " << lags;
+  // The agent forgets (forgetting_rate 0.1): a few lags carry what history predicts; the most are not best.
+  EXPECT_LT(choice.best_lags, 6);
+  const auto one_session = simulate_agent(agent_preset(AgentPreset::kMixed), 1, 500, 33);
+  EXPECT_THROW(choose_lags(one_session, 3, FitOptions{}), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace rig::analysis

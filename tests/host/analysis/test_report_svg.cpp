@@ -37,6 +37,20 @@ TEST(ReportSvg, DrawsOneLinePerOutcomeTypeAndSubjectAndOnePointPerSubject) {
   for (const char* type : {"none", "controllable", "distractor", "both"}) EXPECT_NE(svg.find(type), std::string::npos);
 }
 
+TEST(ReportSvg, AnUnreadableFitShowsItsReasonAndTheScatterShowsTheGroupMean) {
+  std::vector<SubjectFit> subjects;
+  subjects.push_back({"naive", fit_history(test_support::simulate_agent(agent_preset(AgentPreset::kNaive), 1, 800, 1), FitOptions{})});
+  subjects.push_back({"mixed", fit_history(test_support::simulate_agent(agent_preset(AgentPreset::kMixed), 1, 800, 3), FitOptions{})});
+  subjects.push_back({"new", fit_history(test_support::simulate_agent(agent_preset(AgentPreset::kMixed), 1, 40, 4), FitOptions{})});
+  const std::string svg = render_report_svg(subjects, "Figure 2");
+  EXPECT_NE(svg.find("not estimable yet: "), std::string::npos);
+  EXPECT_EQ(count(svg, "<polyline"), 8u) << "the unreadable fit draws no weights";
+  EXPECT_EQ(count(svg, "r=\"4\""), 2u) << "nor a point in the scatter";
+  EXPECT_NE(svg.find("1 not shown"), std::string::npos);
+  EXPECT_EQ(count(svg, "<polygon"), 1u) << "the group mean";
+  EXPECT_NE(svg.find("red: mean of 2"), std::string::npos);
+}
+
 TEST(ReportSvg, NeedsAtLeastOneSubject) {
   EXPECT_THROW(render_report_svg({}, "empty"), std::invalid_argument);
 }

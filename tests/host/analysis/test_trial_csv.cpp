@@ -47,14 +47,36 @@ TEST(TrialCsv, ErrorsNameTheLineAndColumn) {
     }
     return std::string("no error");
   };
-  EXPECT_EQ(message("choice,controllable\nR,1\n"), "line 1: missing column 'distractor'");
+  EXPECT_EQ(message("choice,controllable\nR,1\n"), "line 1: missing column 'distractor' (or 'distractor_delivered')");
   EXPECT_EQ(message("choice,controllable,distractor\nR,1,0\nX,1,0\n"),
-            "line 3, column choice: expected L, R or miss, got 'X'");
+            "line 3, column choice: expected L, R, miss or nothing, got 'X'");
+  EXPECT_EQ(message("choice,controllable,controllable_delivered,distractor\nR,1,1,0\n"),
+            "line 1, column controllable_delivered: column appears twice (or under both its names)");
   EXPECT_EQ(message("choice,controllable,distractor\nR,2,0\n"), "line 2, column controllable: expected 0 or 1, got '2'");
   EXPECT_EQ(message("choice,controllable,distractor\nR,1\n"), "line 2: expected 3 fields, got 2");
   EXPECT_EQ(message("choice,controllable,distractor,p_distractor\nR,1,0,1.5\n"),
             "line 2, column p_distractor: expected a probability in [0, 1], got '1.5'");
   EXPECT_EQ(message(""), "the CSV is empty (no header line)");
+}
+
+TEST(TrialCsv, ReadsTheTrialExportAsItIs) {
+  // The columns of `rig export --format csv` that the fit reads, among others it ignores; a NULL choice is a miss.
+  const auto trials = parse_trials_csv(
+      "session_id,trial_number,subject_id,p_controllable_left,p_controllable_right,p_distractor,free_choice,outcome,"
+      "choice,controllable_delivered,distractor_delivered\n"
+      "7,1,M1,0.8,0.2,0.4,1,left,L,1,0\n"
+      "7,2,M1,0.8,0.2,0.4,0,miss,,0,0\n"
+      "8,1,M1,0.2,0.8,0.4,1,right,R,0,1\n");
+  ASSERT_EQ(trials.size(), 3u);
+  EXPECT_EQ(trials[0].session_id, "7");
+  EXPECT_EQ(trials[0].choice, Choice::kLeft);
+  EXPECT_TRUE(trials[0].controllable_delivered);
+  EXPECT_EQ(trials[0].p_controllable_left, 0.8);
+  EXPECT_EQ(trials[1].choice, Choice::kMiss);
+  EXPECT_FALSE(trials[1].free_choice);
+  EXPECT_EQ(trials[2].session_id, "8");
+  EXPECT_TRUE(trials[2].distractor_delivered);
+  EXPECT_EQ(trials[2].p_distractor, 0.4);
 }
 
 TEST(TrialCsv, WritingAndReadingBackGivesTheSameTrials) {

@@ -137,6 +137,15 @@ TEST(MonitorSession, ASessionRunsToItsEndWithAStuckClientAndTheStatusMatchesIt) 
   EXPECT_FALSE(status["fit"].is_null());
   EXPECT_EQ(status["fit"]["weights"].size(), 4u);
   EXPECT_FALSE(status["indices"].empty());
+  // 60 trials are far too few to read the fit: the page gets the reason and gaps, not numbers.
+  EXPECT_EQ(status["fit"]["estimable"], false);
+  EXPECT_TRUE(status["fit"]["controllable_index"].is_null());
+  EXPECT_NE(status["fit"]["reason"].get<std::string>().find("not estimable yet"), std::string::npos);
+  for (const auto& point : status["indices"]) {
+    EXPECT_EQ(point["estimable"], false) << point.dump();
+    EXPECT_TRUE(point["controllable"].is_null()) << point.dump();
+    EXPECT_TRUE(point.contains("reason")) << point.dump();
+  }
   EXPECT_LE(status["wheel"]["t_ms"].size(), app::kWheelTracePoints);
   EXPECT_EQ(status["wheel"]["t_ms"].size(), status["wheel"]["position_ticks"].size());
   EXPECT_TRUE(status["link"]["counters"].contains("frames_received"));

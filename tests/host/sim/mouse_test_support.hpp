@@ -27,8 +27,9 @@ class RecordingChooser final : public Chooser {
   // Answers with `script`, cycling.
   explicit RecordingChooser(std::vector<Choice> script) : script_(std::move(script)) {}
 
-  Choice choose() override {
-    const Choice c = inner_ ? inner_->choose() : script_[choices.size() % script_.size()];
+  Choice choose(std::optional<Choice> offered_side) override {
+    offered.push_back(offered_side);
+    const Choice c = inner_ ? inner_->choose(offered_side) : script_[choices.size() % script_.size()];
     choices.push_back(c);
     return c;
   }
@@ -38,6 +39,7 @@ class RecordingChooser final : public Chooser {
   }
 
   std::vector<Choice> choices;
+  std::vector<std::optional<Choice>> offered;  // what the rig offered at each choice
   std::vector<Observation> observations;
 
  private:
@@ -60,6 +62,7 @@ class BoardWithMouse {
   void send(const Message& msg, uint16_t seq) { board_.send(msg, seq); }
   std::vector<DeviceFrame> receive() { return board_.receive(); }
   const SimMouse& mouse() const { return mouse_; }
+  const Adapter& adapter() const { return adapter_; }
 
  private:
   Board board_;
@@ -67,11 +70,12 @@ class BoardWithMouse {
   SimMouse mouse_;
 };
 
-// Arms `trials` free trials (ids 1..trials) one after another through a scripted host, each with random
+// Arms `trials` trials of `kind` (ids 1..trials) one after another through a scripted host, each with random
 // deliveries, `iti_us` apart after each result; then runs 3 s more so the last outcome reaches the chooser.
 // Returns the results in order; a trial without a result within 10 s of device time is missing.
 template <typename MousedBoard>
-std::vector<wire::TrialResult> run_trials(MousedBoard& board, int trials, uint64_t seed, uint64_t iti_us = 500000) {
+std::vector<wire::TrialResult> run_trials(MousedBoard& board, int trials, uint64_t seed, uint64_t iti_us = 500000,
+                                          wire::TrialKind kind = wire::TrialKind::kFree) {
   ScriptedHost<MousedBoard> host(board);
   host.hello();
   std::mt19937_64 rng(seed);
@@ -79,6 +83,7 @@ std::vector<wire::TrialResult> run_trials(MousedBoard& board, int trials, uint64
   size_t seen = 0;
   for (int i = 1; i <= trials; ++i) {
     auto trial = make_trial(static_cast<uint32_t>(i));
+    trial.kind = static_cast<uint8_t>(kind);
     for (size_t k = 0; k < 4; ++k) {
       trial.open_us[k] = std::bernoulli_distribution(0.5)(rng) ? 20000 + 1000 * static_cast<uint32_t>(i % 40) : 0;
     }

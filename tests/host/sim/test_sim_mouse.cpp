@@ -257,7 +257,7 @@ TEST(RandomChooser, ChoosesRightAndMissesAtItsProbabilities) {
   RandomChooser chooser(99, 0.7, 0.2);
   int rights = 0, lefts = 0, misses = 0;
   for (int i = 0; i < 10000; ++i) {
-    switch (chooser.choose()) {
+    switch (chooser.choose(std::nullopt)) {
       case Choice::kRight: ++rights; break;
       case Choice::kLeft: ++lefts; break;
       case Choice::kMiss: ++misses; break;

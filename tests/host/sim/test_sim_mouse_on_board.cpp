@@ -109,6 +109,28 @@ TEST_F(SimMouseOnBoard, TheChooserObservesExactlyWhatTheFirmwareDelivered) {
   EXPECT_GT(deliveries, 50);
 }
 
+// A chooser that takes whatever side the rig offers, and goes left on a free trial.
+class TakesTheOffer final : public Chooser {
+ public:
+  Choice choose(std::optional<Choice> offered) override { return offered.value_or(Choice::kLeft); }
+  void observe(Choice, bool, bool) override {}
+};
+
+TEST(SimMouseInstructed, TheBoardShowsTheOfferedSideAndAMouseThatTakesItCompletesTheTrial) {
+  auto chooser = std::make_unique<RecordingChooser>(std::make_unique<TakesTheOffer>());
+  RecordingChooser& recorded = *chooser;
+  MousedSimBoard board(std::move(chooser), MouseConfig{}, 7, 1u, kLoopPeriodUs);
+  const auto results = test_support::run_trials(board, 6, 8, 500000, wire::TrialKind::kInstructedRight);
+  ASSERT_EQ(results.size(), 6u);
+  ASSERT_EQ(recorded.offered.size(), 6u);
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    EXPECT_EQ(recorded.offered[i], Choice::kRight) << "trial " << i + 1;
+    EXPECT_EQ(choice_of(results[i]), Choice::kRight) << "trial " << i + 1;
+  }
+  // Between trials nothing is offered.
+  EXPECT_EQ(board.adapter().offered_side(), std::nullopt);
+}
+
 TEST(SimMouseFidgets, PreCueFidgetsRestartTheQuiescenceWaitAndAStillMouseNeverDoes) {
   MouseConfig config;
   config.return_fraction_min = config.return_fraction_max = 0;  // no drift back: only fidgets move the wheel

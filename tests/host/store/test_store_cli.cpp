@@ -71,6 +71,20 @@ TEST_F(StoreCommands, ExportWritesTheSameCsvAsTheLibrary) {
   EXPECT_EQ(written.str(), expected.str());
 }
 
+TEST_F(StoreCommands, RigFitReadsTheTrialExportAsItIs) {
+  // M7 has one session: its export, read by `rig fit --csv`, fits as the database does.
+  const auto file = dir_.file("trials.csv");
+  ASSERT_EQ(run_rig("export --db " + db_ + " --session " + std::to_string(ended_id_) + " --output " + file).exit_code, 0);
+  const auto from_csv = run_rig("fit --csv " + file + " --lags 2 --json");
+  const auto from_db = run_rig("fit --db " + db_ + " --subject M7 --lags 2 --json");
+  ASSERT_EQ(from_db.exit_code, 0) << from_db.output;
+  EXPECT_EQ(from_csv.exit_code, 0) << from_csv.output;
+  // The JSON (stderr's notes name the source, and differ).
+  const auto json = [](const std::string& output) { return output.substr(std::min(output.find('{'), output.size())); };
+  EXPECT_FALSE(json(from_db.output).empty()) << from_db.output;
+  EXPECT_EQ(json(from_csv.output), json(from_db.output));
+}
+
 TEST_F(StoreCommands, ExportWheelAsJsonLinesGoesToStdout) {
   const auto run = run_rig("export --db " + db_ + " --session " + std::to_string(running_id_) + " --wheel --format jsonl");
   EXPECT_EQ(run.exit_code, 0) << run.output;

@@ -99,6 +99,30 @@ TEST(RigCheck, ValidFilesExitZeroAndSayOk) {
   EXPECT_EQ(stdout_text, "protocols/distractor.yaml: ok (protocol)\nconfig/rig.sim.yaml: ok (rig config)\n");
 }
 
+TEST(RigCheck, ASubjectsSimulatedAgentIsCheckedAsRigRunWillBuildIt) {
+  const fs::path dir = fs::temp_directory_path() / ("rig_check_agents_" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "stage.yaml") << "name: stage\n";
+  std::ofstream(dir / "agent.yaml") << "preset: mixed\ninverse_temperature: -1\n";
+  std::ofstream(dir / "subjects.yaml")
+      << "subjects:\n"
+         "  - id: A\n    controllable: cherry\n    stage: stage.yaml\n    daily_water_target_ml: 1\n"
+         "    simulated_agent:\n      kind: q_learning\n      beta: 3\n"
+         "  - id: B\n    controllable: grape\n    stage: stage.yaml\n    daily_water_target_ml: 1\n"
+         "    simulated_agent: agent.yaml\n"
+         "  - id: C\n    controllable: grape\n    stage: stage.yaml\n    daily_water_target_ml: 1\n"
+         "    simulated_agent: {learning_rate_distractor: 0.1}\n";
+  const auto [code, output] = run("cd '" + dir.string() + "' && '" RIG_EXECUTABLE "' check subjects.yaml 2>&1");
+  fs::remove_all(dir);
+  EXPECT_EQ(code, 2) << output;
+  EXPECT_NE(output.find("subjects.yaml:7:7: subjects[0].simulated_agent: kind: unknown field"), std::string::npos)
+      << output;
+  EXPECT_NE(output.find("subjects.yaml:13:22: subjects[1].simulated_agent: "), std::string::npos) << output;
+  EXPECT_NE(output.find("agent.yaml:2:22: inverse_temperature: expected a number >= 0, got -1"), std::string::npos)
+      << output;
+  EXPECT_EQ(output.find("subjects[2]"), std::string::npos) << "subject C's agent is valid: " << output;
+}
+
 TEST(RigCheck, EffectivePrintsTheDefaultsOfAMinimalProtocol) {
   const fs::path file = fs::temp_directory_path() / ("rig_check_minimal_" + std::to_string(getpid()) + ".yaml");
   std::ofstream(file) << "name: minimal\n";

@@ -186,7 +186,7 @@ TEST(SubjectsLoader, ExampleSubjectsLoadWithTheirAgents) {
   ASSERT_TRUE(inline_agent.has_value());
   EXPECT_EQ(inline_agent->kind, AgentSpec::Kind::kInline);
   // Stored uninterpreted, as YAML that another module parses.
-  EXPECT_EQ(YAML::Load(inline_agent->text)["alpha_distractor"].as<double>(), 0.1);
+  EXPECT_EQ(YAML::Load(inline_agent->text)["learning_rate_distractor"].as<double>(), 0.1);
   EXPECT_EQ(list.find("nobody"), nullptr);
 }
 
