@@ -40,6 +40,7 @@ const kViewport = { width: 1400, height: 1000 };
 const kPlots = ["indices-plot", "weights-plot", "lick-raster"];  // each coloured once the session has data
 const kLickRowsShown = 40;  // app.js's kLickRowsShown
 const kMinColouredPixels = 500;  // the series and bands of a plot with data cover thousands
+const kChoicesForAReadableFit = 10 * (1 + 4 * 5);  // analysis::kMinChoicesPerParameter x the parameters at 5 lags
 
 let dir = null;          // the temporary directory: database, token, URL file, rigd's log
 let rigdLog = null;
@@ -250,10 +251,14 @@ async function main() {
     const p = await readPage(page);
     return p.trials >= 3 && p;
   }, 30000);
-  const live = await waitFor(`${wantTrials} trials and both indices on the page`, async () => {
+  // The page shows indices only once the fit can be read (docs/analysis.md, "Readable fits": 10 choices per
+  // parameter, 210 at the default 5 lags); 20 choices more give the index plot 20 points to draw. The wait ends
+  // on the session's progress, whatever the machine's speed.
+  const choicesWanted = kChoicesForAReadableFit + 20;
+  const live = await waitFor(`${wantTrials} trials and both indices on the page, fitted on ${choicesWanted} choices`, async () => {
     const p = await readPage(page);
-    return p.trials >= wantTrials && p.fitN > 0 && p.ctrl !== "–" && p.dist !== "–" && p;
-  }, 30000 + wantTrials * 1500);  // a guard against a stalled session, not a measure of speed
+    return p.trials >= wantTrials && p.fitN >= choicesWanted && p.ctrl !== "–" && p.dist !== "–" && p;
+  }, 30000 + Math.max(wantTrials, 2 * choicesWanted) * 1500);  // a guard against a stalled session, not a measure of speed
   expect(live.trials > first.trials, `the trial counter did not increase (${first.trials} -> ${live.trials})`);
   expect(live.trialsText === String(live.trials), `the header shows ${live.trialsText} trials, the page's state ${live.trials}`);
   expect(live.subject === kSubject, `the header shows subject "${live.subject}", expected ${kSubject}`);
