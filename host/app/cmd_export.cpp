@@ -90,21 +90,16 @@ double value_or_nan(const std::optional<rig::analysis::Estimate>& estimate, bool
 // /analysis: the weights by outcome type and lag, and the two indices.
 std::vector<rig::store::NwbTable> regression_tables(const rig::store::Store& store,
                                                     const rig::store::SessionInfo& info) {
+  // This session's trials only (not the subject's whole history: --all-sessions exports every session).
   std::vector<rig::analysis::TrialRecord> trials;
-  for (const auto& trial : store.subject_trials(info.subject_id)) {
-    if (trial.session_id == info.session_id) trials.push_back(rig::app::to_analysis_record(trial));
-  }
+  store.for_each_trial(info.session_id,
+                       [&](const rig::store::StoredTrial& trial) { trials.push_back(rig::app::to_analysis_record(trial)); });
   const rig::analysis::FitOptions fit_options;
   const auto fit = rig::analysis::fit_history(trials, fit_options);
-  std::string state = "estimable";
-  if (fit.n_trials == 0) {
-    state = "not estimable: no free-choice trial with a choice after the first " + std::to_string(fit.lags);
-  } else if (fit.model.separation) {
-    state = "not estimable: separated (some choices predicted with certainty); values NaN";
-  } else if (fit.model.singular) {
-    state = "not estimable: singular (collinear regressors); values NaN";
-  }
-  const bool estimable = state == "estimable";
+  // Readable by the same rule as every other place that prints a fit (docs/analysis.md, "Readable fits").
+  const auto readable = rig::analysis::estimability(fit);
+  const bool estimable = readable.estimable;
+  const std::string state = estimable ? "estimable" : readable.reason + "; values NaN";
   const std::string derived =
       "Derived (not recorded): the trial-history logistic regression of this session alone ("
       "docs/analysis.md), " +
@@ -113,8 +108,8 @@ std::vector<rig::store::NwbTable> regression_tables(const rig::store::Store& sto
   std::vector<std::string> terms{"bias"};
   std::vector<std::string> types{""};
   std::vector<double> lags{kNaN};
-  std::vector<double> weights{estimable && fit.n_trials ? fit.bias.value : kNaN};
-  std::vector<double> ses{estimable && fit.n_trials ? fit.bias.se : kNaN};
+  std::vector<double> weights{estimable ? fit.bias.value : kNaN};
+  std::vector<double> ses{estimable ? fit.bias.se : kNaN};
   for (const auto type : rig::analysis::kOutcomeTypes) {
     const auto& by_lag = fit.weights[static_cast<std::size_t>(type)];
     for (std::size_t k = 0; k < by_lag.size(); ++k) {

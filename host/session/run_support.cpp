@@ -213,17 +213,34 @@ std::chrono::year_month_day today() {
   return std::chrono::year_month_day(local_day_of(now_us));
 }
 
-analysis::TrialRecord to_analysis_record(const store::SubjectTrial& t) {
+namespace {
+
+// One analysis record from a stored trial's columns, whichever projection of the row they came in.
+analysis::TrialRecord analysis_record(std::int64_t session_id, std::optional<wire::Side> choice, bool free_choice,
+                                      bool controllable_delivered, bool distractor_delivered, double p_left,
+                                      double p_right, double p_distractor) {
   analysis::TrialRecord r;
-  r.session_id = std::to_string(t.session_id);
-  r.choice = analysis::choice_of(t.choice);
-  r.free_choice = t.free_choice;
-  r.controllable_delivered = t.controllable_delivered;
-  r.distractor_delivered = t.distractor_delivered;
-  r.p_controllable_left = t.p_controllable_by_side[0];
-  r.p_controllable_right = t.p_controllable_by_side[1];
-  r.p_distractor = t.p_distractor;
+  r.session_id = std::to_string(session_id);
+  r.choice = analysis::choice_of(choice);
+  r.free_choice = free_choice;
+  r.controllable_delivered = controllable_delivered;
+  r.distractor_delivered = distractor_delivered;
+  r.p_controllable_left = p_left;
+  r.p_controllable_right = p_right;
+  r.p_distractor = p_distractor;
   return r;
+}
+
+}  // namespace
+
+analysis::TrialRecord to_analysis_record(const store::SubjectTrial& t) {
+  return analysis_record(t.session_id, t.choice, t.free_choice, t.controllable_delivered, t.distractor_delivered,
+                         t.p_controllable_by_side[0], t.p_controllable_by_side[1], t.p_distractor);
+}
+
+analysis::TrialRecord to_analysis_record(const store::StoredTrial& t) {
+  return analysis_record(t.session_id, t.choice, t.free_choice, t.controllable_delivered, t.distractor_delivered,
+                         t.p_controllable_left, t.p_controllable_right, t.p_distractor);
 }
 
 nlohmann::json session_report(const SessionEnd& end, const std::vector<analysis::TrialRecord>& trials,

@@ -123,6 +123,8 @@ std::string sibling_program(const std::string& name);
 
 std::chrono::year_month_day today();
 analysis::TrialRecord to_analysis_record(const store::SubjectTrial& trial);
+// The same from a stored trial row (its stored deliveries and probabilities). Pure.
+analysis::TrialRecord to_analysis_record(const store::StoredTrial& trial);
 // Every trial of the subject, as the fitter reads them: the sessions other rigs ran (`elsewhere`, from the lab;
 // may be null), then those in `db`, each in trial order. The fit does not depend on the order of whole sessions
 // (each restarts the history; their tags, "RIG/ID" for another rig's, never equal this rig's ids). Reads the

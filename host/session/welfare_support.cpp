@@ -15,15 +15,6 @@
 
 namespace rig::app {
 
-std::chrono::sys_days local_day_of(std::int64_t unix_us) {
-  const auto seconds = static_cast<std::time_t>(unix_us >= 0 ? unix_us / 1'000'000 : (unix_us - 999'999) / 1'000'000);
-  std::tm local{};
-  localtime_r(&seconds, &local);
-  return std::chrono::sys_days(std::chrono::year_month_day{std::chrono::year{local.tm_year + 1900},
-                                                           std::chrono::month{static_cast<unsigned>(local.tm_mon + 1)},
-                                                           std::chrono::day{static_cast<unsigned>(local.tm_mday)}});
-}
-
 std::chrono::sys_days local_today() { return std::chrono::sys_days(today()); }
 
 std::chrono::system_clock::time_point next_local_minute(int minute_of_day) {

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "host/store/local_time.hpp"
 #include "host/store/store.hpp"
 #include "host/store/subject_elsewhere.hpp"
 #include "host/task/subject.hpp"
@@ -16,9 +17,9 @@
 
 namespace rig::app {
 
-// The host's local day of a time (microseconds since the Unix epoch), and today's. Read the time zone (and
-// the clock, for today); thread-safe.
-std::chrono::sys_days local_day_of(std::int64_t unix_us);
+// The host's local day of a time (microseconds since the Unix epoch; the store's definition), and today's. Read
+// the time zone (and the clock, for today); thread-safe.
+using store::local_day_of;
 std::chrono::sys_days local_today();
 // The next time the host's local clock shows `minute_of_day` (0..1439), after now. Reads the clock and the time
 // zone; thread-safe.

@@ -16,6 +16,7 @@
 
 #include "host/model/enums.hpp"
 #include "host/store/hdf5.hpp"
+#include "host/store/local_time.hpp"
 #include "host/store/session_clock.hpp"
 
 namespace rig::store {
@@ -59,32 +60,6 @@ std::string iso8601_local(std::int64_t unix_us) {
   char fraction[32];
   std::snprintf(fraction, sizeof fraction, ".%06lld", static_cast<long long>(micros));
   return std::string(text) + fraction + zone;
-}
-
-std::int64_t now_unix_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-// The local day of `unix_us` (the host's time zone).
-std::chrono::local_days local_days_of(std::int64_t unix_us) {
-  const std::time_t seconds = static_cast<std::time_t>(unix_us / 1'000'000);
-  std::tm local{};
-  localtime_r(&seconds, &local);
-  return std::chrono::local_days(std::chrono::year_month_day(
-      std::chrono::year(local.tm_year + 1900), std::chrono::month(static_cast<unsigned>(local.tm_mon + 1)),
-      std::chrono::day(static_cast<unsigned>(local.tm_mday))));
-}
-
-// Local midnight of `day` in microseconds since the Unix epoch (mktime: the host's time zone and its DST).
-std::int64_t local_days_to_unix_us(std::chrono::local_days day) {
-  const std::chrono::year_month_day date(day);
-  std::tm local{};
-  local.tm_year = static_cast<int>(date.year()) - 1900;
-  local.tm_mon = static_cast<int>(static_cast<unsigned>(date.month())) - 1;
-  local.tm_mday = static_cast<int>(static_cast<unsigned>(date.day()));
-  local.tm_isdst = -1;
-  return static_cast<std::int64_t>(std::mktime(&local)) * 1'000'000;
 }
 
 // A uuid-shaped id derived from the session's identifier and the object's path: the same export writes the
@@ -291,10 +266,10 @@ void check_target(const std::filesystem::path& target, bool force) {
 // start, else the day's first after it.
 std::optional<model::Weighing> weight_on_the_day(const Store& store, const std::string& subject_id,
                                                  std::int64_t started_at_unix_us) {
-  const auto day = local_days_of(started_at_unix_us);
+  const auto day = local_day_of(started_at_unix_us);
   std::optional<model::Weighing> before, after;
   for (const auto& weighing : store.welfare_rows<model::Weighing>(subject_id)) {
-    if (local_days_of(weighing.weighed_at_unix_us) != day) continue;
+    if (local_day_of(weighing.weighed_at_unix_us) != day) continue;
     if (weighing.weighed_at_unix_us <= started_at_unix_us) {
       before = weighing;
     } else if (!after) {
@@ -367,10 +342,9 @@ void write_general(NwbWriter& writer, const Group& root, const Store& store, con
   subject.write_scalar("species", "Mus musculus");
   subject.write_scalar("sex", model::name_of(task::kSexNames, start.subject.sex));
   if (start.subject.date_of_birth) {
-    const auto birth = std::chrono::local_days(*start.subject.date_of_birth);
-    const auto birth_us = local_days_to_unix_us(birth);
-    subject.write_scalar("date_of_birth", iso8601_local(birth_us));
-    const auto days = (local_days_of(start.started_at_unix_us) - birth).count();
+    const auto birth = std::chrono::sys_days(*start.subject.date_of_birth);
+    subject.write_scalar("date_of_birth", iso8601_local(local_midnight_unix_us(*start.subject.date_of_birth)));
+    const auto days = (local_day_of(start.started_at_unix_us) - birth).count();
     subject.write_scalar("age", "P" + std::to_string(days) + "D");
   }
   if (!start.subject.strain.empty()) subject.write_scalar("strain", start.subject.strain);
@@ -717,7 +691,7 @@ NwbSummary export_nwb(const Store& store, std::int64_t session_id, const std::st
   root.set_attribute("neurodata_type", std::string("NWBFile"));
   root.set_attribute("nwb_version", std::string(kNwbVersion));
   root.set_attribute("object_id", object_id(info->session_uuid, "/"));
-  const std::int64_t created = options.created_at_unix_us ? options.created_at_unix_us : now_unix_us();
+  const std::int64_t created = options.created_at_unix_us ? options.created_at_unix_us : system_clock_unix_us();
   root.write_strings("file_create_date", {iso8601_local(created)});
   root.write_scalar("identifier", info->session_uuid);
   root.write_scalar("session_description",

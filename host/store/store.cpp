@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "host/store/local_time.hpp"
 #include "host/store/schema.hpp"
 #include "host/store/sqlite.hpp"
 #include "host/store/wheel_codec.hpp"
@@ -41,21 +42,6 @@ constexpr int latest_trial_field_version() {
   return version;
 }
 static_assert(kSchemaVersion >= latest_trial_field_version(), "a trial field names a schema version past kSchemaVersion");
-
-std::int64_t system_clock_unix_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-// Unix microseconds of local midnight starting `date`.
-std::int64_t local_midnight_unix_us(std::chrono::year_month_day date) {
-  std::tm tm{};
-  tm.tm_year = static_cast<int>(date.year()) - 1900;
-  tm.tm_mon = static_cast<int>(static_cast<unsigned>(date.month())) - 1;
-  tm.tm_mday = static_cast<int>(static_cast<unsigned>(date.day()));
-  tm.tm_isdst = -1;
-  return static_cast<std::int64_t>(std::mktime(&tm)) * 1'000'000;
-}
 
 constexpr const char* kSessionColumns =
     "s.session_id, s.session_uuid, s.subject_id, s.protocol_path, s.protocol_sha256, s.rng_seed, s.started_at_utc, "
