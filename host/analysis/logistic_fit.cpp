@@ -9,6 +9,7 @@ namespace rig::analysis {
 namespace {
 
 struct Evaluation {
+  bool has_loglik = false;       // a pass for derivatives alone leaves loglik and objective unset
   double loglik = 0.0;           // unpenalised
   double objective = 0.0;        // loglik - penalty
   double max_abs_logit = 0.0;
@@ -16,29 +17,18 @@ struct Evaluation {
   Eigen::MatrixXd information;   // negative Hessian of the objective
 };
 
+enum class Parts { kValue, kDerivatives, kAll };
+
 class Problem {
  public:
   Problem(const SparseDesign& design, const LogisticOptions& options) : design_(design), options_(options) {
     position_.assign(static_cast<std::size_t>(design.full_columns()), -1);
+    const std::vector<std::size_t> nonzeros = design.nonzeros();
     for (int c = 0; c < design.full_columns(); ++c) {
-      if (design.nonzeros(c) > 0) {
+      if (nonzeros[static_cast<std::size_t>(c)] > 0) {
         position_[static_cast<std::size_t>(c)] = 1 + static_cast<int>(columns_.size());
         columns_.push_back(c);
       }
-    }
-    // Each pattern's non-zeros as (coefficient index, value), intercept first, so a pass touches no padding.
-    offset_.reserve(design.patterns() + 1);
-    offset_.push_back(0);
-    for (std::size_t u = 0; u < design.patterns(); ++u) {
-      index_.push_back(0);
-      value_.push_back(1.0);
-      for (int k = 0; k < design.lags(); ++k) {
-        const int c = design.pattern_column(u, k);
-        if (c < 0) continue;
-        index_.push_back(position_[static_cast<std::size_t>(c)]);
-        value_.push_back(design.pattern_value(u, k));
-      }
-      offset_.push_back(index_.size());
     }
   }
 
@@ -46,41 +36,66 @@ class Problem {
   Eigen::Index size() const { return 1 + static_cast<Eigen::Index>(columns_.size()); }
 
   // One pass over the distinct rows. The row-sparse layout makes the information matrix an accumulation of at
-  // most (L + 1)^2 products per pattern instead of a dense X'WX.
-  Evaluation evaluate(const Eigen::VectorXd& beta, bool with_derivatives) const {
+  // most (L + 1)(L + 2) / 2 products per pattern instead of a dense X'WX.
+  Evaluation evaluate(const Eigen::VectorXd& beta, Parts parts) const {
+    const bool value = parts != Parts::kDerivatives, derivatives = parts != Parts::kValue;
     const Eigen::Index p = size();
     const auto stride = static_cast<std::size_t>(p);
     Evaluation e;
-    std::vector<double> info(with_derivatives ? stride * stride : 0, 0.0);
+    std::vector<double> info(derivatives ? stride * stride : 0, 0.0);
     std::vector<double> grad(stride, 0.0);
-    for (std::size_t u = 0; u + 1 < offset_.size(); ++u) {
-      const std::size_t begin = offset_[u], end = offset_[u + 1];
-      double eta = 0.0;
-      for (std::size_t a = begin; a < end; ++a) eta += value_[a] * beta[index_[a]];
+    // Patterns often share a logit (all of them at the intercept-only start): the transcendentals are kept.
+    double last_eta = std::numeric_limits<double>::quiet_NaN(), tail = 0.0, likelier = 0.0, log_likelier = 0.0;
+    const int lags = design_.lags();
+    int index[kMaxLags];
+    double sign[kMaxLags];
+    for (std::size_t u = 0; u < design_.patterns(); ++u) {
+      // The pattern's non-zeros but the intercept; the design keeps them in ascending column order, padding
+      // last, so coefficient indices ascend too.
+      int n = 0;
+      double eta = beta[0];
+      for (; n < lags; ++n) {
+        const int c = design_.pattern_column(u, n);
+        if (c < 0) break;
+        index[n] = position_[static_cast<std::size_t>(c)];
+        sign[n] = design_.pattern_value(u, n);
+        eta += sign[n] * beta[index[n]];
+      }
       const double rights = design_.pattern_rights(u);
       const double count = rights + design_.pattern_lefts(u);
-      // One exp and one log1p per pattern: softplus(eta) = max(eta, 0) + log1p(exp(-|eta|)).
-      const double tail = std::exp(-std::abs(eta));
-      e.loglik += rights * eta - count * (std::max(eta, 0.0) + std::log1p(tail));
+      if (eta != last_eta) {
+        // With q = 1 / (1 + exp(-|eta|)), the likelier side's probability (in [0.5, 1], where log is exact to
+        // an ulp), softplus(eta) = max(eta, 0) - log(q).
+        last_eta = eta;
+        tail = std::exp(-std::abs(eta));
+        likelier = 1.0 / (1.0 + tail);
+        if (value) log_likelier = std::log(likelier);
+      }
+      if (value) e.loglik += rights * eta - count * (std::max(eta, 0.0) - log_likelier);
       e.max_abs_logit = std::max(e.max_abs_logit, std::abs(eta));
-      if (!with_derivatives) continue;
-      const double prob = eta >= 0 ? 1.0 / (1.0 + tail) : tail / (1.0 + tail);
+      if (!derivatives) continue;
+      const double prob = eta >= 0 ? likelier : tail * likelier;
       const double residual = rights - count * prob;
       const double weight = count * prob * (1.0 - prob);
-      for (std::size_t a = begin; a < end; ++a) {
-        const auto ia = static_cast<std::size_t>(index_[a]);
-        grad[ia] += residual * value_[a];
+      // Only the upper triangle (row <= column) is filled; the intercept's row alongside the others.
+      grad[0] += residual;
+      info[0] += weight;
+      for (int a = 0; a < n; ++a) {
+        const auto ia = static_cast<std::size_t>(index[a]);
+        grad[ia] += residual * sign[a];
+        const double wa = weight * sign[a];
+        info[ia] += wa;
         double* row = info.data() + ia * stride;
-        const double wa = weight * value_[a];
-        for (std::size_t b = begin; b < end; ++b) row[index_[b]] += wa * value_[b];
+        for (int b = a; b < n; ++b) row[index[b]] += wa * sign[b];
       }
     }
-    const double penalty = 0.5 * options_.l2 * beta.tail(p - 1).squaredNorm();
-    e.objective = e.loglik - penalty;
-    if (!with_derivatives) return e;
+    e.has_loglik = value;
+    e.objective = e.loglik - 0.5 * options_.l2 * beta.tail(p - 1).squaredNorm();
+    if (!derivatives) return e;
     e.gradient = Eigen::Map<const Eigen::VectorXd>(grad.data(), p);
     e.gradient.tail(p - 1) -= options_.l2 * beta.tail(p - 1);
-    e.information = Eigen::Map<const Eigen::MatrixXd>(info.data(), p, p);
+    // The pass filled (row <= column) of a row-major buffer, which is the lower triangle read column-major.
+    e.information = Eigen::Map<const Eigen::MatrixXd>(info.data(), p, p).selfadjointView<Eigen::Lower>();
     e.information.diagonal().tail(p - 1).array() += options_.l2;
     return e;
   }
@@ -90,9 +105,6 @@ class Problem {
   const LogisticOptions& options_;
   std::vector<int> columns_;
   std::vector<int> position_;  // full column -> coefficient index, -1 when left out
-  std::vector<std::size_t> offset_;  // pattern u's entries are [offset_[u], offset_[u + 1])
-  std::vector<int> index_;
-  std::vector<double> value_;
 };
 
 // Factors the information matrix; false when it is singular. Cholesky can "succeed" on a singular matrix by
@@ -140,7 +152,9 @@ LogisticFit fit_logistic(const SparseDesign& design, const LogisticOptions& opti
     if (!fit.coefficients.allFinite()) fit.coefficients.setZero();
   }
 
-  Evaluation current = problem.evaluate(fit.coefficients, true);
+  Evaluation current = problem.evaluate(fit.coefficients, Parts::kAll);
+  // The objective may drop by this much and a step still counts as not making it worse.
+  const double drop_tolerance = 1e-12 * std::abs(current.objective);
   Eigen::LLT<Eigen::MatrixXd> llt;
   for (fit.iterations = 0; fit.iterations < options.max_iterations;) {
     if (!factor(current.information, llt, fit.iterations == 0)) {
@@ -148,13 +162,42 @@ LogisticFit fit_logistic(const SparseDesign& design, const LogisticOptions& opti
       break;
     }
     const Eigen::VectorXd step = llt.solve(current.gradient);
+    // Near the optimum Newton's error squares at each step: a full step this small lands within the
+    // tolerance, so it is taken without another pass. As statsmodels' Newton, which returns the parameters
+    // after its last step.
+    if (step.cwiseAbs().maxCoeff() <= options.tolerance * (1.0 + fit.coefficients.cwiseAbs().maxCoeff()) &&
+        current.max_abs_logit <= kSeparationLogit) {
+      fit.coefficients += step;
+      ++fit.iterations;
+      fit.converged = true;
+      // A loglik already computed is the point before's: the step changes it by about step' H step, far
+      // below any digit it is printed with.
+      break;
+    }
     double scale = 1.0;
-    Evaluation candidate = problem.evaluate(fit.coefficients + step, true);
-    // Newton's step can overshoot far from the optimum; halve it until the objective does not drop.
-    for (int halvings = 0; halvings < 40 && !(candidate.objective >= current.objective - 1e-12 * std::abs(current.objective));
-         ++halvings) {
-      scale *= 0.5;
-      candidate = problem.evaluate(fit.coefficients + scale * step, true);
+    // A step below the tolerance's square root leaves an error near its square, below the tolerance: the
+    // next pass is likely the last, so it computes the loglik too, saving a pass for it at the end.
+    const bool likely_last =
+        step.cwiseAbs().maxCoeff() <= std::sqrt(options.tolerance) * (1.0 + fit.coefficients.cwiseAbs().maxCoeff());
+    Evaluation candidate =
+        problem.evaluate(fit.coefficients + step, likely_last ? Parts::kAll : Parts::kDerivatives);
+    // The objective is concave along the step, so its slope at the candidate bounds the change from below:
+    // objective(candidate) - objective(current) >= gradient(candidate) . step. A slope that is not negative
+    // proves the full step did not make things worse without computing the objective (no log per pattern).
+    if (!(candidate.gradient.dot(step) >= -drop_tolerance)) {
+      // Newton's step can overshoot far from the optimum; halve it until the objective does not drop.
+      if (!current.has_loglik) {
+        const Evaluation value = problem.evaluate(fit.coefficients, Parts::kValue);
+        current.loglik = value.loglik;
+        current.objective = value.objective;
+        current.has_loglik = true;
+      }
+      candidate = problem.evaluate(fit.coefficients + step, Parts::kAll);
+      for (int halvings = 0; halvings < 40 && !(candidate.objective >= current.objective - drop_tolerance);
+           ++halvings) {
+        scale *= 0.5;
+        candidate = problem.evaluate(fit.coefficients + scale * step, Parts::kAll);
+      }
     }
     fit.coefficients += scale * step;
     current = std::move(candidate);
@@ -168,6 +211,7 @@ LogisticFit fit_logistic(const SparseDesign& design, const LogisticOptions& opti
     if (current.max_abs_logit > 2 * kSeparationLogit) break;
   }
 
+  if (!current.has_loglik) current.loglik = problem.evaluate(fit.coefficients, Parts::kValue).loglik;
   fit.loglik = current.loglik;
   fit.separation = current.max_abs_logit > kSeparationLogit;
   if (fit.separation) {

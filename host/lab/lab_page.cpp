@@ -37,9 +37,26 @@ struct PackedTrial {
 
 struct SessionFit {
   std::size_t n_trials = 0;  // regression targets
-  std::optional<analysis::Estimate> controllable;
+  std::string reason;        // why the fit cannot be read (analysis::estimability); empty when it can
+  std::optional<analysis::Estimate> controllable;  // both null unless the fit can be read
   std::optional<analysis::Estimate> distractor;
 };
+
+// The fit's size, readability and indices as the page's JSON gives them: indices null with the reason when the
+// fit cannot be read (the rule of every other place that prints a fit).
+nlohmann::json indices_json(const SessionFit& fit) {
+  return {{"trials", fit.n_trials},
+          {"estimable", fit.reason.empty()},
+          {"reason", fit.reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(fit.reason)},
+          {"controllable", analysis::estimate_to_json(fit.controllable)},
+          {"distractor", analysis::estimate_to_json(fit.distractor)}};
+}
+
+SessionFit readable(const analysis::HistoryFit& fit) {
+  const auto state = analysis::estimability(fit);
+  if (!state.estimable) return {fit.n_trials, state.reason, std::nullopt, std::nullopt};
+  return {fit.n_trials, "", fit.controllable_index, fit.distractor_index};
+}
 
 struct Session {
   SessionKey key;
@@ -268,12 +285,12 @@ struct LabPage::Impl {
 
   const SessionFit& session_fit(Session& s) const {
     if (!s.fit) {
-      SessionFit fit;
+      SessionFit fit{0, "no choices to fit", std::nullopt, std::nullopt};
       try {
-        const auto result = analysis::fit_history(regression_input({&s}), options.fit);
-        fit = {result.n_trials, result.controllable_index, result.distractor_index};
-      } catch (const std::exception&) {
-        // Too few trials or a degenerate design: no estimate (null on the page), not an error.
+        fit = readable(analysis::fit_history(regression_input({&s}), options.fit));
+      } catch (const std::exception& e) {
+        // A degenerate design: no estimate (null on the page, with why), not an error.
+        fit.reason = e.what();
       }
       s.fit = fit;
     }
@@ -486,10 +503,8 @@ nlohmann::json LabPage::overview(PgConnection& lab, const LabClock& clock) {
     s["welfare_rules"] = rules;
     const auto chosen = m.last_sessions(id, m.options.index_sessions);
     const auto* fit = m.pooled_fit(id, chosen);
-    s["indices"] = {{"sessions", chosen.size()},
-                    {"trials", fit ? fit->n_trials : 0},
-                    {"controllable", analysis::estimate_to_json(fit ? fit->controllable_index : std::nullopt)},
-                    {"distractor", analysis::estimate_to_json(fit ? fit->distractor_index : std::nullopt)}};
+    s["indices"] = indices_json(fit ? readable(*fit) : SessionFit{0, "no choices to fit", std::nullopt, std::nullopt});
+    s["indices"]["sessions"] = chosen.size();
     subject_list.push_back(std::move(s));
   }
   const auto progress = m.progress();
@@ -528,10 +543,9 @@ nlohmann::json LabPage::subject(PgConnection& lab, const std::string& subject_id
   nlohmann::json curve = nlohmann::json::array();
   for (auto* s : all) {
     nlohmann::json point = session_json(*s, clock);
-    const auto& fit = m.session_fit(*s);
-    point["fitted_trials"] = fit.n_trials;
-    point["controllable"] = analysis::estimate_to_json(fit.controllable);
-    point["distractor"] = analysis::estimate_to_json(fit.distractor);
+    auto indices = indices_json(m.session_fit(*s));
+    point["fitted_trials"] = indices["trials"];
+    for (const char* key : {"estimable", "reason", "controllable", "distractor"}) point[key] = std::move(indices[key]);
     curve.push_back(std::move(point));
   }
   page["sessions"] = std::move(curve);

@@ -1,7 +1,8 @@
 // rig-bench-analysis: the analysis performance targets of issue 7, measured in one run next to statsmodels on
 // the same data. Prints one JSON object. `--smoke` runs every part at toy sizes (for CTest).
 //
-//   full fit     100,000 trials, L = 5, ours (design + fit) vs statsmodels Logit.fit (fit call only), >= 20x
+//   full fit     100,000 trials, L = 5, ours (design + fit) vs statsmodels Logit.fit (fit call only), >= 50x
+//                (issue 21; 20x in issue 7)
 //   online       one appended trial with 100,000 trials of history: append() to the new fit, < 5 ms
 //   crt          1000 surrogates (x 3 tests) on 10,000 trials on all cores, < 10 s on 2 cores; the flavour-label
 //                test alone (issue 21), < 10 s
@@ -41,11 +42,13 @@ std::vector<analysis::TrialRecord> mixed_trials(int sessions, int trials_per_ses
                                                 trials_per_session, seed);
 }
 
+// Best of `repeats` runs of statsmodels (about 0.4 s each) against best of 5 x `repeats` of ours (under 10 ms
+// each, where one cold run is a large share of five).
 nlohmann::json bench_full_fit(int sessions, int repeats) {
   const auto trials = mixed_trials(sessions, 1000, 1);
   double best_s = INFINITY;
   analysis::HistoryFit fit;
-  for (int i = 0; i < repeats; ++i) {
+  for (int i = 0; i < 5 * repeats; ++i) {
     const auto start = Clock::now();
     fit = analysis::fit_history(trials, analysis::FitOptions{});
     best_s = std::min(best_s, seconds_since(start));
@@ -67,7 +70,9 @@ nlohmann::json bench_full_fit(int sessions, int repeats) {
           {"statsmodels_ms", reference.fit_seconds * 1e3},
           {"ratio", reference.fit_seconds / best_s},
           {"max_abs_coefficient_difference", max_difference},
-          {"target_ratio", 20}};
+          {"ours_repeats", 5 * repeats},
+          {"statsmodels_repeats", repeats},
+          {"target_ratio", 50}};
 }
 
 nlohmann::json bench_online(int sessions, int updates) {

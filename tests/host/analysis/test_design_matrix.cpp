@@ -102,10 +102,12 @@ TEST(DesignMatrix, EachRowHasAtMostOneNonZeroPerLag) {
 TEST(DesignMatrix, CountsNonZerosPerColumnSoUnusedOutcomesCanBeLeftOut) {
   const std::vector<TrialRecord> trials{trial(R, true, false), trial(L, false, false), trial(R, true, false)};
   const SparseDesign design = build_design(trials, 1);
-  EXPECT_EQ(design.nonzeros(0), 1u);  // none_1
-  EXPECT_EQ(design.nonzeros(1), 1u);  // controllable_1
-  EXPECT_EQ(design.nonzeros(2), 0u);  // distractor_1
-  EXPECT_EQ(design.nonzeros(3), 0u);  // both_1
+  const auto nonzeros = design.nonzeros();
+  ASSERT_EQ(nonzeros.size(), 4u);
+  EXPECT_EQ(nonzeros[0], 1u);  // none_1
+  EXPECT_EQ(nonzeros[1], 1u);  // controllable_1
+  EXPECT_EQ(nonzeros[2], 0u);  // distractor_1
+  EXPECT_EQ(nonzeros[3], 0u);  // both_1
 }
 
 TEST(DesignMatrix, ColumnNamesFollowTheLayout) {
@@ -118,6 +120,59 @@ TEST(DesignMatrix, ColumnNamesFollowTheLayout) {
 TEST(DesignMatrix, RejectsLagsOutOfRange) {
   EXPECT_THROW(SparseDesign(0), std::invalid_argument);
   EXPECT_THROW(SparseDesign(kMaxLags + 1), std::invalid_argument);
+}
+
+TEST(DesignMatrix, RejectsARowThatBreaksTheLayout) {
+  SparseDesign design(2);
+  // Column 5 is distractor_2: it belongs in lag slot 1, not 0.
+  EXPECT_THROW(design.add_row(true, std::vector<int>{5, -1}, std::vector<int>{1, 0}), std::invalid_argument);
+  EXPECT_THROW(design.add_row(true, std::vector<int>{-1, 5}, std::vector<int>{0, 2}), std::invalid_argument);
+  EXPECT_THROW(design.add_row(true, std::vector<int>{-1, 9}, std::vector<int>{0, 1}), std::invalid_argument);
+  EXPECT_EQ(design.rows(), 0u);
+}
+
+// The same random history with lags on either side of the 16-lag key: every row agrees with a dense build
+// from the definition (lag k of row t is the k-th non-miss trial before t in its session).
+TEST(DesignMatrix, KeyedAndListedHistoriesAgreeWithTheDefinition) {
+  std::vector<TrialRecord> trials;
+  std::uint32_t state = 12345;
+  auto next = [&state] { return state = state * 1664525u + 1013904223u, state >> 24; };
+  for (int i = 0; i < 400; ++i) {
+    const auto r = next();
+    const Choice choice = r % 7 == 0 ? Choice::kMiss : (r % 2 == 0 ? R : L);
+    trials.push_back(trial(choice, next() % 2 == 0, next() % 3 == 0, i < 150 ? "a" : "b", next() % 5 != 0));
+  }
+  // 3 lags: a table of every key (rows are many); 5 and 16: hashed keys; 17 and 20: every row its own pattern.
+  for (const int lags : {3, 5, 16, 17, 20}) {
+    const SparseDesign design = build_design(trials, lags);
+    std::vector<Eigen::RowVectorXd> expected;
+    std::vector<std::pair<OutcomeType, int>> history;  // most recent first
+    for (std::size_t i = 0; i < trials.size(); ++i) {
+      if (i > 0 && trials[i].session_id != trials[i - 1].session_id) history.clear();
+      const auto sign = choice_sign(trials[i].choice);
+      if (!sign) continue;
+      if (trials[i].free_choice) {
+        Eigen::RowVectorXd row = Eigen::RowVectorXd::Zero(1 + 4 * lags);
+        row[0] = 1;
+        for (int k = 1; k <= lags && k <= static_cast<int>(history.size()); ++k) {
+          row[col(history[static_cast<std::size_t>(k - 1)].first, k, lags)] = history[static_cast<std::size_t>(k - 1)].second;
+        }
+        expected.push_back(row);
+      }
+      history.insert(history.begin(), {outcome_type(trials[i].controllable_delivered, trials[i].distractor_delivered), *sign});
+    }
+    const Eigen::MatrixXd dense = design.to_dense();
+    ASSERT_EQ(static_cast<std::size_t>(dense.rows()), expected.size()) << "lags " << lags;
+    for (std::size_t r = 0; r < expected.size(); ++r) {
+      ASSERT_EQ(dense.row(static_cast<Eigen::Index>(r)), expected[r]) << "lags " << lags << ", row " << r;
+    }
+    std::size_t counted = 0;
+    for (std::size_t u = 0; u < design.patterns(); ++u) counted += design.pattern_rights(u) + design.pattern_lefts(u);
+    EXPECT_EQ(counted, design.rows()) << "lags " << lags;
+    if (lags == 3) {
+      EXPECT_LT(design.patterns(), design.rows());  // 3 lags, 9 codes each: rows repeat
+    }
+  }
 }
 
 TEST(DesignMatrix, TheIncrementalBuilderMatchesTheBatchBuild) {

@@ -56,10 +56,10 @@ TEST(LogisticFit, OneBinaryRegressorHasTheClosedFormAnswer) {
 
 TEST(LogisticFit, ColumnsWithoutNonZerosAreLeftOut) {
   SparseDesign design(2);
-  design.add_row(true, std::vector<int>{5, -1}, std::vector<int>{1, 0});
-  design.add_row(false, std::vector<int>{5, -1}, std::vector<int>{-1, 0});
-  design.add_row(true, std::vector<int>{5, -1}, std::vector<int>{-1, 0});
-  design.add_row(false, std::vector<int>{5, -1}, std::vector<int>{1, 0});
+  design.add_row(true, std::vector<int>{-1, 5}, std::vector<int>{0, 1});
+  design.add_row(false, std::vector<int>{-1, 5}, std::vector<int>{0, -1});
+  design.add_row(true, std::vector<int>{-1, 5}, std::vector<int>{0, -1});
+  design.add_row(false, std::vector<int>{-1, 5}, std::vector<int>{0, 1});
   const LogisticFit fit = fit_logistic(design, {});
   EXPECT_EQ(fit.columns, std::vector<int>{5});
   EXPECT_EQ(fit.coefficients.size(), 2);

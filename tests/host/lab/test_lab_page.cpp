@@ -123,6 +123,8 @@ TEST_F(LabPageTest, TheOverviewShowsEveryRigAndSubjectWithIndicesFittedOnTheRigs
   const auto reference = analysis::fit_history(reference_trials(last5, "M1"), analysis::FitOptions{});
   EXPECT_EQ(m1["indices"]["sessions"], 5);
   EXPECT_EQ(m1["indices"]["trials"], reference.n_trials);
+  EXPECT_EQ(m1["indices"]["estimable"], true);
+  EXPECT_TRUE(m1["indices"]["reason"].is_null());
   expect_estimate(m1["indices"]["controllable"], reference.controllable_index, "M1 controllable");
   expect_estimate(m1["indices"]["distractor"], reference.distractor_index, "M1 distractor");
   EXPECT_EQ(m1["last_session"]["rig"], sessions.back().rig_id);
@@ -133,6 +135,26 @@ TEST_F(LabPageTest, TheOverviewShowsEveryRigAndSubjectWithIndicesFittedOnTheRigs
   EXPECT_EQ(m1["welfare_rules"], "defaults");
   EXPECT_EQ(overview["subjects"][1]["subject"], "M2");
   EXPECT_EQ(overview["subjects"][1]["indices"]["sessions"], 2);
+}
+
+TEST_F(LabPageTest, ASubjectWithTooFewChoicesShowsTheReasonInsteadOfIndices) {
+  Store a = open_rig("rig-a");
+  fill_rig(a, "M3", 61, 1, 100);
+  push_outbox(a, *lab_, "rig-a");
+  LabPage page(LabPageOptions{});
+  const auto overview = page.overview(*lab_, clock_at(now_us_ + kMinuteUs));
+  ASSERT_EQ(overview["subjects"].size(), 1u);
+  const auto& indices = overview["subjects"][0]["indices"];
+  const std::vector<std::pair<const Store*, std::string>> rigs{{&a, "rig-a"}};
+  const auto reference = analysis::fit_history(reference_trials(sessions_of(rigs, "M3"), "M3"), analysis::FitOptions{});
+  EXPECT_EQ(indices["trials"], reference.n_trials);
+  EXPECT_EQ(indices["estimable"], false);
+  EXPECT_EQ(indices["reason"], analysis::estimability(reference).reason);
+  EXPECT_TRUE(indices["controllable"].is_null()) << indices.dump();
+  EXPECT_TRUE(indices["distractor"].is_null()) << indices.dump();
+  const auto json = page.subject(*lab_, "M3", 5, clock_at(now_us_ + kMinuteUs));
+  EXPECT_EQ(json["pooled"]["fit"]["estimable"], false);
+  EXPECT_TRUE(json["pooled"]["fit"]["controllable_index"].is_null());
 }
 
 TEST_F(LabPageTest, ASubjectPageFitsEachSessionAndPoolsTheLastOnesAsAsked) {
@@ -150,8 +172,16 @@ TEST_F(LabPageTest, ASubjectPageFitsEachSessionAndPoolsTheLastOnesAsAsked) {
     EXPECT_EQ(point["session_id"], sessions[i].session_id);
     EXPECT_EQ(point["day"], "2025-01-06");
     EXPECT_EQ(point["fitted_trials"], one.n_trials);
-    expect_estimate(point["controllable"], one.controllable_index, "session " + std::to_string(i) + " controllable");
-    expect_estimate(point["distractor"], one.distractor_index, "session " + std::to_string(i) + " distractor");
+    // A 200-trial session has fewer than 210 choices to fit: its indices are not printed, its reason is, in
+    // the words of every other place that prints a fit.
+    const auto state = analysis::estimability(one);
+    ASSERT_FALSE(state.estimable) << "session " << i << " has " << one.n_trials << " choices";
+    EXPECT_EQ(point["estimable"], false);
+    EXPECT_EQ(point["reason"], state.reason);
+    EXPECT_NE(state.reason.find("not estimable yet: " + std::to_string(one.n_trials) + " choices"), std::string::npos)
+        << state.reason;
+    EXPECT_TRUE(point["controllable"].is_null()) << point.dump();
+    EXPECT_TRUE(point["distractor"].is_null()) << point.dump();
   }
   const auto pooled = analysis::fit_history(reference_trials({sessions[1], sessions[2]}, "M1"), analysis::FitOptions{});
   EXPECT_EQ(json["pooled"]["sessions"], 2);

@@ -86,8 +86,11 @@ function renderOverview(o) {
          w.under_threshold ? "bad" : "");
     cell(tr, `${fixed(w.water.total_today_ul / 1000, 2)} mL`);
     cell(tr, w.water.owed_ul > 0 ? `${fixed(w.water.owed_ul / 1000, 2)} mL` : "–", w.water.owed_ul > 0 ? "bad" : "");
-    cell(tr, estimate(s.indices.controllable)).dataset.index = "controllable";
-    cell(tr, estimate(s.indices.distractor)).dataset.index = "distractor";
+    for (const kind of ["controllable", "distractor"]) {
+      const td = cell(tr, estimate(s.indices[kind]), s.indices.estimable ? "" : "muted");
+      td.dataset.index = kind;
+      if (!s.indices.estimable) td.title = s.indices.reason;
+    }
     cell(tr, w.flags.join(", ") || "–", "wrap");
     subjects.appendChild(tr);
   }
@@ -143,13 +146,19 @@ function drawCurve(sessions) {
       svgElement(svg, "text", { x: f.x(i), y: f.height - 8, "text-anchor": "middle" }, s.day.slice(5));
       lastDay = s.day;
     }
+    if (!s.estimable) {
+      const mark = svgElement(svg, "text", { x: f.x(i), y: 22, "text-anchor": "middle", class: "gap", fill: "#8a939c" }, "·");
+      svgElement(mark, "title", {}, `${s.rig}/${s.session_id}: ${s.reason}`);
+    }
   });
   for (const kind of ["controllable", "distractor"]) {
-    let path = "";
+    let path = "", gap = true;
     sessions.forEach((s, i) => {
       const e = s[kind];
-      if (!e) return;
-      path += `${path ? "L" : "M"}${f.x(i)},${f.y(e.value)}`;
+      // A session whose fit cannot be read is a gap in the line (its reason is on the x label's hover).
+      if (!e) { gap = true; return; }
+      path += `${gap ? "M" : "L"}${f.x(i)},${f.y(e.value)}`;
+      gap = false;
       svgElement(svg, "line", { x1: f.x(i), x2: f.x(i), y1: f.y(e.value - e.se), y2: f.y(e.value + e.se), stroke: kColours[kind], "stroke-opacity": 0.5 });
       svgElement(svg, "circle", { cx: f.x(i), cy: f.y(e.value), r: 3, fill: kColours[kind], class: `point ${kind}` });
     });
@@ -193,6 +202,7 @@ function renderSubject(p) {
   $("pooled-trials").textContent = fit ? fit.n_trials : 0;
   $("pooled-ctrl").textContent = fit ? estimate(fit.controllable_index === null ? null : { value: fit.controllable_index, se: fit.controllable_index_se }) : "–";
   $("pooled-dist").textContent = fit ? estimate(fit.distractor_index === null ? null : { value: fit.distractor_index, se: fit.distractor_index_se }) : "–";
+  $("pooled-reason").textContent = fit && !fit.estimable ? `(${fit.reason})` : "";
   drawWeights(fit);
   const w = p.welfare;
   $("welfare-summary").textContent =
