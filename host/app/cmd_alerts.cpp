@@ -44,7 +44,7 @@ const CommandRegistration kAlerts{
       command.require_subcommand(1);
       CLI::App* test = command.add_subcommand("test", "Post a test alert to alerts.webhook_url and say whether it arrived");
       test->add_option("--config", *config,
-                       "Rig config YAML (default: $RIG_CONFIG, ~/.config/rig/rig.yaml, or the simulated rig's example)");
+                       "Rig config YAML (default: $RIG_CONFIG, ~/.config/rig/rig.yaml, installed: /etc/rig/rig.yaml, else the simulated rig's example)");
       return [config] { return run_with_errors("alerts", [&] { return alerts_test(*config); }); };
     }};
 

@@ -247,7 +247,7 @@ const CommandRegistration kCalibrateRegistration{
     [](CLI::App& command) {
       auto o = std::make_shared<CalibrateOptions>();
       command.add_option("--valve", o->valve, "cherry | grape")->required();
-      command.add_option("--config", o->config, "Rig config YAML to update (default: $RIG_CONFIG, ~/.config/rig/rig.yaml, or the simulated rig's example)");
+      command.add_option("--config", o->config, "Rig config YAML to update (default: $RIG_CONFIG, ~/.config/rig/rig.yaml, installed: /etc/rig/rig.yaml, else the simulated rig's example)");
       command.add_option("--device", o->device, "sim | simavr | serial[:PATH] (default: the rig config's device)");
       command.add_option("--open-us", o->open_us, "Open times to measure, in us, increasing, comma-separated")
           ->capture_default_str();

@@ -211,7 +211,7 @@ const CommandRegistration kSync{
       command.add_option("--db", o->db, "Session database (default: $XDG_DATA_HOME/rig/rig.sqlite)");
       command.add_option("--lab", o->url, kUrlHelp)->required();
       command.add_option("--config", o->config,
-                         "Rig config YAML, for rig.id (default: $RIG_CONFIG, ~/.config/rig/rig.yaml, or the simulated rig's example)");
+                         "Rig config YAML, for rig.id (default: $RIG_CONFIG, ~/.config/rig/rig.yaml, installed: /etc/rig/rig.yaml, else the simulated rig's example)");
       command.add_option("--batch", o->batch, "Outbox entries per lab transaction")->check(CLI::Range(1, 1000000));
       command.add_flag("--all", o->all,
                        "Send every row again, not only what the lab has not received (a lab restored from an older backup)");

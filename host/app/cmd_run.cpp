@@ -262,7 +262,7 @@ const CommandRegistration kRunRegistration{
       auto o = std::make_shared<RunOptions>();
       command.add_option("--subject", o->subject, "Subject id (from the subjects file)")->required();
       command.add_option("--protocol", o->protocol, "Protocol YAML (default: the subject's current stage)");
-      command.add_option("--config", o->config, "Rig config YAML (default: $RIG_CONFIG, ~/.config/rig/rig.yaml, or the simulated rig's example)");
+      command.add_option("--config", o->config, "Rig config YAML (default: $RIG_CONFIG, ~/.config/rig/rig.yaml, installed: /etc/rig/rig.yaml, else the simulated rig's example)");
       command.add_option("--subjects", o->subjects, "Subjects YAML (default: subjects.yaml beside the rig config)");
       command.add_option("--device", o->device, "sim | simavr | serial[:PATH] (default: the rig config's device)");
       command.add_option("--speed", o->speed, "Simulated devices: device time per wall time")

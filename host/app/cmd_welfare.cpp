@@ -35,7 +35,7 @@ struct RecordOptions {
 };
 
 void add_record_options(CLI::App& command, RecordOptions& o, bool writes) {
-  command.add_option("--config", o.config, "Rig config YAML (default: $RIG_CONFIG, ~/.config/rig/rig.yaml, or the simulated rig's example)");
+  command.add_option("--config", o.config, "Rig config YAML (default: $RIG_CONFIG, ~/.config/rig/rig.yaml, installed: /etc/rig/rig.yaml, else the simulated rig's example)");
   command.add_option("--subjects", o.subjects, "Subjects YAML (default: subjects.yaml beside the rig config)");
   command.add_option("--db", o.db, "Session database (default: " + store::Store::default_path() + ")");
   if (writes) command.add_option("--who", o.who, "Who did it (default: your login name)");

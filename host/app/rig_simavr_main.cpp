@@ -3,6 +3,8 @@
 // (tests/simavr).
 #include <CLI/CLI.hpp>
 
+#include "host/config/install_paths.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -62,8 +64,11 @@ int serve(const std::string& elf, const std::string& pty_file, double speed, con
 int main(int argc, char** argv) {
   CLI::App app{"rig-simavr: run the real rig firmware (ATmega2560 .elf) in simavr"};
   app.require_subcommand(1);
-  std::string elf = RIG_DEFAULT_SIMAVR_ELF;
-  app.add_option("--elf", elf, "Firmware image to load (default: the one this build produced)")->capture_default_str();
+  // The installed image (the package's /usr/lib/rig/firmware), else the one this build produced.
+  const auto installed = rig::config::installed_lib("firmware/rig-firmware-simavr.elf");
+  std::string elf = installed ? installed->string() : RIG_DEFAULT_SIMAVR_ELF;
+  app.add_option("--elf", elf, "Firmware image to load (default: the installed one, else the one this build produced)")
+      ->capture_default_str();
 
   std::string pty_file;
   double speed = 1.0;

@@ -1,5 +1,7 @@
 #include "host/monitor/static_files.hpp"
 
+#include "host/config/install_paths.hpp"
+
 #include <array>
 #include <cstdlib>
 #include <system_error>
@@ -22,12 +24,6 @@ bool is_within(const std::filesystem::path& root, const std::filesystem::path& c
     if (c == candidate.end() || *r != *c) return false;
   }
   return true;
-}
-
-std::filesystem::path executable_dir() {
-  std::error_code ec;
-  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return ec ? std::filesystem::path{} : self.parent_path();
 }
 
 }  // namespace
@@ -104,12 +100,10 @@ std::string_view content_type_for(const std::filesystem::path& file) {
 
 std::filesystem::path default_web_root() {
   if (const char* env = std::getenv("RIG_MONITOR_WEB_DIR"); env && *env) return env;
-  const auto dir = executable_dir();
-  if (!dir.empty()) {
-    for (const auto& candidate : {dir / ".." / "share" / "rig" / "web", dir / "web"}) {
-      std::error_code ec;
-      if (std::filesystem::is_regular_file(candidate / "index.html", ec)) return candidate.lexically_normal();
-    }
+  std::error_code ec;
+  if (const auto installed = config::installed_data("web");
+      installed && std::filesystem::is_regular_file(*installed / "index.html", ec)) {
+    return *installed;
   }
   return RIG_MONITOR_SOURCE_WEB_DIR;
 }

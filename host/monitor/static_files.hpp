@@ -21,8 +21,8 @@ std::optional<std::filesystem::path> resolve_static_path(const std::filesystem::
 // The Content-Type for a file name's extension ("application/octet-stream" when unknown). Pure, thread-safe.
 std::string_view content_type_for(const std::filesystem::path& file);
 
-// The dashboard's directory: $RIG_MONITOR_WEB_DIR when set, else share/rig/web or web/ beside the running
-// executable when they hold index.html, else the source tree's host/monitor/web. Reads the environment and
+// The dashboard's directory: $RIG_MONITOR_WEB_DIR when set, else the installed share/rig/web (beside the
+// running program's bin/) when it holds index.html, else the source tree's host/monitor/web. Reads the environment and
 // the file system; thread-safe; no errors (returns the source tree's path when nothing else is found).
 std::filesystem::path default_web_root();
 

@@ -78,6 +78,8 @@ std::string default_rig_config_path() {
     const std::string user = std::string(home) + "/.config/rig/rig.yaml";
     if (std::filesystem::exists(user)) return user;
   }
+  // An installed rig has the package's conffile; a build tree has the simulated rig's example.
+  if (config::installed_data("") && std::filesystem::exists(config::kSystemRigConfig)) return config::kSystemRigConfig;
   return std::string(RIG_SOURCE_DIR) + "/config/rig.sim.yaml";
 }
 
@@ -198,13 +200,6 @@ const char* device_kind_name(DeviceChoice kind) {
     case DeviceChoice::kSerial: return "serial";
   }
   return "unknown";
-}
-
-std::string sibling_program(const std::string& name) {
-  std::error_code ec;
-  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) return name;
-  return (self.parent_path() / name).string();
 }
 
 std::chrono::year_month_day today() {

@@ -2,6 +2,8 @@
 // device choice, the subject's history for the fitter, the end-of-session report.
 #pragma once
 
+#include "host/config/install_paths.hpp"
+
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -119,7 +121,7 @@ RunInputs load_run_inputs(const std::string& config, const std::string& subjects
 DeviceRequest device_request(const std::string& device, const task::RigConfig& rig, double speed, uint64_t seed);
 const char* device_kind_name(DeviceChoice kind);
 // A program installed next to this executable (rig-simavr, rig-vmcu).
-std::string sibling_program(const std::string& name);
+using config::sibling_program;
 
 std::chrono::year_month_day today();
 analysis::TrialRecord to_analysis_record(const store::SubjectTrial& trial);

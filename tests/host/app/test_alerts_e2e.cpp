@@ -26,26 +26,11 @@
 namespace {
 
 using rig::testing::e2e;
+using rig::testing::read_all;
+using rig::testing::wait_for;
 using rig::testing::WebhookReceiver;
 using Child = rig::testing::ChildProcess;
 
-constexpr auto kPatience = std::chrono::seconds(60);  // a guard against a hang, not a measure of speed
-
-std::string read_all(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-bool wait_for(const std::function<bool()>& done) {
-  const auto deadline = std::chrono::steady_clock::now() + kPatience;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return true;
-}
 
 std::set<std::string> alert_kinds(const WebhookReceiver& receiver) {
   std::set<std::string> kinds;
