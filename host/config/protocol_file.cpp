@@ -253,4 +253,54 @@ std::string effective_protocol_yaml(const Protocol& protocol) {
   return std::string(out.c_str()) + "\n";
 }
 
+namespace {
+
+void flatten(const YAML::Node& node, const std::string& path, std::vector<EffectiveSetting>& out) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map:
+      for (const auto& entry : node) {
+        const std::string key = entry.first.as<std::string>();
+        flatten(entry.second, path.empty() ? key : path + "." + key, out);
+      }
+      break;
+    case YAML::NodeType::Sequence:
+      for (std::size_t i = 0; i < node.size(); ++i) flatten(node[i], path + "[" + std::to_string(i) + "]", out);
+      break;
+    case YAML::NodeType::Scalar:
+      out.push_back({path, node.Scalar()});
+      break;
+    default:
+      out.push_back({path, "~"});
+      break;
+  }
+}
+
+}  // namespace
+
+std::vector<EffectiveSetting> effective_settings(const Protocol& protocol) {
+  // Read back from the effective YAML itself, so the settings are exactly what `rig check --effective` shows.
+  std::vector<EffectiveSetting> settings;
+  flatten(YAML::Load(effective_protocol_yaml(protocol)), "", settings);
+  return settings;
+}
+
+std::vector<SettingDifference> protocol_differences(const Protocol& a, const Protocol& b) {
+  const auto in_a = effective_settings(a), in_b = effective_settings(b);
+  auto find = [](const std::vector<EffectiveSetting>& settings, const std::string& path) -> std::optional<std::string> {
+    for (const auto& s : settings) {
+      if (s.path == path) return s.value;
+    }
+    return std::nullopt;
+  };
+  std::vector<SettingDifference> out;
+  for (const auto& s : in_a) {
+    const auto other = find(in_b, s.path);
+    if (other != s.value) out.push_back({s.path, s.value, other});
+  }
+  for (const auto& s : in_b) {
+    if (!find(in_a, s.path)) out.push_back({s.path, std::nullopt, s.value});
+  }
+  return out;
+}
+
 }  // namespace rig::config

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "host/analysis/fit_json.hpp"
+#include "host/config/protocol_file.hpp"
 #include "host/model/enums.hpp"
 #include "host/model/trial_json.hpp"
 #include "host/monitor/monitor_server.hpp"
@@ -83,6 +84,13 @@ monitor::ServerOptions dashboard_server_options(std::string address, uint16_t po
   return options;
 }
 
+nlohmann::json protocol_detail_json(const task::Protocol& protocol, const std::string& path, const std::string& text) {
+  return {{"name", protocol.name},
+          {"path", path},
+          {"sha256", store::sha256_hex(text)},
+          {"effective_yaml", config::effective_protocol_yaml(protocol)}};
+}
+
 MonitorObserver::MonitorObserver(const LiveFit& fit, MonitorContext context, Publish publish)
     : fit_(fit), context_(std::move(context)), publish_(std::move(publish)) {
   emit({{"type", "session"},
@@ -94,7 +102,8 @@ MonitorObserver::MonitorObserver(const LiveFit& fit, MonitorContext context, Pub
         {"link", link_json()},
         {"sync", sync_json()},
         {"licks_enabled", context_.licks_enabled},
-        {"welfare", context_.welfare}});
+        {"welfare", context_.welfare},
+        {"protocol_detail", context_.protocol_detail}});
 }
 
 void MonitorObserver::add_water_by_hand(double volume_ul) {
@@ -293,7 +302,8 @@ std::optional<nlohmann::json> StatusBoard::apply(const nlohmann::json& event) {
     trial_log_.clear();
     indices_.clear();
     lick_rows_.clear();
-    for (const char* key : {"state", "subject", "protocol", "totals", "water", "link", "sync", "licks_enabled", "welfare"}) {
+    for (const char* key :
+         {"state", "subject", "protocol", "protocol_detail", "totals", "water", "link", "sync", "licks_enabled", "welfare"}) {
       take(key);
     }
   } else if (type == "started") {

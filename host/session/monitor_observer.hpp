@@ -48,7 +48,12 @@ struct MonitorContext {
   bool licks_enabled = false;  // the rig config's lick inputs (the lick raster)
   double daily_water_min_ul = 0.0;  // the day's minimum (the top-up owed is what today's water leaves short of it)
   nlohmann::json welfare = nullptr;  // the subject's day before the session (welfare_json)
+  nlohmann::json protocol_detail = nullptr;  // the running protocol (protocol_detail_json), for its read-only view
 };
+
+// The session's protocol as the dashboard shows it read-only: {name, path, sha256 (of the file's text, as the
+// session row records it), effective_yaml (rig check --effective)}. Pure; thread-safe.
+nlohmann::json protocol_detail_json(const task::Protocol& protocol, const std::string& path, const std::string& text);
 
 // The sync line is called silent when its last reported edge is this much older than the newest device time
 // the session saw, beyond the longest interval between pulses: the firmware reports an edge within

@@ -135,7 +135,8 @@ SessionHost::SessionHost(boost::asio::io_context& io, SessionPlan plan, Publish 
     MonitorContext context{in.subject.id, in.protocol.name, welfare_.target_ul,
                            config_.water_before_session_ul, [this] { return device_->rig().link_stats(); },
                            [this] { return recorder_->session_id(); }, config_.rig_config.sync,
-                           config_.rig_config.licks.enabled, welfare_.minimum_ul, welfare_json(welfare_)};
+                           config_.rig_config.licks.enabled, welfare_.minimum_ul, welfare_json(welfare_),
+                           protocol_detail_json(in.protocol, in.protocol_path, in.protocol_text)};
     monitor_view_ = std::make_unique<MonitorObserver>(*live_, std::move(context), std::move(publish));
   }
 #else

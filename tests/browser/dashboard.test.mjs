@@ -361,6 +361,25 @@ async function main() {
   expect(/frames sent \d+, received \d+/.test(lp.linkCounters), `the link counters show "${lp.linkCounters}"`);
   checkPage("while checking");
 
+  // The running protocol, read-only: the page shows what /api/status holds, the hash of the protocol file as
+  // the session row records it and the effective settings, behind a <details> the user opens.
+  {
+    const st = await getStatus(url);
+    const pd = st.protocol_detail;
+    expect(pd && /^[0-9a-f]{64}$/.test(pd.sha256) && pd.effective_yaml.includes("schedule:"),
+      `/api/status's protocol_detail: ${JSON.stringify(pd)}`);
+    const shown = await page.evaluate(() => {
+      document.getElementById("protocol-details").open = true;
+      const pre = document.getElementById("protocol-effective");
+      return { summary: document.getElementById("protocol-summary").textContent, effective: pre.textContent,
+               visible: pre.getBoundingClientRect().height > 0 };
+    });
+    expect(shown.summary.includes(pd.name) && shown.summary.includes(pd.sha256),
+      `the protocol card shows "${shown.summary}", /api/status has ${pd.name} ${pd.sha256}`);
+    expect(shown.effective === pd.effective_yaml && shown.visible,
+      `the effective settings shown (${shown.visible ? "visible" : "hidden"}) differ from /api/status's`);
+  }
+
   // Stop; the page follows to the idle state and then agrees with the final status exactly.
   await rigClient(url, "stop", "--token-file", tokenFile);
   const idle = await waitFor("rigd to be idle after `rig stop`", async () => {

@@ -444,10 +444,23 @@ function applyStatus(s) {
   state.licksEnabled = !!s.licks_enabled;
   updateSync(s.sync);
   updateLab(s.lab);
+  updateProtocol(s.protocol_detail);
   drawLickRaster();
   if (s.last_trial && s.last_trial.trial_number) $("last-outcome").textContent = describeTrial(s.last_trial);
   drawRaster();
   document.body.dataset.trials = s.trials;
+}
+
+// The running protocol, read-only: its name, file and the SHA-256 its session row records, and its effective
+// settings as `rig check --effective` prints them.
+function updateProtocol(p) {
+  if (!p) {
+    $("protocol-summary").textContent = "–";
+    $("protocol-effective").textContent = "";
+    return;
+  }
+  $("protocol-summary").textContent = `${p.name} (${p.path}), SHA-256 ${p.sha256}`;
+  $("protocol-effective").textContent = p.effective_yaml;
 }
 
 // The flavours a trial delivered (the record's delivered_<flavour>_open_us).

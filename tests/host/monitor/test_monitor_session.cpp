@@ -2,6 +2,9 @@
 // session, and a WebSocket client that never reads does not hold the session back.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+
 #include <atomic>
 #include <boost/asio/post.hpp>
 #include <future>
@@ -11,6 +14,7 @@
 #include "host/config/subjects_file.hpp"
 #include "host/config/rig_config_file.hpp"
 #include "host/config/protocol_file.hpp"
+#include "host/store/store.hpp"
 #include "serial_rig.hpp"
 #include "vmcu/sim_loop.hpp"
 #include "vmcu/virtual_mcu.hpp"
@@ -51,7 +55,12 @@ class NullRecorder : public app::SessionRecorder {
 // own; the test thread is the dashboard's clients.
 TEST(MonitorSession, ASessionRunsToItsEndWithAStuckClientAndTheStatusMatchesIt) {
   constexpr uint32_t kTrials = 60;  // far more messages than the stuck client's queue of 4
-  auto protocol = config::load_protocol_file(std::string(RIG_SOURCE_DIR) + "/protocols/distractor.yaml");
+  const std::string protocol_path = std::string(RIG_SOURCE_DIR) + "/protocols/distractor.yaml";
+  const std::string protocol_text = [&] {
+    std::ifstream in(protocol_path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }();
+  auto protocol = config::load_protocol_file(protocol_path);
   auto rig_config = config::load_rig_config_file(std::string(RIG_SOURCE_DIR) + "/config/rig.sim.yaml");
   auto subjects = config::load_subjects_file(std::string(RIG_SOURCE_DIR) + "/config/subjects.yaml");
   ASSERT_TRUE(protocol.ok() && rig_config.ok() && subjects.ok());
@@ -81,7 +90,8 @@ TEST(MonitorSession, ASessionRunsToItsEndWithAStuckClientAndTheStatusMatchesIt) 
   const auto server = monitor::MonitorServer::start(options, {}, std::make_unique<app::StatusBoard>());
   app::MonitorContext context{config.subject.id, config.protocol.name, 1000.0, 100.0,
                               [&rig] { return rig.link_stats(); }, [] { return int64_t{42}; },
-                              config.rig_config.sync, config.rig_config.licks.enabled, 800.0, nullptr};
+                              config.rig_config.sync, config.rig_config.licks.enabled, 800.0, nullptr,
+                              app::protocol_detail_json(config.protocol, protocol_path, protocol_text)};
   app::MonitorObserver view(live, context, [&server](nlohmann::json event) { server->publish(std::move(event)); });
   auto runner = app::SessionRunner::create(io, rig, config, recorder);
   runner->add_observer(&live);
@@ -155,6 +165,13 @@ TEST(MonitorSession, ASessionRunsToItsEndWithAStuckClientAndTheStatusMatchesIt) 
   EXPECT_EQ(status["sync"]["lost"], 0);
   EXPECT_LE(status["sync"]["since_last_edge_ms"].get<double>(), status["sync"]["silent_after_ms"].get<double>());
   EXPECT_EQ(status["licks_enabled"], true);
+  // The running protocol, read-only: its file's hash as the session row records it, and its effective settings.
+  EXPECT_EQ(status["protocol_detail"]["name"], "distractor");
+  EXPECT_EQ(status["protocol_detail"]["path"], protocol_path);
+  EXPECT_EQ(status["protocol_detail"]["sha256"], store::sha256_hex(protocol_text));
+  // The effective settings are those the session runs, with its trial limit in place of the file's.
+  EXPECT_EQ(status["protocol_detail"]["effective_yaml"], config::effective_protocol_yaml(config.protocol));
+  EXPECT_NE(status["protocol_detail"]["effective_yaml"].get<std::string>().find("max_trials: 60"), std::string::npos);
   ASSERT_FALSE(status["lick_rows"].empty());
   std::size_t licks = 0;
   int64_t previous = 0;

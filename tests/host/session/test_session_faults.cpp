@@ -92,7 +92,7 @@ class FaultSession {
     app::MonitorContext context{plan.inputs.subject.id, plan.inputs.protocol.name, 1000.0, 0.0,
                                 [this] { return rig_->link_stats(); }, [this] { return recorder_->session_id(); },
                                 plan.inputs.rig.sync, plan.inputs.rig.licks.enabled, plan.welfare.minimum_ul,
-                                nullptr};
+                                nullptr, nullptr};
     monitor_ = std::make_unique<app::MonitorObserver>(*live_, std::move(context), [this](nlohmann::json event) {
       board_.apply(event);
       published.push_back(std::move(event));

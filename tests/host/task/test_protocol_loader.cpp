@@ -1,5 +1,12 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
 #include "host/config/protocol_file.hpp"
 #include "host/task/protocol.hpp"
 #include "task_test_support.hpp"
@@ -202,6 +209,51 @@ INSTANTIATE_TEST_SUITE_P(Shipped, EffectiveProtocol,
                            std::erase(name, '-');
                            return name;
                          });
+
+TEST(EffectiveSettings, AreTheEffectiveYamlsScalarsByPathInItsOrder) {
+  const auto protocol = shipped_protocol("distractor");
+  const auto settings = config::effective_settings(protocol);
+  ASSERT_FALSE(settings.empty());
+  EXPECT_EQ(settings.front().path, "name");
+  EXPECT_EQ(settings.front().value, "distractor");
+  std::vector<std::string> paths;
+  for (const auto& s : settings) paths.push_back(s.path);
+  const auto at = [&](const std::string& path) { return std::find(paths.begin(), paths.end(), path) - paths.begin(); };
+  EXPECT_LT(at("trial.iti_ms"), at("schedule.reversal.rule"));
+  EXPECT_LT(at("schedule.reversal.rule"), at("limits.max_trials"));
+  EXPECT_LT(at("limits.max_trials"), static_cast<std::ptrdiff_t>(paths.size()));
+  // One setting per `key: value` line of the effective YAML (comment-only and mapping lines aside).
+  const auto effective = effective_protocol_yaml(protocol);
+  std::size_t scalars = 0;
+  std::istringstream lines(effective);
+  for (std::string line; std::getline(lines, line);) {
+    const auto colon = line.find(": ");
+    if (colon != std::string::npos && line.find_first_not_of(' ') != colon) ++scalars;
+  }
+  EXPECT_EQ(settings.size(), scalars) << effective;
+}
+
+TEST(ProtocolDifferences, NameOnlyWhatDiffersAndWhatOnlyOneSets) {
+  const std::string base = "name: a\nschedule:\n  distractor: {p: 0.5}\n";
+  const auto a = protocol_from(base + "  reversal: {rule: criterion_then_hazard, window_free_trials: 40}\n");
+  const auto b = protocol_from(base + "  reversal: {rule: block_length, block_min_trials: 20, block_max_trials: 30}\n");
+  EXPECT_TRUE(config::protocol_differences(a, a).empty());
+  const auto differences = config::protocol_differences(a, b);
+  std::map<std::string, std::pair<std::optional<std::string>, std::optional<std::string>>> by_path;
+  for (const auto& d : differences) by_path[d.path] = {d.a, d.b};
+  EXPECT_EQ(by_path.size(), differences.size()) << "each setting once";
+  using Pair = std::pair<std::optional<std::string>, std::optional<std::string>>;
+  EXPECT_EQ(by_path["schedule.reversal.rule"], Pair("criterion_then_hazard", "block_length"));
+  EXPECT_EQ(by_path["schedule.reversal.window_free_trials"], Pair("40", std::nullopt));
+  EXPECT_EQ(by_path["schedule.reversal.hazard_per_trial"].second, std::nullopt);
+  EXPECT_EQ(by_path["schedule.reversal.block_min_trials"], Pair(std::nullopt, "20"));
+  EXPECT_EQ(by_path["schedule.reversal.block_max_trials"], Pair(std::nullopt, "30"));
+  EXPECT_EQ(by_path.count("name"), 0u) << "same name, same distractor: not listed";
+  EXPECT_EQ(by_path.count("schedule.distractor.p"), 0u);
+  // a's settings first, in a's order, then the ones only b has.
+  EXPECT_EQ(differences.front().path, "schedule.reversal.rule");
+  EXPECT_FALSE(differences.back().a.has_value());
+}
 
 }  // namespace
 }  // namespace rig::task
