@@ -64,6 +64,7 @@ int serve(const std::string& elf, const std::string& pty_file, double speed, con
 int main(int argc, char** argv) {
   CLI::App app{"rig-simavr: run the real rig firmware (ATmega2560 .elf) in simavr"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("rig-simavr ") + RIG_HOST_VERSION);
   // The installed image (the package's /usr/lib/rig/firmware), else the one this build produced.
   const auto installed = rig::config::installed_lib("firmware/rig-firmware-simavr.elf");
   std::string elf = installed ? installed->string() : RIG_DEFAULT_SIMAVR_ELF;

@@ -44,6 +44,7 @@ int serve(const rig::device::VirtualMcuOptions& options, const rig::app::MouseOp
 int main(int argc, char** argv) {
   CLI::App app{"rig-vmcu: the virtual MCU (rig firmware core on a simulated board) behind a pseudo-terminal"};
   rig::device::VirtualMcuOptions options;
+  app.set_version_flag("--version", std::string("rig-vmcu ") + RIG_HOST_VERSION);
   options.boot_id = static_cast<uint32_t>(std::random_device{}()) | 1u;  // a restarted rig-vmcu is a reset MCU
   std::string pty_file;
   rig::app::MouseOptions mouse;

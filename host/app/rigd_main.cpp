@@ -480,6 +480,7 @@ int run(const DaemonOptions& options) {
 int main(int argc, char** argv) {
   rig::app::DaemonOptions options;
   CLI::App app{"rigd: the daemon that owns the rig for the day (dashboard, API, one session at a time)"};
+  app.set_version_flag("--version", std::string("rigd ") + RIG_HOST_VERSION);
   app.add_option("--config", options.config, "Rig config YAML")->required();
   app.add_option("--subjects", options.subjects, "Subjects YAML (default: subjects.yaml beside the rig config)");
   app.add_option("--listen", options.listen, "ADDRESS:PORT to serve on (port 0: any free port)")->capture_default_str();

@@ -19,6 +19,12 @@ using task::Loaded;
 // Reads the file; otherwise pure. Thread-safe.
 Loaded<task::Protocol> load_protocol_file(const std::string& path);
 
+namespace yaml {
+struct Shape;
+}
+// The field table of a protocol file, which the loader reads through (for `rig schema protocol`). Pure.
+const yaml::Shape& protocol_file_shape();
+
 // Same as load_protocol_file for YAML `text`, reporting it as `file_name`. Pure; thread-safe.
 Loaded<task::Protocol> parse_protocol(const std::string& text, const std::string& file_name);
 

@@ -16,6 +16,12 @@ using task::Loaded;
 // table that is not strictly monotone or has a bad date. Reads the file; otherwise pure. Thread-safe.
 Loaded<task::RigConfig> load_rig_config_file(const std::string& path);
 
+namespace yaml {
+struct Shape;
+}
+// The field table of a rig config file, which the loader reads through (for `rig schema rig`). Pure.
+const yaml::Shape& rig_config_file_shape();
+
 // Same for YAML `text`, reported as `file_name`. Pure; thread-safe.
 Loaded<task::RigConfig> parse_rig_config(const std::string& text, const std::string& file_name);
 

@@ -15,6 +15,12 @@ using task::Loaded;
 // Reads the file; otherwise pure. Thread-safe.
 Loaded<task::SubjectList> load_subjects_file(const std::string& path);
 
+namespace yaml {
+struct Shape;
+}
+// The field table of a subjects file, which the loader reads through (for `rig schema subjects`). Pure.
+const yaml::Shape& subjects_file_shape();
+
 // Same for YAML `text`, reported as `file_name`. Pure; thread-safe.
 Loaded<task::SubjectList> parse_subjects(const std::string& text, const std::string& file_name);
 

@@ -12,7 +12,11 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <regex>
 #include <sstream>
+#include <stdexcept>
+
+#include "host/task/calibration.hpp"
 
 namespace rig::config::yaml {
 namespace {
@@ -249,6 +253,196 @@ MapReader::MapReader(Sink& sink, const YAML::Node& node, std::string field_path,
     }
     entries_.push_back(Entry{key, key_node, pair.second});
   }
+}
+
+namespace {
+
+std::vector<std::string_view> keys_of(const Shape& shape) {
+  std::vector<std::string_view> keys;
+  for (const Field& f : shape.fields) keys.push_back(f.key);
+  return keys;
+}
+
+bool contains(std::span<const std::string_view> values, std::string_view value) {
+  return std::find(values.begin(), values.end(), value) != values.end();
+}
+
+// "rule block_length", "rules criterion_then_hazard and fixed_hazard", "rules a, b and c".
+std::string selector_values(std::string_view selector, std::span<const std::string_view> values) {
+  std::string text = std::string(selector) + (values.size() == 1 ? " " : "s ");
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) text += i + 1 == values.size() ? " and " : ", ";
+    text += values[i];
+  }
+  return text;
+}
+
+}  // namespace
+
+std::string expected_words(const Field& f) {
+  if (!f.rule.expected.empty() || f.unit.empty()) return std::string(f.rule.expected);
+  const bool whole = f.kind == FieldKind::kInteger || f.kind == FieldKind::kNamedIntegers;
+  const auto bound = [whole](double value) {
+    return whole ? std::to_string(static_cast<std::int64_t>(value)) : format_number(value);
+  };
+  return std::string(f.unit) + " in " + (f.rule.min_exclusive ? "(" : "[") + bound(f.rule.min) + ", " +
+         bound(f.rule.max) + (f.rule.max_exclusive ? ")" : "]");
+}
+
+MapReader::MapReader(Sink& sink, const YAML::Node& node, std::string field_path, const Shape& shape)
+    : MapReader(sink, node, std::move(field_path), keys_of(shape)) {
+  shape_ = &shape;
+  selected_ = shape.selector_default;
+}
+
+const Field& MapReader::field(std::string_view key) const {
+  if (shape_) {
+    for (const Field& f : shape_->fields) {
+      if (f.key == key) return f;
+    }
+  }
+  throw std::logic_error("the field table of '" + path_ + "' has no field '" + std::string(key) + "'");
+}
+
+Need MapReader::need_of(const Field& f) const {
+  return f.need == Need::kRequired || contains(f.required_when, selected_) ? Need::kRequired : Need::kOptional;
+}
+
+const Field* MapReader::applicable(std::string_view key, FieldKind kind) {
+  const Field& f = field(key);
+  if (f.kind != kind) {
+    throw std::logic_error("field '" + path(key) + "' is read as another kind than its field table gives");
+  }
+  if (!f.applies_when.empty() && !contains(f.applies_when, selected_)) {
+    reject_if_present(key, "it applies only to " + selector_values(shape_->selector, f.applies_when));
+    return nullptr;
+  }
+  if (!f.excludes.empty() && has(key) && has(f.excludes)) {
+    sink_->error(location(key), path(key) + ": give " + std::string(f.excludes) + " or " + std::string(key) +
+                                    ", not both");
+    return nullptr;
+  }
+  return &f;
+}
+
+bool MapReader::read(std::string_view key, double& out) {
+  const Field* f = applicable(key, FieldKind::kNumber);
+  if (!f) return false;
+  const std::string words = expected_words(*f);
+  NumberRule rule = f->rule;
+  rule.expected = words;
+  return number(key, out, rule, need_of(*f));
+}
+
+bool MapReader::read(std::string_view key, std::optional<double>& out) {
+  const Field* f = applicable(key, FieldKind::kNullableNumber);
+  if (!f) return false;
+  const std::string words = expected_words(*f);
+  NumberRule rule = f->rule;
+  rule.expected = words;
+  return optional_number(key, out, rule);
+}
+
+bool MapReader::read(std::string_view key, std::int64_t& out) {
+  const Field* f = applicable(key, FieldKind::kInteger);
+  if (!f) return false;
+  std::int64_t value = 0;
+  const std::string words = expected_words(*f);
+  if (!integer(key, value, static_cast<std::int64_t>(f->rule.min), static_cast<std::int64_t>(f->rule.max), words,
+               need_of(*f))) {
+    return false;
+  }
+  if (f->multiple_of > 0 && value % f->multiple_of != 0) {
+    wrong(*find(key), words);
+    return false;
+  }
+  out = value;
+  return true;
+}
+
+bool MapReader::read(std::string_view key, std::string& out) {
+  const Field* f = applicable(key, FieldKind::kText);
+  if (!f) return false;
+  std::string value;
+  if (!text(key, value, need_of(*f))) return false;
+  if (!f->pattern.empty() && !std::regex_search(value, std::regex(f->pattern.begin(), f->pattern.end()))) {
+    wrong(*find(key), f->rule.expected);
+    return false;
+  }
+  out = std::move(value);
+  return true;
+}
+
+bool MapReader::read(std::string_view key, bool& out) {
+  const Field* f = applicable(key, FieldKind::kBoolean);
+  return f && boolean(key, out, need_of(*f));
+}
+
+bool MapReader::read(std::string_view key, std::chrono::year_month_day& out) {
+  const Field* f = applicable(key, FieldKind::kDate);
+  if (!f) return false;
+  std::string text_value;
+  if (!text(key, text_value, need_of(*f))) return false;
+  const auto date = task::parse_date(text_value);
+  if (!date) {
+    sink_->error(location(key), path(key) + ": expected " + std::string(f->rule.expected) + ", got " + text_value);
+    return false;
+  }
+  out = *date;
+  return true;
+}
+
+std::optional<MapReader> MapReader::mapping(std::string_view key) {
+  const Field* f = applicable(key, FieldKind::kMapping);
+  if (!f) return std::nullopt;
+  const auto keys = keys_of(*f->shape);
+  const std::string expected = "a mapping with fields " + join_names(keys);
+  const Entry* entry = lookup(key, need_of(*f), expected);
+  if (!entry) return std::nullopt;
+  if (!entry->value.IsMap()) {
+    wrong(*entry, expected);
+    return std::nullopt;
+  }
+  return MapReader(*sink_, entry->value, path(key), *f->shape);
+}
+
+std::optional<std::vector<MapReader>> MapReader::mapping_list(std::string_view key) {
+  const Field* f = applicable(key, FieldKind::kMappingList);
+  if (!f) return std::nullopt;
+  const Entry* entry = lookup(key, need_of(*f), "a list");
+  if (!entry) return std::nullopt;
+  if (!entry->value.IsSequence()) {
+    wrong(*entry, "a list");
+    return std::nullopt;
+  }
+  std::vector<MapReader> readers;
+  std::size_t i = 0;
+  for (const auto& item : entry->value) {
+    MapReader reader(*sink_, item, path(key) + "[" + std::to_string(i++) + "]", *f->shape);
+    if (reader.is_mapping()) readers.push_back(std::move(reader));
+  }
+  if (entry->value.size() < f->min_items) {
+    sink_->error(value_location(*entry), path(key) + ": expected " + std::string(f->rule.expected) + ", got " +
+                                             std::to_string(entry->value.size()));
+    return std::nullopt;
+  }
+  return readers;
+}
+
+std::optional<std::vector<std::string>> MapReader::text_list(std::string_view key) {
+  const Field* f = applicable(key, FieldKind::kTextList);
+  if (!f) return std::nullopt;
+  const auto items = list(key, need_of(*f));
+  if (!items) return std::nullopt;
+  std::vector<std::string> texts;
+  for (const auto& item : *items) {
+    if (!item.IsScalar() || item.Scalar().empty()) {
+      sink_->error(item.Mark(), path(key) + ": expected " + std::string(f->rule.expected) + ", got " + describe(item));
+      continue;
+    }
+    texts.push_back(item.Scalar());
+  }
+  return texts;
 }
 
 std::string MapReader::path(std::string_view key) const {

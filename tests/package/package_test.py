@@ -8,16 +8,19 @@ CPack), then checks it without installing it on this machine:
   - Depends is exactly what the programs load: every shared library a program needs (ELF NEEDED) belongs to a
     package in Depends, and every package in Depends but adduser provides one of them;
   - contents: the programs, the firmware, the dashboard with uPlot (and nothing else of npm's), the examples,
-    the unit and the udev rule;
+    the JSON Schemas, the manual pages, the unit and the udev rule;
   - lintian reports no error; the unit passes `systemd-analyze verify` and its sandbox `systemd-analyze security`
     (exposure at most 3.0 of 10);
   - unpacked into a temporary root: `rig --version`, `rig check` on the examples and on the /etc files,
-    rig-simavr's default firmware is the installed one, the installed rigd serves the installed dashboard, and
+    each installed YAML file's `$schema` modeline names its kind's installed schema (what the installed rig
+    writes) and validates against it, rig-simavr's default firmware is the installed one, the installed rigd
+    serves the installed dashboard, and
     the installed `rig run` records a 20-trial simulated session with its installed config (seed 7).
 
   package_test.py --source DIR --work DIR [--deb FILE]
 """
 import argparse
+import glob
 import json
 import os
 import re
@@ -29,6 +32,12 @@ import sys
 import tempfile
 import time
 import urllib.request
+
+import jsonschema
+
+# The YAML 1.2 reading and the schema's kinds of the schema test (tests/host/config/json_schema_test.py).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "host", "config"))
+import json_schema_test as schema_test  # noqa: E402
 
 failures = []
 
@@ -120,8 +129,11 @@ def main():
                 "/usr/share/rig/protocols/distractor.yaml", "/usr/share/doc/rig/examples/protocols/distractor.yaml",
                 "/usr/share/doc/rig/examples/config/rig.sim.yaml", "/usr/share/doc/rig/install.md",
                 "/usr/share/doc/rig/copyright", "/usr/share/doc/rig/changelog.gz",
-                "/etc/rig/rig.yaml", "/etc/rig/subjects.yaml",
-                "/lib/systemd/system/rigd.service", "/lib/udev/rules.d/99-rig.rules"]
+                "/etc/rig/rig.yaml", "/etc/rig/subjects.yaml", "/usr/share/rig/schema/protocol.schema.json",
+                "/usr/share/rig/schema/rig.schema.json", "/usr/share/rig/schema/subjects.schema.json",
+                "/lib/systemd/system/rigd.service", "/lib/udev/rules.d/99-rig.rules",
+                "/usr/share/man/man1/rig.1.gz", "/usr/share/man/man1/rigd.1.gz", "/usr/share/man/man1/rig-vmcu.1.gz",
+                "/usr/share/man/man1/rig-simavr.1.gz"]
     for path in expected:
         check(path in paths, f"{path} is not in the package")
     npm = [p for p in paths if "node_modules" in p and not p.endswith("/")
@@ -132,6 +144,7 @@ def main():
     lint = run(["lintian", "--fail-on", "error", deb], check=False)
     print(lint.stdout.strip())
     check(lint.returncode == 0, f"lintian found errors:\n{lint.stdout}{lint.stderr}")
+    check("no-manual-page" not in lint.stdout, "lintian: a program has no manual page")
 
     root = tempfile.mkdtemp(prefix="rig-package-", dir=args.work)
     try:
@@ -186,6 +199,29 @@ def main():
         checked = run([os.path.join(bin_dir, "rig"), "check", *files], env=env, check=False)
         check(checked.returncode == 0, f"rig check on the installed examples: {checked.stdout}{checked.stderr}")
         check(checked.stdout.count(": ok (") == len(files), f"rig check did not pass every file:\n{checked.stdout}")
+        # Editor support: each installed YAML file's modeline names its kind's installed schema, which is what
+        # the installed rig writes, and the file validates against it.
+        installed_yaml = files + sorted(glob.glob(os.path.join(root, "usr", "share", "rig", "protocols", "*.yaml")))
+        for path in installed_yaml:
+            document = schema_test.load_yaml(path)
+            kind = schema_test.kind_of(document)
+            modeline = schema_test.MODELINE.match(open(path).read())
+            if not check(modeline, f"{path}: no `# yaml-language-server: $schema=` first line"):
+                continue
+            schema_path = os.path.normpath(os.path.join(os.path.dirname(path), modeline.group(1)))
+            expected_schema = os.path.join(root, "usr", "share", "rig", "schema", f"{kind}.schema.json")
+            if not check(schema_path == expected_schema, f"{path}: its modeline points at {schema_path}, not {expected_schema}"):
+                continue
+            schema = json.load(open(schema_path))
+            validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.draft7_format_checker)
+            errors = [e.message for e in validator.iter_errors(document)]
+            check(not errors, f"{path} does not validate against {schema_path}: {errors}")
+        for kind in schema_test.KINDS:
+            written = run([os.path.join(bin_dir, "rig"), "schema", kind], env=env).stdout
+            installed = open(os.path.join(root, "usr", "share", "rig", "schema", f"{kind}.schema.json")).read()
+            check(written == installed, f"/usr/share/rig/schema/{kind}.schema.json is not what the installed rig writes")
+        print(f"{len(installed_yaml)} installed YAML files name their schema and validate against it")
+
         simavr_help = run([os.path.join(bin_dir, "rig-simavr"), "--help"], env=env).stdout
         check(os.path.join(root, "usr", "lib", "rig", "firmware", "rig-firmware-simavr.elf") in simavr_help,
               "rig-simavr's default firmware is not the installed one")
