@@ -41,7 +41,8 @@ constexpr auto kDeviceKinds = yaml::names_of(kDeviceKindNames);
 constexpr std::string_view kSerialKind[] = {"serial"};
 constexpr Field kDeviceFields[] = {
     {.key = "kind", .kind = FieldKind::kChoice, .need = Need::kRequired,
-     .doc = "sim: the virtual board in-process; serial: a board on a serial port; simavr: the firmware in simavr.",
+     .doc = "sim: the virtual board (rig-vmcu: the firmware core on a simulated board); serial: the board on "
+            "device.port; simavr: the firmware's AVR image in simavr (rig-simavr).",
      .choices = kDeviceKinds},
     {.key = "port", .kind = FieldKind::kText, .doc = "The board's serial port (/dev/rig-mega with the udev rule).",
      .required_when = kSerialKind},
